@@ -1,0 +1,12 @@
+//! The wire contract between the uploader page and the signer, and the upload rules both of them run.
+//!
+//! Everything here is plain data and pure functions: it compiles for the host and for `wasm32`, so the
+//! page pre-checks a file with exactly the code the signer enforces.
+
+mod rules;
+mod wire;
+
+pub use rules::{
+    ContentTypePattern, MAX_FILENAME_BYTES, Refusal, UploadRules, check_filename, human_bytes,
+};
+pub use wire::{ErrorBody, ErrorCode, ErrorDetail, FormFields, SignRequest, SignResponse};

@@ -1,0 +1,372 @@
+//! The upload rules (size limit, allowed types, key prefix) and the one check both sides run on a file.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{ErrorCode, SignRequest};
+
+/// Longest file name (in UTF-8 bytes) the signer will look at. S3 keys are at most 1024 bytes; a longer
+/// name is a client mistake, not something to truncate silently.
+pub const MAX_FILENAME_BYTES: usize = 1024;
+
+/// Longest content type accepted (S3 keeps header values far shorter in practice).
+const MAX_CONTENT_TYPE_BYTES: usize = 255;
+
+/// What the signer allows, as `GET /rules` publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRules {
+    /// Largest file, in bytes.
+    pub max_bytes: u64,
+    /// Whether a 0-byte file may be uploaded.
+    pub allow_empty: bool,
+    /// Media types that may be uploaded: `*/*`, `image/*` or an exact `type/subtype`.
+    pub allowed_content_types: Vec<ContentTypePattern>,
+    /// Every key starts with this.
+    pub prefix: String,
+}
+
+/// Why a file may not be uploaded: a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: String) -> Self {
+        Refusal { code, message }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl UploadRules {
+    /// Checks a file description against the rules and returns its content type in the normalised
+    /// form that goes into the policy (trimmed, lower case).
+    pub fn check(&self, request: &SignRequest) -> Result<String, Refusal> {
+        check_filename(&request.filename)?;
+        self.check_size(request.size)?;
+        self.check_content_type(&request.content_type)
+    }
+
+    pub fn check_size(&self, size: u64) -> Result<(), Refusal> {
+        if size == 0 && !self.allow_empty {
+            return Err(Refusal::new(
+                ErrorCode::EmptyFile,
+                "The file is empty (0 bytes); empty files are not accepted.".into(),
+            ));
+        }
+        if size > self.max_bytes {
+            return Err(Refusal::new(
+                ErrorCode::FileTooLarge,
+                format!(
+                    "The file is {} but the limit is {}.",
+                    human_bytes(size),
+                    human_bytes(self.max_bytes)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn check_content_type(&self, content_type: &str) -> Result<String, Refusal> {
+        let normalised = normalise_content_type(content_type)?;
+        if self
+            .allowed_content_types
+            .iter()
+            .any(|pattern| pattern.matches(&normalised))
+        {
+            Ok(normalised)
+        } else {
+            let allowed: Vec<&str> = self
+                .allowed_content_types
+                .iter()
+                .map(ContentTypePattern::as_str)
+                .collect();
+            Err(Refusal::new(
+                ErrorCode::ContentTypeNotAllowed,
+                format!(
+                    "Files of type {normalised} are not accepted (allowed: {}).",
+                    if allowed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            ))
+        }
+    }
+}
+
+/// A file name is refused only when it is far too long; anything else is made safe by the signer's
+/// key naming, so that odd but honest names still upload.
+pub fn check_filename(filename: &str) -> Result<(), Refusal> {
+    if filename.len() > MAX_FILENAME_BYTES {
+        return Err(Refusal::new(
+            ErrorCode::InvalidFilename,
+            format!(
+                "The file name is {} bytes long; at most {MAX_FILENAME_BYTES} are accepted.",
+                filename.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn normalise_content_type(content_type: &str) -> Result<String, Refusal> {
+    let trimmed = content_type.trim();
+    let invalid = |why: &str| {
+        Refusal::new(
+            ErrorCode::InvalidContentType,
+            format!("The content type {trimmed:?} is not a media type like image/png: {why}."),
+        )
+    };
+    if trimmed.is_empty() {
+        return Err(invalid(
+            "it is empty (send application/octet-stream when unknown)",
+        ));
+    }
+    if trimmed.len() > MAX_CONTENT_TYPE_BYTES {
+        return Err(invalid("it is too long"));
+    }
+    let Some((kind, subtype)) = trimmed.split_once('/') else {
+        return Err(invalid("it has no '/'"));
+    };
+    if !is_token(kind) || !is_token(subtype) {
+        return Err(invalid("it has characters a media type cannot have"));
+    }
+    Ok(trimmed.to_ascii_lowercase())
+}
+
+/// RFC 9110 `token`: the characters a media type and subtype may use.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+/// One entry of the content-type allow-list: `*/*`, `type/*` or `type/subtype` (lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ContentTypePattern(String);
+
+impl ContentTypePattern {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let lower = text.trim().to_ascii_lowercase();
+        let valid = match lower.split_once('/') {
+            Some(("*", "*")) => true,
+            Some((kind, "*")) => kind != "*" && is_token(kind),
+            Some((kind, subtype)) => {
+                is_token(kind) && is_token(subtype) && !kind.contains('*') && !subtype.contains('*')
+            }
+            None => false,
+        };
+        if valid {
+            Ok(ContentTypePattern(lower))
+        } else {
+            Err(format!(
+                "{text:?} is not a content type pattern (use */*, type/* or type/subtype)"
+            ))
+        }
+    }
+
+    pub fn any() -> Self {
+        ContentTypePattern("*/*".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `content_type` must already be normalised (lower case, trimmed).
+    pub fn matches(&self, content_type: &str) -> bool {
+        match self.0.split_once('/') {
+            Some(("*", "*")) => true,
+            Some((kind, "*")) => content_type.split_once('/').is_some_and(|(k, _)| k == kind),
+            _ => self.0 == content_type,
+        }
+    }
+}
+
+impl TryFrom<String> for ContentTypePattern {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        ContentTypePattern::parse(&text)
+    }
+}
+
+impl From<ContentTypePattern> for String {
+    fn from(pattern: ContentTypePattern) -> String {
+        pattern.0
+    }
+}
+
+/// Bytes for people: `999 B`, `1.5 KiB`, `5.0 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(types: &[&str]) -> UploadRules {
+        UploadRules {
+            max_bytes: 1000,
+            allow_empty: false,
+            allowed_content_types: types
+                .iter()
+                .map(|t| ContentTypePattern::parse(t).unwrap())
+                .collect(),
+            prefix: "uploads/".into(),
+        }
+    }
+
+    fn check(
+        rules: &UploadRules,
+        filename: &str,
+        content_type: &str,
+        size: u64,
+    ) -> Result<String, ErrorCode> {
+        let request = SignRequest {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size,
+        };
+        rules.check(&request).map_err(|refusal| refusal.code)
+    }
+
+    #[test]
+    fn sizes() {
+        let r = rules(&["*/*"]);
+        assert_eq!(check(&r, "a", "text/plain", 1), Ok("text/plain".into()));
+        assert_eq!(check(&r, "a", "text/plain", 1000), Ok("text/plain".into()));
+        assert_eq!(
+            check(&r, "a", "text/plain", 1001),
+            Err(ErrorCode::FileTooLarge)
+        );
+        assert_eq!(check(&r, "a", "text/plain", 0), Err(ErrorCode::EmptyFile));
+        let empty_ok = UploadRules {
+            allow_empty: true,
+            ..r
+        };
+        assert_eq!(
+            check(&empty_ok, "a", "text/plain", 0),
+            Ok("text/plain".into())
+        );
+    }
+
+    #[test]
+    fn content_types_and_wildcards() {
+        let r = rules(&["image/*", "application/pdf"]);
+        assert_eq!(check(&r, "a", "image/png", 1), Ok("image/png".into()));
+        assert_eq!(check(&r, "a", " Image/PNG ", 1), Ok("image/png".into()));
+        assert_eq!(
+            check(&r, "a", "application/pdf", 1),
+            Ok("application/pdf".into())
+        );
+        assert_eq!(
+            check(&r, "a", "application/zip", 1),
+            Err(ErrorCode::ContentTypeNotAllowed)
+        );
+        assert_eq!(
+            check(&r, "a", "imagex/png", 1),
+            Err(ErrorCode::ContentTypeNotAllowed)
+        );
+        for bad in [
+            "",
+            "image",
+            "image/",
+            "/png",
+            "image/png; charset=x",
+            "a b/c",
+            "image/p\"ng",
+        ] {
+            assert_eq!(
+                check(&r, "a", bad, 1),
+                Err(ErrorCode::InvalidContentType),
+                "{bad:?}"
+            );
+        }
+        let none = rules(&[]);
+        assert_eq!(
+            check(&none, "a", "image/png", 1),
+            Err(ErrorCode::ContentTypeNotAllowed)
+        );
+    }
+
+    #[test]
+    fn patterns() {
+        for good in ["*/*", "image/*", "IMAGE/PNG", "application/vnd.ms-excel"] {
+            assert!(ContentTypePattern::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", "*", "*/png", "image/p*", "image", "a b/c"] {
+            assert!(ContentTypePattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filename_length() {
+        let r = rules(&["*/*"]);
+        let long = "x".repeat(MAX_FILENAME_BYTES);
+        assert!(check(&r, &long, "text/plain", 1).is_ok());
+        let too_long = "가".repeat(MAX_FILENAME_BYTES / 3 + 1);
+        assert_eq!(
+            check(&r, &too_long, "text/plain", 1),
+            Err(ErrorCode::InvalidFilename)
+        );
+    }
+
+    #[test]
+    fn rules_json_is_fixed() {
+        let text = r#"{"maxBytes":1000,"allowEmpty":false,"allowedContentTypes":["image/*","application/pdf"],"prefix":"uploads/"}"#;
+        let r = rules(&["image/*", "application/pdf"]);
+        assert_eq!(serde_json::to_string(&r).unwrap(), text);
+        assert_eq!(serde_json::from_str::<UploadRules>(text).unwrap(), r);
+        let bad =
+            r#"{"maxBytes":1,"allowEmpty":false,"allowedContentTypes":["*/png"],"prefix":"u/"}"#;
+        assert!(serde_json::from_str::<UploadRules>(bad).is_err());
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}

@@ -1,0 +1,265 @@
+//! Serde types that cross the network: the sign request, the sign response and the error body.
+//!
+//! Field names are part of the contract (the page, the signer and Uppy's `@uppy/aws-s3` read them), so
+//! the tests below compare against fixed JSON text.
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What the page tells the signer about one file. The signer alone decides the key, the size range
+/// and the exact type that go into the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignRequest {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// A signed POST form for exactly one object. The shape (`method`, `url`, `fields`) is the one Uppy's
+/// `@uppy/aws-s3` expects from its `getUploadParameters` callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignResponse {
+    /// Always `"POST"`.
+    pub method: String,
+    /// Where the form goes: the bucket's endpoint.
+    pub url: String,
+    /// The object key the policy pins.
+    pub key: String,
+    /// Every form field the browser must send, in this order, before the file.
+    pub fields: FormFields,
+    /// When the policy stops being accepted (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+/// Form fields in the order they must be sent. S3 reads every field before the file, so the order of
+/// the fields among themselves does not matter to S3, but a stable order keeps forms reproducible.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    /// The value of the first field with this name (S3 field names are case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+impl Serialize for FormFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for FormFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> Visitor<'de> for Ordered {
+            type Value = FormFields;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of string form fields")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FormFields, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    fields.push(entry);
+                }
+                Ok(FormFields(fields))
+            }
+        }
+        deserializer.deserialize_map(Ordered)
+    }
+}
+
+/// Every error the signer answers with: `{"error":{"code":"FileTooLarge","message":"…"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// The closed set of error codes. Each maps to one HTTP status; only `Internal` is a 5xx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// The body is not JSON, or not a `SignRequest` (missing, unknown or mistyped fields).
+    MalformedRequest,
+    /// The request body is over the signer's limit (16 KiB).
+    RequestTooLarge,
+    /// The file is empty and the rules do not allow empty files.
+    EmptyFile,
+    /// The file is bigger than the rules allow.
+    FileTooLarge,
+    /// The content type is not a `type/subtype` media type.
+    InvalidContentType,
+    /// The content type is well formed but not in the allow-list.
+    ContentTypeNotAllowed,
+    /// The file name cannot be used (for example, far too long).
+    InvalidFilename,
+    /// The request came from a page origin the signer does not serve.
+    OriginNotAllowed,
+    /// No such endpoint.
+    NotFound,
+    /// The endpoint exists but not for this method.
+    MethodNotAllowed,
+    /// The signer itself failed; never caused by the request.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedRequest
+            | ErrorCode::EmptyFile
+            | ErrorCode::FileTooLarge
+            | ErrorCode::InvalidContentType
+            | ErrorCode::ContentTypeNotAllowed
+            | ErrorCode::InvalidFilename => 400,
+            ErrorCode::OriginNotAllowed => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTooLarge => 413,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    /// The code as it appears on the wire, e.g. `"FileTooLarge"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedRequest => "MalformedRequest",
+            ErrorCode::RequestTooLarge => "RequestTooLarge",
+            ErrorCode::EmptyFile => "EmptyFile",
+            ErrorCode::FileTooLarge => "FileTooLarge",
+            ErrorCode::InvalidContentType => "InvalidContentType",
+            ErrorCode::ContentTypeNotAllowed => "ContentTypeNotAllowed",
+            ErrorCode::InvalidFilename => "InvalidFilename",
+            ErrorCode::OriginNotAllowed => "OriginNotAllowed",
+            ErrorCode::NotFound => "NotFound",
+            ErrorCode::MethodNotAllowed => "MethodNotAllowed",
+            ErrorCode::Internal => "Internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<T>(value: &T, text: &str)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(value).unwrap(), text);
+        assert_eq!(&serde_json::from_str::<T>(text).unwrap(), value);
+    }
+
+    #[test]
+    fn sign_request_is_camel_case() {
+        check(
+            &SignRequest {
+                filename: "cat.png".into(),
+                content_type: "image/png".into(),
+                size: 12345,
+            },
+            r#"{"filename":"cat.png","contentType":"image/png","size":12345}"#,
+        );
+    }
+
+    #[test]
+    fn sign_request_refuses_a_client_chosen_key() {
+        let text = r#"{"filename":"a","contentType":"text/plain","size":1,"key":"uploads/x"}"#;
+        let err = serde_json::from_str::<SignRequest>(text).unwrap_err();
+        assert!(err.to_string().contains("unknown field `key`"), "{err}");
+    }
+
+    #[test]
+    fn sign_response_keeps_field_order() {
+        let response = SignResponse {
+            method: "POST".into(),
+            url: "https://b.s3.us-east-1.amazonaws.com".into(),
+            key: "uploads/abc/cat.png".into(),
+            fields: FormFields(vec![
+                ("key".into(), "uploads/abc/cat.png".into()),
+                ("Content-Type".into(), "image/png".into()),
+                ("policy".into(), "e30=".into()),
+                ("x-amz-signature".into(), "00".into()),
+            ]),
+            expires_at: "2015-12-30T12:00:00Z".into(),
+        };
+        check(
+            &response,
+            concat!(
+                r#"{"method":"POST","url":"https://b.s3.us-east-1.amazonaws.com","key":"uploads/abc/cat.png","#,
+                r#""fields":{"key":"uploads/abc/cat.png","Content-Type":"image/png","policy":"e30=","x-amz-signature":"00"},"#,
+                r#""expiresAt":"2015-12-30T12:00:00Z"}"#
+            ),
+        );
+        assert_eq!(response.fields.get("content-type"), Some("image/png"));
+    }
+
+    #[test]
+    fn error_body_shape() {
+        check(
+            &ErrorBody::new(ErrorCode::FileTooLarge, "too big"),
+            r#"{"error":{"code":"FileTooLarge","message":"too big"}}"#,
+        );
+    }
+
+    #[test]
+    fn every_code_round_trips_and_only_internal_is_5xx() {
+        let all = [
+            ErrorCode::MalformedRequest,
+            ErrorCode::RequestTooLarge,
+            ErrorCode::EmptyFile,
+            ErrorCode::FileTooLarge,
+            ErrorCode::InvalidContentType,
+            ErrorCode::ContentTypeNotAllowed,
+            ErrorCode::InvalidFilename,
+            ErrorCode::OriginNotAllowed,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Internal,
+        ];
+        for code in all {
+            check(&code, &format!("\"{}\"", code.as_str()));
+            let status = code.http_status();
+            assert_eq!(status >= 500, code == ErrorCode::Internal, "{code}");
+            assert!((400..=500).contains(&status), "{code}");
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The signer's configuration, parsed once at start from environment variables. Parsing is pure (it
+//! takes a lookup function); `main.rs` hands it the real environment. Every problem is collected,
+//! so one start-up error lists all of them.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use shared::{ContentTypePattern, UploadRules};
+
+use crate::key::MAX_KEY_BYTES;
+use crate::sigv4::Credentials;
+
+pub const DEFAULT_PREFIX: &str = "uploads/";
+/// 5 GiB: the largest object a single POST may upload to S3.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
+/// SigV4 signatures are valid for at most 7 days.
+const MAX_POLICY_TTL_SECONDS: u64 = 7 * 24 * 3600;
+pub const DEFAULT_SIGNER_ADDR: &str = "127.0.0.1:9001";
+/// A prefix leaves room in the 1024-byte key for the id and a readable name.
+const MAX_PREFIX_BYTES: usize = MAX_KEY_BYTES / 2;
+
+/// Everything the signer needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub region: String,
+    pub rules: UploadRules,
+    pub allowed_origins: AllowedOrigins,
+    pub policy_ttl_seconds: u64,
+    /// Where the browser posts the form: `https://<bucket>.s3.<region>.amazonaws.com` or
+    /// `<S3_ENDPOINT>/<bucket>`.
+    pub upload_url: String,
+    pub credentials: Credentials,
+    /// Local mode only: where to listen.
+    pub listen: SocketAddr,
+}
+
+/// The page origins the signer answers (CORS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            AllowedOrigins::Any => true,
+            AllowedOrigins::List(list) => list.iter().any(|o| o == origin),
+        }
+    }
+}
+
+/// All that is wrong with the environment, one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        writeln!(f, "the signer's configuration is incomplete or invalid:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(f, "see signer/README.md for every variable")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the configuration through `var` (the environment in production).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let var = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &str, problems: &mut Vec<String>| {
+            var(name).unwrap_or_else(|| {
+                problems.push(format!("{name} is required but not set"));
+                String::new()
+            })
+        };
+
+        let bucket = required("UPLOAD_BUCKET", &mut problems);
+        if !bucket.is_empty() && !is_bucket_name(&bucket) {
+            problems.push(format!(
+                "UPLOAD_BUCKET {bucket:?} is not a valid S3 bucket name"
+            ));
+        }
+        let region = required("AWS_REGION", &mut problems);
+        if !region.is_empty()
+            && !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            problems.push(format!(
+                "AWS_REGION {region:?} is not a region name like eu-west-1"
+            ));
+        }
+
+        let access_key_id = var("AWS_ACCESS_KEY_ID").or_else(|| var("ACCESS_KEY"));
+        let secret_access_key = var("AWS_SECRET_ACCESS_KEY").or_else(|| var("SECRET_KEY"));
+        if access_key_id.is_none() {
+            problems.push("AWS_ACCESS_KEY_ID (or ACCESS_KEY) is required but not set".into());
+        }
+        if secret_access_key.is_none() {
+            problems.push("AWS_SECRET_ACCESS_KEY (or SECRET_KEY) is required but not set".into());
+        }
+        let credentials = Credentials {
+            access_key_id: access_key_id.unwrap_or_default(),
+            secret_access_key: secret_access_key.unwrap_or_default(),
+            session_token: var("AWS_SESSION_TOKEN"),
+        };
+
+        let prefix = var("UPLOAD_PREFIX").unwrap_or_else(|| DEFAULT_PREFIX.into());
+        let prefix = if prefix.ends_with('/') {
+            prefix
+        } else {
+            format!("{prefix}/")
+        };
+        if let Err(why) = check_prefix(&prefix) {
+            problems.push(format!("UPLOAD_PREFIX {prefix:?} {why}"));
+        }
+
+        let max_bytes = parse_number(
+            &var,
+            "MAX_UPLOAD_BYTES",
+            DEFAULT_MAX_UPLOAD_BYTES,
+            1..=DEFAULT_MAX_UPLOAD_BYTES,
+            &mut problems,
+        );
+        let policy_ttl_seconds = parse_number(
+            &var,
+            "POLICY_TTL_SECONDS",
+            DEFAULT_POLICY_TTL_SECONDS,
+            1..=MAX_POLICY_TTL_SECONDS,
+            &mut problems,
+        );
+        let allow_empty = match var("ALLOW_EMPTY_FILES").as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                problems.push(format!("ALLOW_EMPTY_FILES {other:?} must be true or false"));
+                false
+            }
+        };
+
+        let allowed_content_types = match var("ALLOWED_CONTENT_TYPES") {
+            None => vec![ContentTypePattern::any()],
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| {
+                    ContentTypePattern::parse(s)
+                        .map_err(|why| problems.push(format!("ALLOWED_CONTENT_TYPES: {why}")))
+                        .ok()
+                })
+                .collect(),
+        };
+
+        let allowed_origins = match var("ALLOWED_ORIGINS") {
+            None => AllowedOrigins::List(Vec::new()),
+            Some(list) if list.split(',').any(|o| o.trim() == "*") => AllowedOrigins::Any,
+            Some(list) => AllowedOrigins::List(
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/'))
+                    .filter(|o| !o.is_empty())
+                    .filter_map(|o| {
+                        if is_origin(o) {
+                            Some(o.to_string())
+                        } else {
+                            problems.push(format!(
+                                "ALLOWED_ORIGINS: {o:?} is not an origin like https://example.com"
+                            ));
+                            None
+                        }
+                    })
+                    .collect(),
+            ),
+        };
+
+        let upload_url = match var("S3_ENDPOINT") {
+            Some(endpoint) => {
+                let endpoint = endpoint.trim_end_matches('/');
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    problems.push(format!(
+                        "S3_ENDPOINT {endpoint:?} must start with http:// or https://"
+                    ));
+                }
+                format!("{endpoint}/{bucket}")
+            }
+            // Dotted bucket names do not match S3's wildcard certificate, so they go path-style.
+            None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        };
+
+        let listen_text = var("SIGNER_ADDR").unwrap_or_else(|| DEFAULT_SIGNER_ADDR.into());
+        let listen = listen_text.parse().unwrap_or_else(|_| {
+            problems.push(format!(
+                "SIGNER_ADDR {listen_text:?} is not an address like 127.0.0.1:9001"
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 9001))
+        });
+
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Config {
+            bucket,
+            region,
+            rules: UploadRules {
+                max_bytes,
+                allow_empty,
+                allowed_content_types,
+                prefix,
+            },
+            allowed_origins,
+            policy_ttl_seconds,
+            upload_url,
+            credentials,
+            listen,
+        })
+    }
+}
+
+fn parse_number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    problems: &mut Vec<String>,
+) -> u64 {
+    match var(name) {
+        None => default,
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "{name} {text:?} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        },
+    }
+}
+
+fn check_prefix(prefix: &str) -> Result<(), &'static str> {
+    if prefix.len() > MAX_PREFIX_BYTES {
+        return Err("is too long");
+    }
+    if prefix.starts_with('/') {
+        return Err("must not start with /");
+    }
+    if prefix.chars().any(|c| c.is_control() || c == '\\') {
+        return Err("must not contain control characters or backslashes");
+    }
+    let segments: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err("must not have empty, '.' or '..' segments");
+    }
+    Ok(())
+}
+
+/// S3's bucket naming rules (3-63 characters of lower-case letters, digits, dots and hyphens,
+/// starting and ending with a letter or digit).
+fn is_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+}
+
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const MINIMAL: [(&str, &str); 4] = [
+        ("UPLOAD_BUCKET", "my-bucket"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+    ];
+
+    #[test]
+    fn defaults() {
+        let c = config(&MINIMAL).unwrap();
+        assert_eq!(c.rules.prefix, "uploads/");
+        assert_eq!(c.rules.max_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(
+            c.rules.allowed_content_types,
+            vec![ContentTypePattern::any()]
+        );
+        assert!(!c.rules.allow_empty);
+        assert_eq!(c.policy_ttl_seconds, 600);
+        assert_eq!(c.upload_url, "https://my-bucket.s3.eu-west-1.amazonaws.com");
+        assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.credentials.session_token, None);
+    }
+
+    #[test]
+    fn everything_missing_is_listed_at_once() {
+        let err = config(&[]).unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "UPLOAD_BUCKET",
+            "AWS_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            assert!(text.contains(name), "{text}");
+        }
+        assert_eq!(err.0.len(), 4, "{text}");
+    }
+
+    #[test]
+    fn older_credential_names_and_session_token() {
+        let c = config(&[
+            ("UPLOAD_BUCKET", "b-1"),
+            ("AWS_REGION", "us-east-1"),
+            ("ACCESS_KEY", "OLD"),
+            ("SECRET_KEY", "OLDSECRET"),
+            ("AWS_SESSION_TOKEN", "TOKEN"),
+        ])
+        .unwrap();
+        assert_eq!(c.credentials.access_key_id, "OLD");
+        assert_eq!(c.credentials.secret_access_key, "OLDSECRET");
+        assert_eq!(c.credentials.session_token.as_deref(), Some("TOKEN"));
+    }
+
+    #[test]
+    fn everything_set() {
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("UPLOAD_PREFIX", "incoming/web"),
+            ("MAX_UPLOAD_BYTES", "1048576"),
+            ("ALLOWED_CONTENT_TYPES", "image/*, application/pdf"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://example.com, http://127.0.0.1:8080/",
+            ),
+            ("POLICY_TTL_SECONDS", "60"),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000/"),
+            ("SIGNER_ADDR", "127.0.0.1:0"),
+            ("ALLOW_EMPTY_FILES", "true"),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.rules.prefix, "incoming/web/");
+        assert_eq!(c.rules.max_bytes, 1_048_576);
+        assert!(c.rules.allow_empty);
+        assert_eq!(c.rules.allowed_content_types.len(), 2);
+        assert!(c.allowed_origins.allows("http://127.0.0.1:8080"));
+        assert!(!c.allowed_origins.allows("https://evil.example"));
+        assert_eq!(c.policy_ttl_seconds, 60);
+        assert_eq!(c.upload_url, "http://127.0.0.1:9000/my-bucket");
+        assert_eq!(c.listen.port(), 0);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("UPLOAD_PREFIX", "../up"),
+            ("MAX_UPLOAD_BYTES", "lots"),
+            ("ALLOWED_CONTENT_TYPES", "image/*,*/png"),
+            ("ALLOWED_ORIGINS", "example.com"),
+            ("POLICY_TTL_SECONDS", "0"),
+            ("S3_ENDPOINT", "127.0.0.1:9000"),
+            ("SIGNER_ADDR", "nowhere"),
+            ("ALLOW_EMPTY_FILES", "maybe"),
+        ]);
+        let err = config(&vars).unwrap_err();
+        for name in [
+            "UPLOAD_PREFIX",
+            "MAX_UPLOAD_BYTES",
+            "ALLOWED_CONTENT_TYPES",
+            "ALLOWED_ORIGINS",
+            "POLICY_TTL_SECONDS",
+            "S3_ENDPOINT",
+            "SIGNER_ADDR",
+            "ALLOW_EMPTY_FILES",
+        ] {
+            assert!(err.0.iter().any(|p| p.starts_with(name)), "{name}: {err}");
+        }
+        assert!(
+            config(&[
+                ("UPLOAD_BUCKET", "Bad_Bucket"),
+                ("AWS_REGION", "x"),
+                ("ACCESS_KEY", "a"),
+                ("SECRET_KEY", "b")
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn any_origin_and_dotted_buckets() {
+        let mut vars = MINIMAL.to_vec();
+        vars.retain(|(k, _)| *k != "UPLOAD_BUCKET");
+        vars.extend([("UPLOAD_BUCKET", "my.bucket"), ("ALLOWED_ORIGINS", "*")]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.allowed_origins, AllowedOrigins::Any);
+        assert_eq!(c.upload_url, "https://s3.eu-west-1.amazonaws.com/my.bucket");
+    }
+
+    #[test]
+    fn prefixes() {
+        assert!(check_prefix("uploads/").is_ok());
+        assert!(check_prefix("a/b/").is_ok());
+        for bad in ["/uploads/", "a//b/", "a/../b/", "./", "a\\b/"] {
+            assert!(check_prefix(bad).is_err(), "{bad}");
+        }
+    }
+}

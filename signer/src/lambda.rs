@@ -1,0 +1,71 @@
+//! The Lambda edge: the only module that knows `lambda_http`. It turns API Gateway HTTP API and
+//! Function URL events into [`Incoming`] requests and the service's answers back into Lambda
+//! responses.
+
+use std::sync::Arc;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+
+use crate::key::UploadId;
+use crate::service::{Incoming, Outgoing, Signer};
+use crate::time::UnixTime;
+
+/// Polls the Lambda runtime API for events until the environment is shut down.
+pub async fn run(signer: Arc<Signer>) -> Result<(), lambda_http::Error> {
+    lambda_http::run(service_fn(move |request: Request| {
+        let signer = Arc::clone(&signer);
+        async move {
+            let response = with_incoming(&request, |incoming| signer.handle_now(incoming));
+            Ok::<_, std::convert::Infallible>(into_lambda(response))
+        }
+    }))
+    .await
+}
+
+/// Answers one event at a given time with a given id (what the runtime does, minus the clock and
+/// the randomness): used by the tests on saved events.
+pub fn respond(signer: &Signer, request: &Request, now: UnixTime, id: UploadId) -> Response<Body> {
+    into_lambda(with_incoming(request, |incoming| {
+        signer.handle(incoming, now, id)
+    }))
+}
+
+fn with_incoming(request: &Request, handle: impl FnOnce(&Incoming) -> Outgoing) -> Outgoing {
+    // `Body` derefs to its bytes whether it came as text or base64-decoded binary.
+    let body: &[u8] = request.body();
+    let origin = request
+        .headers()
+        .get(http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    handle(&Incoming {
+        method: request.method(),
+        path: path_without_stage(request),
+        origin,
+        body,
+    })
+}
+
+/// API Gateway puts a named stage in front of the path (`/prod/sign`); the routes do not include it.
+fn path_without_stage(request: &Request) -> &str {
+    let path = request.uri().path();
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.as_deref(),
+        _ => None,
+    };
+    stage
+        .filter(|stage| *stage != "$default")
+        .and_then(|stage| path.strip_prefix('/')?.strip_prefix(stage))
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or(path)
+}
+
+fn into_lambda(response: Outgoing) -> Response<Body> {
+    response.map(|body| {
+        if body.is_empty() {
+            Body::Empty
+        } else {
+            Body::Text(body)
+        }
+    })
+}

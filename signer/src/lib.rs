@@ -1,0 +1,14 @@
+//! The signing service: validates a file description, picks a unique key, builds and signs an S3
+//! POST policy for exactly that file. See ARCHITECTURE.md for the map; `service.rs` is the HTTP API.
+
+pub mod config;
+pub mod key;
+pub mod lambda;
+pub mod local;
+pub mod policy;
+pub mod service;
+pub mod sigv4;
+pub mod time;
+
+pub use config::Config;
+pub use service::{Incoming, Signer};

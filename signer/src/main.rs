@@ -1,0 +1,101 @@
+//! `signer`: reads the configuration, then runs under Lambda when `AWS_LAMBDA_RUNTIME_API` is set
+//! (as it is in Lambda and under `cargo lambda watch`), or as a local HTTP server otherwise.
+//! The only place that reads the environment.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use signer::{Config, Signer, lambda, local};
+
+fn main() -> ExitCode {
+    let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    init_tracing(under_lambda);
+    let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("signer: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if config.allowed_origins == signer::config::AllowedOrigins::List(Vec::new()) {
+        tracing::warn!("ALLOWED_ORIGINS is not set: browsers on any page will be refused");
+    }
+    let signer = Arc::new(Signer::new(config));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("signer: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = if under_lambda {
+        runtime
+            .block_on(lambda::run(signer))
+            .map_err(|err| err.to_string())
+    } else {
+        runtime
+            .block_on(run_local(signer))
+            .map_err(|err| err.to_string())
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("signer: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_local(signer: Arc<Signer>) -> std::io::Result<()> {
+    let listener = local::bind(signer.config().listen).await?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to learn the port (SIGNER_ADDR may ask for port 0).
+    println!("signer listening on http://{addr}");
+    tracing::info!(
+        %addr,
+        bucket = signer.config().bucket,
+        upload_url = signer.config().upload_url,
+        "local signer started"
+    );
+    local::serve(signer, listener, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn init_tracing(under_lambda: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if under_lambda {
+        // CloudWatch adds its own timestamps and shows no colours.
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,220 @@
+//! The POST policy for one upload, built and signed by the signer alone: exact bucket, key and
+//! Content-Type, the declared size as both ends of `content-length-range`, and the SigV4 fields.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use shared::FormFields;
+
+use crate::sigv4::{self, ALGORITHM, Credentials};
+use crate::time::UnixTime;
+
+/// What one signed form allows: one object, one type, one size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPolicy<'a> {
+    pub bucket: &'a str,
+    pub region: &'a str,
+    pub key: &'a str,
+    pub content_type: &'a str,
+    pub size: u64,
+    pub expires: UnixTime,
+}
+
+/// The value S3 returns with `success_action_status`: 201 and a `PostResponse` XML body.
+pub const SUCCESS_ACTION_STATUS: &str = "201";
+
+/// Builds the policy document and the form fields that go with it, signed at `now`. Fields come in
+/// the order the browser should send them; the file itself goes after all of them.
+pub fn sign_post_policy(
+    policy: &UploadPolicy,
+    credentials: &Credentials,
+    now: UnixTime,
+) -> FormFields {
+    let amz_date = now.amz_date();
+    let credential = sigv4::credential(&credentials.access_key_id, now, policy.region);
+    let document = policy_document(
+        policy,
+        &credential,
+        &amz_date,
+        credentials.session_token.as_deref(),
+    );
+    let base64_policy = BASE64.encode(document);
+    let signing_key = sigv4::signing_key(&credentials.secret_access_key, now, policy.region);
+    let signature = sigv4::sign_policy(&signing_key, &base64_policy);
+
+    let mut fields = Vec::with_capacity(9);
+    let mut field = |name: &str, value: &str| fields.push((name.to_string(), value.to_string()));
+    field("key", policy.key);
+    field("Content-Type", policy.content_type);
+    field("success_action_status", SUCCESS_ACTION_STATUS);
+    field("x-amz-algorithm", ALGORITHM);
+    field("x-amz-credential", &credential);
+    field("x-amz-date", &amz_date);
+    if let Some(token) = &credentials.session_token {
+        field("x-amz-security-token", token);
+    }
+    field("policy", &base64_policy);
+    field("x-amz-signature", &signature);
+    FormFields(fields)
+}
+
+/// The policy JSON. Every form field except `policy`, `x-amz-signature` and the file has an exact
+/// (`eq`) condition, so S3 refuses a form with any field changed or added.
+pub fn policy_document(
+    policy: &UploadPolicy,
+    credential: &str,
+    amz_date: &str,
+    session_token: Option<&str>,
+) -> String {
+    let mut json =
+        String::with_capacity(512 + policy.key.len() + session_token.map_or(0, str::len));
+    json.push_str("{\"expiration\":");
+    push_json_string(&mut json, &policy.expires.policy_expiration());
+    json.push_str(",\"conditions\":[");
+    push_eq(&mut json, "bucket", policy.bucket);
+    json.push(',');
+    push_eq(&mut json, "key", policy.key);
+    json.push(',');
+    push_eq(&mut json, "Content-Type", policy.content_type);
+    json.push_str(&format!(
+        ",[\"content-length-range\",{size},{size}],",
+        size = policy.size
+    ));
+    push_eq(&mut json, "success_action_status", SUCCESS_ACTION_STATUS);
+    json.push(',');
+    push_eq(&mut json, "x-amz-algorithm", ALGORITHM);
+    json.push(',');
+    push_eq(&mut json, "x-amz-credential", credential);
+    json.push(',');
+    push_eq(&mut json, "x-amz-date", amz_date);
+    if let Some(token) = session_token {
+        json.push(',');
+        push_eq(&mut json, "x-amz-security-token", token);
+    }
+    json.push_str("]}");
+    json
+}
+
+fn push_eq(json: &mut String, field: &str, value: &str) {
+    json.push('{');
+    push_json_string(json, field);
+    json.push(':');
+    push_json_string(json, value);
+    json.push('}');
+}
+
+fn push_json_string(json: &mut String, value: &str) {
+    // serde_json's escaping: quotes, backslashes and control characters; other UTF-8 is kept as is.
+    // Serialising a `&str` into a `String` cannot fail.
+    json.push_str(&serde_json::to_string(value).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn credentials(token: Option<&str>) -> Credentials {
+        Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            session_token: token.map(String::from),
+        }
+    }
+
+    const NOW: UnixTime = UnixTime(1_451_347_200); // 2015-12-29T00:00:00Z
+
+    fn policy(key: &str) -> UploadPolicy<'_> {
+        UploadPolicy {
+            bucket: "sigv4examplebucket",
+            region: "us-east-1",
+            key,
+            content_type: "image/png",
+            size: 12345,
+            expires: NOW.plus_seconds(600),
+        }
+    }
+
+    fn decoded_policy(fields: &FormFields) -> Value {
+        let bytes = BASE64.decode(fields.get("policy").unwrap()).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn conditions_pin_everything() {
+        let fields = sign_post_policy(&policy("uploads/id/cat.png"), &credentials(None), NOW);
+        assert_eq!(
+            decoded_policy(&fields),
+            json!({
+                "expiration": "2015-12-29T00:10:00.000Z",
+                "conditions": [
+                    {"bucket": "sigv4examplebucket"},
+                    {"key": "uploads/id/cat.png"},
+                    {"Content-Type": "image/png"},
+                    ["content-length-range", 12345, 12345],
+                    {"success_action_status": "201"},
+                    {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+                    {"x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"},
+                    {"x-amz-date": "20151229T000000Z"},
+                ]
+            })
+        );
+        let names: Vec<&str> = fields.iter().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            [
+                "key",
+                "Content-Type",
+                "success_action_status",
+                "x-amz-algorithm",
+                "x-amz-credential",
+                "x-amz-date",
+                "policy",
+                "x-amz-signature"
+            ]
+        );
+        assert!(fields.get("acl").is_none());
+    }
+
+    #[test]
+    fn session_token_goes_into_form_and_policy() {
+        let fields = sign_post_policy(&policy("k"), &credentials(Some("FwoGZXIvYXdzE+/=")), NOW);
+        assert_eq!(fields.get("x-amz-security-token"), Some("FwoGZXIvYXdzE+/="));
+        let conditions = decoded_policy(&fields)["conditions"].clone();
+        assert!(
+            conditions
+                .as_array()
+                .unwrap()
+                .contains(&json!({"x-amz-security-token": "FwoGZXIvYXdzE+/="}))
+        );
+    }
+
+    #[test]
+    fn signature_covers_the_exact_base64_policy() {
+        let fields = sign_post_policy(&policy("k"), &credentials(None), NOW);
+        let key = sigv4::signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NOW, "us-east-1");
+        assert_eq!(
+            fields.get("x-amz-signature").unwrap(),
+            sigv4::sign_policy(&key, fields.get("policy").unwrap())
+        );
+        let signature = fields.get("x-amz-signature").unwrap();
+        assert_eq!(signature.len(), 64);
+        assert!(
+            signature
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn awkward_keys_are_escaped_not_broken() {
+        for key in [
+            "uploads/x/q\"uote\\.txt",
+            "uploads/x/고양이 #1 +50%.png",
+            "uploads/x/\u{2028}",
+        ] {
+            let fields = sign_post_policy(&policy(key), &credentials(None), NOW);
+            assert_eq!(decoded_policy(&fields)["conditions"][1]["key"], key);
+            assert_eq!(fields.get("key"), Some(key));
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The signer's HTTP API as a pure function from a request (plus the time and a random id) to a
+//! response. Both edges, Lambda (`lambda.rs`) and the local server (`local.rs`), call [`Signer::handle`];
+//! neither knows the routes, and this module knows neither runtime.
+//!
+//! - `POST /sign`: a `SignRequest` in, a `SignResponse` out.
+//! - `GET /rules`: the public `UploadRules`.
+//! - `OPTIONS` on both: the CORS preflight. Other methods 405, other paths 404.
+//!
+//! Every error is an `ErrorBody` with a 4xx status; only a failure of the signer itself is a 5xx.
+
+use http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, VARY,
+    X_CONTENT_TYPE_OPTIONS,
+};
+use http::{Method, Response, StatusCode};
+use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse};
+
+use crate::config::Config;
+use crate::key::{UploadId, object_key};
+use crate::policy::{UploadPolicy, sign_post_policy};
+use crate::time::UnixTime;
+
+/// The largest request body the signer reads. A sign request is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// One HTTP request, as much of it as the API looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    /// The `Origin` header, if the request has one.
+    pub origin: Option<&'a str>,
+    /// The body, or its first `MAX_BODY_BYTES + 1` bytes.
+    pub body: &'a [u8],
+}
+
+pub type Outgoing = Response<String>;
+
+/// The signing service, holding its validated configuration.
+#[derive(Debug)]
+pub struct Signer {
+    config: Config,
+    rules_json: String,
+}
+
+enum Route {
+    Sign,
+    Rules,
+}
+
+impl Route {
+    fn allow(&self) -> &'static str {
+        match self {
+            Route::Sign => "POST, OPTIONS",
+            Route::Rules => "GET, HEAD, OPTIONS",
+        }
+    }
+}
+
+impl Signer {
+    pub fn new(config: Config) -> Signer {
+        let rules_json = serde_json::to_string(&config.rules).unwrap_or_default();
+        Signer { config, rules_json }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Answers a request with the clock and the randomness read here: the edge of the pure core.
+    pub fn handle_now(&self, request: &Incoming) -> Outgoing {
+        let mut id = [0u8; 16];
+        if let Err(err) = getrandom::fill(&mut id) {
+            tracing::error!(%err, "no randomness for an upload id");
+            return error(
+                ErrorCode::Internal,
+                "The signer could not create an upload id.".into(),
+            );
+        }
+        self.handle(request, UnixTime::now(), UploadId(id))
+    }
+
+    /// Answers one request. `now` signs the policy; `id` makes the key unique.
+    pub fn handle(&self, request: &Incoming, now: UnixTime, id: UploadId) -> Outgoing {
+        let origin = request.origin;
+        if let Some(origin) = origin
+            && !self.config.allowed_origins.allows(origin)
+        {
+            tracing::info!(origin, path = request.path, "origin refused");
+            return with_common_headers(
+                error(
+                    ErrorCode::OriginNotAllowed,
+                    format!("This signer does not accept requests from pages at {origin}."),
+                ),
+                None,
+            );
+        }
+        let response = match (route(request.path), request.method) {
+            (None, _) => error(
+                ErrorCode::NotFound,
+                format!("There is nothing at {}.", request.path),
+            ),
+            (Some(_), &Method::OPTIONS) => preflight(),
+            (Some(Route::Sign), &Method::POST) => self.sign(request.body, now, id),
+            (Some(Route::Rules), &Method::GET) => self.rules(false),
+            (Some(Route::Rules), &Method::HEAD) => self.rules(true),
+            (Some(route), method) => {
+                let mut response = error(
+                    ErrorCode::MethodNotAllowed,
+                    format!(
+                        "{method} is not allowed on {}; use {}.",
+                        request.path,
+                        route.allow()
+                    ),
+                );
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static(route.allow()));
+                response
+            }
+        };
+        with_common_headers(response, origin)
+    }
+
+    fn sign(&self, body: &[u8], now: UnixTime, id: UploadId) -> Outgoing {
+        if body.len() > MAX_BODY_BYTES {
+            return error(
+                ErrorCode::RequestTooLarge,
+                format!("A sign request is at most {MAX_BODY_BYTES} bytes."),
+            );
+        }
+        let request: SignRequest = match serde_json::from_slice(body) {
+            Ok(request) => request,
+            Err(err) => {
+                return error(
+                    ErrorCode::MalformedRequest,
+                    format!(
+                        "Send a JSON object like {{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}} ({err})."
+                    ),
+                );
+            }
+        };
+        let content_type = match self.config.rules.check(&request) {
+            Ok(content_type) => content_type,
+            Err(refusal) => {
+                tracing::info!(code = %refusal.code, size = request.size, "sign request refused");
+                return error(refusal.code, refusal.message);
+            }
+        };
+        let key = object_key(&self.config.rules.prefix, id, &request.filename);
+        let expires = now.plus_seconds(self.config.policy_ttl_seconds);
+        let policy = UploadPolicy {
+            bucket: &self.config.bucket,
+            region: &self.config.region,
+            key: &key,
+            content_type: &content_type,
+            size: request.size,
+            expires,
+        };
+        let fields = sign_post_policy(&policy, &self.config.credentials, now);
+        tracing::info!(key, size = request.size, content_type, "signed");
+        let response = SignResponse {
+            method: "POST".into(),
+            url: self.config.upload_url.clone(),
+            key,
+            fields,
+            expires_at: expires.rfc3339(),
+        };
+        json(
+            StatusCode::OK,
+            serde_json::to_string(&response).unwrap_or_default(),
+        )
+    }
+
+    fn rules(&self, head: bool) -> Outgoing {
+        let body = if head {
+            String::new()
+        } else {
+            self.rules_json.clone()
+        };
+        let mut response = json(StatusCode::OK, body);
+        response.headers_mut().insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        );
+        response
+    }
+}
+
+fn route(path: &str) -> Option<Route> {
+    match path {
+        "/sign" => Some(Route::Sign),
+        "/rules" => Some(Route::Rules),
+        _ => None,
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Outgoing {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error(code: ErrorCode, message: String) -> Outgoing {
+    let body = serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default();
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json(status, body)
+}
+
+fn preflight() -> Outgoing {
+    let mut response = Response::new(String::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    response
+}
+
+/// Headers every answer carries. `Access-Control-Allow-Origin` goes only to an allowed origin, and
+/// `Vary: Origin` everywhere, so no cache hands one origin's answer to another.
+fn with_common_headers(mut response: Outgoing, allowed_origin: Option<&str>) -> Outgoing {
+    let headers = response.headers_mut();
+    headers.insert(VARY, HeaderValue::from_static("Origin"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    response
+}

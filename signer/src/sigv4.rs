@@ -1,0 +1,130 @@
+//! SigV4 for browser POST: the signing key and the signature over a base64 policy.
+
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::time::UnixTime;
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// AWS credentials. `Debug` never shows the secret or the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Present for temporary credentials (Lambda roles, STS); must then go into the form and policy.
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// `AKID/20151229/us-east-1/s3/aws4_request`: the `x-amz-credential` form field.
+pub fn credential(access_key_id: &str, date: UnixTime, region: &str) -> String {
+    format!(
+        "{access_key_id}/{}/{region}/s3/aws4_request",
+        date.date_stamp()
+    )
+}
+
+/// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
+pub fn signing_key(secret_access_key: &str, date: UnixTime, region: &str) -> [u8; 32] {
+    let mut secret = Vec::with_capacity(4 + secret_access_key.len());
+    secret.extend_from_slice(b"AWS4");
+    secret.extend_from_slice(secret_access_key.as_bytes());
+    let k_date = hmac(&secret, date.date_stamp().as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, b"s3");
+    hmac(&k_service, b"aws4_request")
+}
+
+/// The `x-amz-signature` form field: lower-case hex of HMAC(signing key, base64 policy).
+pub fn sign_policy(signing_key: &[u8; 32], base64_policy: &str) -> String {
+    hex(&hmac(signing_key, base64_policy.as_bytes()))
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail here.
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ../shared/reference/aws-sigv4-post-example.md: AWS's published browser-POST example.
+    const AWS_EXAMPLE_POLICY: &str = "eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
+    const AWS_EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const AWS_EXAMPLE_DATE: UnixTime = UnixTime(1_451_347_200); // 2015-12-29T00:00:00Z
+
+    #[test]
+    fn aws_post_example_signing_key() {
+        let key = signing_key(AWS_EXAMPLE_SECRET, AWS_EXAMPLE_DATE, "us-east-1");
+        assert_eq!(
+            hex(&key),
+            "cbcef1ebeaefc82cce6530b9f0a9ae598846065f5c5bae0674bd5ebc4ba52d28"
+        );
+    }
+
+    #[test]
+    fn aws_post_example_signature() {
+        let key = signing_key(AWS_EXAMPLE_SECRET, AWS_EXAMPLE_DATE, "us-east-1");
+        assert_eq!(
+            sign_policy(&key, AWS_EXAMPLE_POLICY),
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+        );
+    }
+
+    #[test]
+    fn aws_post_example_credential_scope() {
+        assert_eq!(
+            credential("AKIAIOSFODNN7EXAMPLE", AWS_EXAMPLE_DATE, "us-east-1"),
+            "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"
+        );
+        // The scope date is the UTC date, even one second before midnight.
+        assert_eq!(
+            credential("AK", UnixTime(1_451_347_199), "eu-west-1"),
+            "AK/20151228/eu-west-1/s3/aws4_request"
+        );
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let credentials = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "very-secret".into(),
+            session_token: Some("token-value".into()),
+        };
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains("AKID"));
+        assert!(
+            !shown.contains("very-secret") && !shown.contains("token-value"),
+            "{shown}"
+        );
+    }
+}
