@@ -1,11 +1,13 @@
 //! The POST policy for one upload, built and signed by the signer alone: exact bucket, key and
 //! Content-Type, the declared size as both ends of `content-length-range`, and the SigV4 fields.
 
+use std::fmt::Write;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use shared::FormFields;
 
-use crate::sigv4::{self, ALGORITHM, Credentials};
+use crate::sigv4::{self, ALGORITHM, Credentials, SigningKey};
 use crate::time::UnixTime;
 
 /// What one signed form allows: one object, one type, one size.
@@ -22,13 +24,16 @@ pub struct UploadPolicy<'a> {
 /// The value S3 returns with `success_action_status`: 201 and a `PostResponse` XML body.
 pub const SUCCESS_ACTION_STATUS: &str = "201";
 
-/// Builds the policy document and the form fields that go with it, signed at `now`. Fields come in
+/// Builds the policy document and the form fields that go with it, signed at `now` with
+/// `signing_key` (derived from `credentials` for `now`'s date and `policy.region`). Fields come in
 /// the order the browser should send them; the file itself goes after all of them.
 pub fn sign_post_policy(
     policy: &UploadPolicy,
     credentials: &Credentials,
+    signing_key: &SigningKey,
     now: UnixTime,
 ) -> FormFields {
+    debug_assert!(signing_key.is_for(now), "a signing key from another day");
     let amz_date = now.amz_date();
     let credential = sigv4::credential(&credentials.access_key_id, now, policy.region);
     let document = policy_document(
@@ -38,22 +43,20 @@ pub fn sign_post_policy(
         credentials.session_token.as_deref(),
     );
     let base64_policy = BASE64.encode(document);
-    let signing_key = sigv4::signing_key(&credentials.secret_access_key, now, policy.region);
-    let signature = sigv4::sign_policy(&signing_key, &base64_policy);
+    let signature = signing_key.sign(&base64_policy);
 
-    let mut fields = Vec::with_capacity(9);
-    let mut field = |name: &str, value: &str| fields.push((name.to_string(), value.to_string()));
-    field("key", policy.key);
-    field("Content-Type", policy.content_type);
-    field("success_action_status", SUCCESS_ACTION_STATUS);
-    field("x-amz-algorithm", ALGORITHM);
-    field("x-amz-credential", &credential);
-    field("x-amz-date", &amz_date);
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(9);
+    fields.push(("key".into(), policy.key.into()));
+    fields.push(("Content-Type".into(), policy.content_type.into()));
+    fields.push(("success_action_status".into(), SUCCESS_ACTION_STATUS.into()));
+    fields.push(("x-amz-algorithm".into(), ALGORITHM.into()));
+    fields.push(("x-amz-credential".into(), credential));
+    fields.push(("x-amz-date".into(), amz_date));
     if let Some(token) = &credentials.session_token {
-        field("x-amz-security-token", token);
+        fields.push(("x-amz-security-token".into(), token.clone()));
     }
-    field("policy", &base64_policy);
-    field("x-amz-signature", &signature);
+    fields.push(("policy".into(), base64_policy));
+    fields.push(("x-amz-signature".into(), signature));
     FormFields(fields)
 }
 
@@ -75,10 +78,12 @@ pub fn policy_document(
     push_eq(&mut json, "key", policy.key);
     json.push(',');
     push_eq(&mut json, "Content-Type", policy.content_type);
-    json.push_str(&format!(
+    // Writing to a String cannot fail.
+    let _ = write!(
+        json,
         ",[\"content-length-range\",{size},{size}],",
         size = policy.size
-    ));
+    );
     push_eq(&mut json, "success_action_status", SUCCESS_ACTION_STATUS);
     json.push(',');
     push_eq(&mut json, "x-amz-algorithm", ALGORITHM);
@@ -102,10 +107,42 @@ fn push_eq(json: &mut String, field: &str, value: &str) {
     json.push('}');
 }
 
+/// A JSON string literal: quotes, backslashes and control characters escaped, other UTF-8 kept as
+/// is (S3 reads the policy as UTF-8 and compares it with the UTF-8 form fields).
 fn push_json_string(json: &mut String, value: &str) {
-    // serde_json's escaping: quotes, backslashes and control characters; other UTF-8 is kept as is.
-    // Serialising a `&str` into a `String` cannot fail.
-    json.push_str(&serde_json::to_string(value).unwrap_or_default());
+    json.push('"');
+    // Most values (tokens, dates, keys) need no escaping; this check has no early exit, so it
+    // vectorises, and the slow path below runs only for values that do.
+    let needs_escaping = value.bytes().fold(false, |found, b| {
+        found | (b == b'"') | (b == b'\\') | (b < 0x20)
+    });
+    if !needs_escaping {
+        json.push_str(value);
+        json.push('"');
+        return;
+    }
+    let mut plain_from = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        // Every byte that needs escaping is ASCII, so `at` is always a character boundary here.
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        json.push_str(&value[plain_from..at]);
+        if escaped.is_empty() {
+            let _ = write!(json, "\\u{byte:04x}");
+        } else {
+            json.push_str(escaped);
+        }
+        plain_from = at + 1;
+    }
+    json.push_str(&value[plain_from..]);
+    json.push('"');
 }
 
 #[cfg(test)]
@@ -134,6 +171,11 @@ mod tests {
         }
     }
 
+    fn sign(policy: &UploadPolicy, credentials: &Credentials) -> FormFields {
+        let key = SigningKey::derive(&credentials.secret_access_key, NOW, policy.region);
+        sign_post_policy(policy, credentials, &key, NOW)
+    }
+
     fn decoded_policy(fields: &FormFields) -> Value {
         let bytes = BASE64.decode(fields.get("policy").unwrap()).unwrap();
         serde_json::from_slice(&bytes).unwrap()
@@ -141,7 +183,7 @@ mod tests {
 
     #[test]
     fn conditions_pin_everything() {
-        let fields = sign_post_policy(&policy("uploads/id/cat.png"), &credentials(None), NOW);
+        let fields = sign(&policy("uploads/id/cat.png"), &credentials(None));
         assert_eq!(
             decoded_policy(&fields),
             json!({
@@ -177,7 +219,7 @@ mod tests {
 
     #[test]
     fn session_token_goes_into_form_and_policy() {
-        let fields = sign_post_policy(&policy("k"), &credentials(Some("FwoGZXIvYXdzE+/=")), NOW);
+        let fields = sign(&policy("k"), &credentials(Some("FwoGZXIvYXdzE+/=")));
         assert_eq!(fields.get("x-amz-security-token"), Some("FwoGZXIvYXdzE+/="));
         let conditions = decoded_policy(&fields)["conditions"].clone();
         assert!(
@@ -190,7 +232,7 @@ mod tests {
 
     #[test]
     fn signature_covers_the_exact_base64_policy() {
-        let fields = sign_post_policy(&policy("k"), &credentials(None), NOW);
+        let fields = sign(&policy("k"), &credentials(None));
         let key = sigv4::signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NOW, "us-east-1");
         assert_eq!(
             fields.get("x-amz-signature").unwrap(),
@@ -211,8 +253,9 @@ mod tests {
             "uploads/x/q\"uote\\.txt",
             "uploads/x/고양이 #1 +50%.png",
             "uploads/x/\u{2028}",
+            "uploads/x/\u{1}\u{1f}\t\n\r\u{7f}",
         ] {
-            let fields = sign_post_policy(&policy(key), &credentials(None), NOW);
+            let fields = sign(&policy(key), &credentials(None));
             assert_eq!(decoded_policy(&fields)["conditions"][1]["key"], key);
             assert_eq!(fields.get("key"), Some(key));
         }

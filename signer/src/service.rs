@@ -13,12 +13,15 @@ use http::header::{
     ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, VARY,
     X_CONTENT_TYPE_OPTIONS,
 };
+use std::sync::Mutex;
+
 use http::{Method, Response, StatusCode};
 use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse};
 
 use crate::config::Config;
 use crate::key::{UploadId, object_key};
 use crate::policy::{UploadPolicy, sign_post_policy};
+use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
 
 /// The largest request body the signer reads. A sign request is a few hundred bytes.
@@ -42,6 +45,8 @@ pub type Outgoing = Response<String>;
 pub struct Signer {
     config: Config,
     rules_json: String,
+    /// Today's SigV4 signing key, derived again when the UTC date changes.
+    signing_key: Mutex<SigningKey>,
 }
 
 enum Route {
@@ -61,7 +66,32 @@ impl Route {
 impl Signer {
     pub fn new(config: Config) -> Signer {
         let rules_json = serde_json::to_string(&config.rules).unwrap_or_default();
-        Signer { config, rules_json }
+        let signing_key = Mutex::new(SigningKey::derive(
+            &config.credentials.secret_access_key,
+            UnixTime::now(),
+            &config.region,
+        ));
+        Signer {
+            config,
+            rules_json,
+            signing_key,
+        }
+    }
+
+    fn signing_key(&self, now: UnixTime) -> SigningKey {
+        // The lock only guards a 40-byte copy; a poisoned lock still holds a valid key.
+        let mut cached = self
+            .signing_key
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !cached.is_for(now) {
+            *cached = SigningKey::derive(
+                &self.config.credentials.secret_access_key,
+                now,
+                &self.config.region,
+            );
+        }
+        *cached
     }
 
     pub fn config(&self) -> &Config {
@@ -158,7 +188,12 @@ impl Signer {
             size: request.size,
             expires,
         };
-        let fields = sign_post_policy(&policy, &self.config.credentials, now);
+        let fields = sign_post_policy(
+            &policy,
+            &self.config.credentials,
+            &self.signing_key(now),
+            now,
+        );
         tracing::info!(key, size = request.size, content_type, "signed");
         let response = SignResponse {
             method: "POST".into(),

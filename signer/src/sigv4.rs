@@ -39,6 +39,40 @@ pub fn credential(access_key_id: &str, date: UnixTime, region: &str) -> String {
     )
 }
 
+/// A derived signing key and the UTC day it belongs to. It only changes once a day, so the signer
+/// derives it once a day instead of on every request (four HMACs saved per signature).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SigningKey {
+    day: u64,
+    key: [u8; 32],
+}
+
+impl SigningKey {
+    pub fn derive(secret_access_key: &str, now: UnixTime, region: &str) -> SigningKey {
+        SigningKey {
+            day: now.day(),
+            key: signing_key(secret_access_key, now, region),
+        }
+    }
+
+    /// Whether this key signs for `now`'s credential scope date.
+    pub fn is_for(&self, now: UnixTime) -> bool {
+        self.day == now.day()
+    }
+
+    pub fn sign(&self, base64_policy: &str) -> String {
+        sign_policy(&self.key, base64_policy)
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("day", &self.day)
+            .finish_non_exhaustive()
+    }
+}
+
 /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
 pub fn signing_key(secret_access_key: &str, date: UnixTime, region: &str) -> [u8; 32] {
     let mut secret = Vec::with_capacity(4 + secret_access_key.len());
@@ -111,6 +145,19 @@ mod tests {
             credential("AK", UnixTime(1_451_347_199), "eu-west-1"),
             "AK/20151228/eu-west-1/s3/aws4_request"
         );
+    }
+
+    #[test]
+    fn a_derived_key_is_for_its_utc_day_only() {
+        let key = SigningKey::derive(AWS_EXAMPLE_SECRET, AWS_EXAMPLE_DATE, "us-east-1");
+        assert!(key.is_for(AWS_EXAMPLE_DATE.plus_seconds(86_399)));
+        assert!(!key.is_for(AWS_EXAMPLE_DATE.plus_seconds(86_400)));
+        assert!(!key.is_for(UnixTime(AWS_EXAMPLE_DATE.0 - 1)));
+        assert_eq!(
+            key.sign(AWS_EXAMPLE_POLICY),
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+        );
+        assert!(!format!("{key:?}").contains("cbcef1"));
     }
 
     #[test]

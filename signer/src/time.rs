@@ -28,6 +28,11 @@ impl UnixTime {
         UnixTime(self.0.saturating_add(seconds))
     }
 
+    /// Whole days since the epoch: the UTC date, as a number.
+    pub fn day(self) -> u64 {
+        self.0 / 86_400
+    }
+
     pub fn utc(self) -> Utc {
         let days = self.0 / 86_400;
         let rem = self.0 % 86_400;

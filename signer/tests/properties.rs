@@ -1,0 +1,133 @@
+//! Property tests over the whole HTTP API (`Signer::handle`, no network): whatever arrives, the
+//! answer is a 200 or a 4xx `ErrorBody`, and every issued key is a safe key under the prefix.
+
+use http::Method;
+use proptest::prelude::*;
+use signer::key::UploadId;
+use signer::time::UnixTime;
+use signer::{Config, Incoming, Signer};
+
+const PREFIX: &str = "incoming/web/";
+
+fn signer() -> Signer {
+    let vars = [
+        ("UPLOAD_BUCKET", "prop-bucket"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+        ("UPLOAD_PREFIX", PREFIX),
+        ("ALLOWED_ORIGINS", "https://page.example"),
+        (
+            "ALLOWED_CONTENT_TYPES",
+            "image/*,application/pdf,text/plain",
+        ),
+        ("MAX_UPLOAD_BYTES", "1000000"),
+    ];
+    Signer::new(
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap(),
+    )
+}
+
+fn assert_ok_or_client_error(response: &http::Response<String>) -> Result<(), TestCaseError> {
+    let status = response.status().as_u16();
+    prop_assert!(
+        status == 200 || status == 204 || (400..500).contains(&status),
+        "status {status}: {}",
+        response.body()
+    );
+    if status >= 400 {
+        let body: shared::ErrorBody = serde_json::from_str(response.body()).map_err(|e| {
+            TestCaseError::fail(format!("not an ErrorBody ({e}): {}", response.body()))
+        })?;
+        prop_assert_eq!(body.error.code.http_status(), status);
+    }
+    Ok(())
+}
+
+fn filename() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[./\\\\ a-z\u{0}-\u{1f}\u{7f}-\u{9f}\u{200b}-\u{200f}\u{202a}-\u{202e}가-힣]{0,40}",
+        Just("..".to_string()),
+        Just("../".repeat(100)),
+        "\\PC{1000,1100}",
+    ]
+}
+
+fn content_type() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("image/png".to_string()),
+        Just("application/pdf".to_string()),
+        Just("TEXT/PLAIN".to_string()),
+        "[a-z]{1,8}/[a-z0-9.+-]{1,12}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_sign_request_gets_200_or_4xx_and_safe_keys(
+        filename in filename(),
+        content_type in content_type(),
+        size in prop_oneof![0u64..2_000_000, any::<u64>()],
+        id in any::<[u8; 16]>(),
+        now in 0u64..4_102_444_800,
+    ) {
+        let body = serde_json::json!({"filename": filename, "contentType": content_type, "size": size}).to_string();
+        let response = signer().handle(
+            &Incoming { method: &Method::POST, path: "/sign", origin: Some("https://page.example"), body: body.as_bytes() },
+            UnixTime(now),
+            UploadId(id),
+        );
+        assert_ok_or_client_error(&response)?;
+        if response.status() == 200 {
+            let signed: shared::SignResponse = serde_json::from_str(response.body()).unwrap();
+            let key = signed.key.as_str();
+            prop_assert!(key.starts_with(PREFIX), "{key}");
+            prop_assert!(key.len() <= 1024);
+            prop_assert!(!key.split('/').any(|segment| segment == ".." || segment == "." || segment.is_empty()), "{key}");
+            prop_assert!(!key.chars().any(char::is_control), "{key:?}");
+            prop_assert!(!key.contains('\\'));
+            prop_assert_eq!(key.matches('/').count(), PREFIX.matches('/').count() + 1);
+            prop_assert_eq!(signed.fields.get("key"), Some(key));
+            prop_assert!(size <= 1_000_000 && size > 0);
+        }
+    }
+
+    #[test]
+    fn any_body_gets_200_or_4xx(body in prop_oneof![
+        any::<Vec<u8>>(),
+        "\\{\"filename\":.{0,20},\"contentType\":.{0,20},\"size\":.{0,20}\\}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 16_000..17_000),
+    ]) {
+        let response = signer().handle(
+            &Incoming { method: &Method::POST, path: "/sign", origin: None, body: &body },
+            UnixTime(1_700_000_000),
+            UploadId([7; 16]),
+        );
+        assert_ok_or_client_error(&response)?;
+    }
+
+    #[test]
+    fn any_method_path_and_origin_gets_a_non_5xx_answer(
+        method in prop_oneof![Just(Method::GET), Just(Method::POST), Just(Method::PUT), Just(Method::DELETE), Just(Method::OPTIONS), Just(Method::HEAD), Just(Method::PATCH)],
+        path in prop_oneof![Just("/sign".to_string()), Just("/rules".to_string()), "/[a-z/.]{0,12}"],
+        origin in proptest::option::of(prop_oneof![Just("https://page.example".to_string()), "https?://[a-z.]{1,12}"]),
+    ) {
+        let response = signer().handle(
+            &Incoming { method: &method, path: &path, origin: origin.as_deref(), body: b"{}" },
+            UnixTime(1_700_000_000),
+            UploadId([7; 16]),
+        );
+        assert_ok_or_client_error(&response)?;
+        let allowed = origin.as_deref().is_none_or(|o| o == "https://page.example");
+        prop_assert_eq!(response.headers().contains_key("access-control-allow-origin"), allowed && origin.is_some());
+    }
+}

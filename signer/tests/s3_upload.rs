@@ -1,0 +1,428 @@
+//! The signer's forms against a real S3 server: the local binary (started here in local mode) signs,
+//! and s3s-fs (started here on 127.0.0.1; it verifies SigV4 POST policies as AWS does) must store
+//! exactly the described file and refuse every form that differs from what was signed. Both servers
+//! are stopped when each test ends.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use common::{HttpResponse, SignerProcess, multipart, request};
+use shared::{FormFields, SignResponse};
+
+const BUCKET: &str = "test-uploads";
+const ACCESS_KEY: &str = "AKIDLOCALTEST";
+const SECRET_KEY: &str = "local/test/secret+key";
+const REGION: &str = "us-east-1";
+const PAGE: &str = "http://127.0.0.1:8080";
+
+struct Stack {
+    s3: Option<local_s3::Server>,
+    runtime: tokio::runtime::Runtime,
+    signer: SignerProcess,
+    root: PathBuf,
+}
+
+impl Stack {
+    fn start(name: &str, extra: &[(&str, &str)]) -> Stack {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("s3-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let config = local_s3::Config {
+            root: root.clone(),
+            bucket: BUCKET.into(),
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            region: REGION.into(),
+            allowed_origins: vec![PAGE.into()],
+        };
+        let s3 = runtime
+            .block_on(local_s3::start(
+                config,
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            ))
+            .unwrap();
+        let endpoint = s3.endpoint();
+        let mut vars = vec![
+            ("UPLOAD_BUCKET", BUCKET),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("S3_ENDPOINT", endpoint.as_str()),
+            ("ALLOWED_ORIGINS", PAGE),
+            ("MAX_UPLOAD_BYTES", "67108864"),
+        ];
+        vars.extend_from_slice(extra);
+        let signer = SignerProcess::start(&vars);
+        Stack {
+            s3: Some(s3),
+            runtime,
+            signer,
+            root,
+        }
+    }
+
+    fn s3_addr(&self) -> SocketAddr {
+        self.s3.as_ref().unwrap().addr()
+    }
+
+    fn sign(&self, filename: &str, content_type: &str, size: u64) -> SignResponse {
+        let body =
+            serde_json::json!({"filename": filename, "contentType": content_type, "size": size});
+        let response = request(
+            self.signer.addr,
+            "POST",
+            "/sign",
+            &[("Content-Type", "application/json"), ("Origin", PAGE)],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.header("access-control-allow-origin"), Some(PAGE));
+        serde_json::from_slice(&response.body).unwrap()
+    }
+
+    /// Posts a form to the URL the signer gave, the file last.
+    fn upload(
+        &self,
+        signed: &SignResponse,
+        fields: &[(String, String)],
+        file: &[u8],
+        file_type: &str,
+    ) -> HttpResponse {
+        let path = signed
+            .url
+            .strip_prefix(&self.s3.as_ref().unwrap().endpoint())
+            .unwrap();
+        let (content_type, body) = multipart(fields, "original-name.bin", file_type, file);
+        request(
+            self.s3_addr(),
+            "POST",
+            path,
+            &[("Content-Type", &content_type), ("Origin", PAGE)],
+            &body,
+        )
+    }
+
+    fn stored(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(BUCKET).join(key)).ok()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(s3) = self.s3.take() {
+            self.runtime.block_on(s3.stop());
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    Some(&xml[start..end])
+}
+
+fn content(size: usize, seed: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 11) as u8)
+        .collect()
+}
+
+fn fields(signed: &SignResponse) -> Vec<(String, String)> {
+    signed.fields.0.clone()
+}
+
+#[test]
+fn signed_forms_upload_files_byte_identical() {
+    let stack = Stack::start("ok", &[]);
+    let cases: [(&str, &str, usize); 4] = [
+        ("one-byte.txt", "text/plain", 1),
+        ("고양이 사진 #1 + 50% off.png", "image/png", 70_000),
+        ("../../etc/passwd", "application/octet-stream", 1000),
+        (
+            "five-mebibytes.bin",
+            "application/octet-stream",
+            5 * 1024 * 1024,
+        ),
+    ];
+    for (i, (name, content_type, size)) in cases.into_iter().enumerate() {
+        let file = content(size, i as u8);
+        let signed = stack.sign(name, content_type, size as u64);
+        assert!(signed.key.starts_with("uploads/"), "{}", signed.key);
+        assert_eq!(signed.method, "POST");
+        let response = stack.upload(&signed, &fields(&signed), &file, content_type);
+        assert_eq!(response.status, 201, "{name}: {}", response.text());
+        assert_eq!(response.header("access-control-allow-origin"), Some(PAGE));
+        let xml = response.text();
+        assert_eq!(xml_value(&xml, "Key"), Some(signed.key.as_str()), "{xml}");
+        assert_eq!(xml_value(&xml, "Bucket"), Some(BUCKET), "{xml}");
+        assert!(
+            xml_value(&xml, "ETag").is_some_and(|e| !e.is_empty()),
+            "{xml}"
+        );
+        assert!(
+            stack.stored(&signed.key) == Some(file),
+            "{name}: stored bytes differ"
+        );
+    }
+}
+
+#[test]
+fn the_same_name_twice_gets_two_keys_and_both_survive() {
+    let stack = Stack::start("twice", &[]);
+    let first = stack.sign("report.pdf", "application/pdf", 3);
+    let second = stack.sign("report.pdf", "application/pdf", 4);
+    assert_ne!(first.key, second.key);
+    assert_eq!(
+        stack
+            .upload(&first, &fields(&first), b"one", "application/pdf")
+            .status,
+        201
+    );
+    assert_eq!(
+        stack
+            .upload(&second, &fields(&second), b"two!", "application/pdf")
+            .status,
+        201
+    );
+    assert_eq!(stack.stored(&first.key).as_deref(), Some(&b"one"[..]));
+    assert_eq!(stack.stored(&second.key).as_deref(), Some(&b"two!"[..]));
+}
+
+/// Every way of changing a signed form: S3 must refuse it and store nothing.
+#[test]
+fn forged_forms_are_refused() {
+    let stack = Stack::start("forged", &[]);
+    type Forge = fn(&mut Vec<(String, String)>, &mut Vec<u8>);
+    fn set(fields: &mut [(String, String)], name: &str, value: String) {
+        fields.iter_mut().find(|(n, _)| n == name).unwrap().1 = value;
+    }
+    // What AWS answers, and where s3s answers differently (400 InvalidPolicyDocument for a failed
+    // condition, where AWS says 403 AccessDenied), what s3s answers. Ceph radosgw matches AWS.
+    let condition_failed: Expected = &[(403, "AccessDenied"), (400, "InvalidPolicyDocument")];
+    type Expected = &'static [(u16, &'static str)];
+    let cases: [(&str, Forge, Expected); 9] = [
+        (
+            "a bigger body",
+            |_, file| file.push(b'!'),
+            &[(400, "EntityTooLarge")],
+        ),
+        (
+            "a smaller body",
+            |_, file| {
+                file.pop();
+            },
+            &[(400, "EntityTooSmall")],
+        ),
+        (
+            "another key",
+            |f, _| set(f, "key", "uploads/someone-else/cat.png".into()),
+            condition_failed,
+        ),
+        (
+            "a key outside the prefix",
+            |f, _| set(f, "key", "page/index.html".into()),
+            condition_failed,
+        ),
+        (
+            "another Content-Type",
+            |f, _| set(f, "Content-Type", "text/html".into()),
+            condition_failed,
+        ),
+        (
+            "an extra field",
+            |f, _| f.insert(1, ("acl".into(), "public-read".into())),
+            &[(403, "AccessDenied")],
+        ),
+        (
+            "a tampered signature",
+            |f, _| {
+                let mut signature = f
+                    .iter()
+                    .find(|(n, _)| n == "x-amz-signature")
+                    .unwrap()
+                    .1
+                    .clone();
+                let last = if signature.ends_with('0') { "1" } else { "0" };
+                signature.replace_range(63.., last);
+                set(f, "x-amz-signature", signature);
+            },
+            &[(403, "SignatureDoesNotMatch")],
+        ),
+        (
+            "a tampered policy",
+            |f, _| {
+                use base64::Engine;
+                let engine = base64::engine::general_purpose::STANDARD;
+                let policy = f.iter().find(|(n, _)| n == "policy").unwrap().1.clone();
+                let json = String::from_utf8(engine.decode(policy).unwrap()).unwrap();
+                let widened = json.replace(
+                    "[\"content-length-range\",10,10]",
+                    "[\"content-length-range\",0,1000000]",
+                );
+                assert_ne!(json, widened);
+                set(f, "policy", engine.encode(widened));
+            },
+            &[(403, "SignatureDoesNotMatch")],
+        ),
+        (
+            "no signature at all",
+            |f, _| f.retain(|(n, _)| n != "x-amz-signature"),
+            &[(403, "AccessDenied")],
+        ),
+    ];
+    for (what, forge, expected) in cases {
+        let signed = stack.sign("cat.png", "image/png", 10);
+        let mut form = fields(&signed);
+        let mut file = b"0123456789".to_vec();
+        forge(&mut form, &mut file);
+        let response = stack.upload(&signed, &form, &file, "image/png");
+        let xml = response.text();
+        let code = xml_value(&xml, "Code").unwrap_or_default();
+        assert!(
+            expected.contains(&(response.status, code)),
+            "{what}: expected one of {expected:?}, got {} {xml}",
+            response.status
+        );
+        assert!(
+            stack.stored(&signed.key).is_none(),
+            "{what}: an object was stored"
+        );
+        assert!(
+            stack.stored("uploads/someone-else/cat.png").is_none(),
+            "{what}"
+        );
+        assert!(stack.stored("page/index.html").is_none(), "{what}");
+    }
+}
+
+#[test]
+fn an_expired_policy_is_refused() {
+    let stack = Stack::start("expired", &[("POLICY_TTL_SECONDS", "1")]);
+    let signed = stack.sign("late.txt", "text/plain", 4);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let response = stack.upload(&signed, &fields(&signed), b"late", "text/plain");
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert_eq!(xml_value(&response.text(), "Code"), Some("AccessDenied"));
+    assert!(stack.stored(&signed.key).is_none());
+}
+
+#[test]
+fn a_signer_with_the_wrong_secret_is_refused() {
+    let stack = Stack::start(
+        "wrong-secret",
+        &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")],
+    );
+    let signed = stack.sign("x.txt", "text/plain", 1);
+    let response = stack.upload(&signed, &fields(&signed), b"x", "text/plain");
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert_eq!(
+        xml_value(&response.text(), "Code"),
+        Some("SignatureDoesNotMatch")
+    );
+
+    let stranger = Stack::start("unknown-key", &[("AWS_ACCESS_KEY_ID", "AKIDUNKNOWN")]);
+    let signed = stranger.sign("x.txt", "text/plain", 1);
+    let response = stranger.upload(&signed, &fields(&signed), b"x", "text/plain");
+    assert_eq!(response.status, 403, "{}", response.text());
+    // AWS says InvalidAccessKeyId; s3s says NotSignedUp. Either way, refused.
+    let code = xml_value(&response.text(), "Code")
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ["InvalidAccessKeyId", "NotSignedUp"].contains(&code.as_str()),
+        "{code}"
+    );
+}
+
+#[test]
+fn the_signer_refuses_what_the_rules_forbid_before_s3_sees_it() {
+    let stack = Stack::start(
+        "rules",
+        &[
+            ("ALLOWED_CONTENT_TYPES", "image/*"),
+            ("MAX_UPLOAD_BYTES", "1000"),
+        ],
+    );
+    let check = |body: &str, origin: &str, status: u16, code: &str| {
+        let response = request(
+            stack.signer.addr,
+            "POST",
+            "/sign",
+            &[("Origin", origin)],
+            body.as_bytes(),
+        );
+        assert_eq!(response.status, status, "{body}: {}", response.text());
+        assert_eq!(response.json()["error"]["code"], code, "{body}");
+    };
+    check(
+        r#"{"filename":"a.png","contentType":"image/png","size":1001}"#,
+        PAGE,
+        400,
+        "FileTooLarge",
+    );
+    check(
+        r#"{"filename":"a.pdf","contentType":"application/pdf","size":10}"#,
+        PAGE,
+        400,
+        "ContentTypeNotAllowed",
+    );
+    check(
+        r#"{"filename":"a.png","contentType":"image/png","size":0}"#,
+        PAGE,
+        400,
+        "EmptyFile",
+    );
+    check(
+        r#"{"filename":"a.png","contentType":"image/png","size":1}"#,
+        "https://evil.example",
+        403,
+        "OriginNotAllowed",
+    );
+
+    let rules = request(stack.signer.addr, "GET", "/rules", &[("Origin", PAGE)], b"");
+    assert_eq!(rules.status, 200);
+    let rules: shared::UploadRules = serde_json::from_slice(&rules.body).unwrap();
+    assert_eq!(rules.max_bytes, 1000);
+    assert_eq!(rules.prefix, "uploads/");
+}
+
+#[test]
+fn the_local_s3_answers_cors_only_for_the_page() {
+    let stack = Stack::start("cors", &[]);
+    let preflight = |origin: &str| {
+        request(
+            stack.s3_addr(),
+            "OPTIONS",
+            &format!("/{BUCKET}"),
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+            b"",
+        )
+    };
+    let allowed = preflight(PAGE);
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some(PAGE));
+    let other = preflight("https://evil.example");
+    assert_eq!(other.status, 403);
+    assert_eq!(other.header("access-control-allow-origin"), None);
+}
+
+/// The signer's fields, sent in the given order (shared::FormFields keeps it), pass S3 as they are.
+#[test]
+fn fields_round_trip_through_the_wire_types() {
+    let stack = Stack::start("wire", &[]);
+    let signed = stack.sign("a.txt", "text/plain", 2);
+    let again: FormFields =
+        serde_json::from_str(&serde_json::to_string(&signed.fields).unwrap()).unwrap();
+    assert_eq!(again, signed.fields);
+    assert_eq!(
+        stack.upload(&signed, &again.0, b"ok", "text/plain").status,
+        201
+    );
+}
