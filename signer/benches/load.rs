@@ -2,6 +2,9 @@
 //! build) on 127.0.0.1, measures the cold start (process spawn to the first signed response), then
 //! sends 10,000 `POST /sign` requests over 64 keep-alive connections and prints requests/s, p50/p99
 //! latency and the number of errors. Stops the signer at the end.
+//!
+//! Under `cargo test` (no `--bench` argument) it runs as a smoke test: 500 requests over 8
+//! connections, failing on any error.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -11,11 +14,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const REQUESTS: usize = 10_000;
-const CONCURRENCY: usize = 64;
 const BODY: &str = r#"{"filename":"holiday photo.jpg","contentType":"image/jpeg","size":3500000}"#;
 
-fn main() {
+fn main() -> std::process::ExitCode {
+    let benchmark = std::env::args().any(|arg| arg == "--bench");
+    let (requests, concurrency) = if benchmark { (10_000, 64) } else { (500, 8) };
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_signer"))
         .env_clear()
@@ -52,7 +55,7 @@ fn main() {
         let status = first.sign().await;
         let cold_start = started.elapsed();
         assert_eq!(status, Some(200), "first request failed");
-        (cold_start, load(addr).await)
+        (cold_start, load(addr, requests, concurrency).await)
     });
     let _ = child.kill();
     let _ = child.wait();
@@ -61,14 +64,14 @@ fn main() {
     latencies.sort();
     let percentile =
         |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    println!("signer load: {REQUESTS} POST /sign, {CONCURRENCY} connections, one client thread");
+    println!("signer load: {requests} POST /sign, {concurrency} connections, one client thread");
     println!(
         "  cold start (spawn to first signed response): {:.1} ms",
         cold_start.as_secs_f64() * 1e3
     );
     println!(
         "  throughput: {:.0} requests/s",
-        REQUESTS as f64 / elapsed.as_secs_f64()
+        requests as f64 / elapsed.as_secs_f64()
     );
     println!(
         "  latency: p50 {:.0} us, p99 {:.0} us, max {:.0} us",
@@ -77,13 +80,22 @@ fn main() {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e6
     );
     println!("  errors: {errors}");
+    if errors == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }
 
-async fn load(addr: SocketAddr) -> (Vec<Duration>, usize, Duration) {
+async fn load(
+    addr: SocketAddr,
+    requests: usize,
+    concurrency: usize,
+) -> (Vec<Duration>, usize, Duration) {
     let started = Instant::now();
-    let per_connection = REQUESTS / CONCURRENCY;
-    let extra = REQUESTS % CONCURRENCY;
-    let tasks: Vec<_> = (0..CONCURRENCY)
+    let per_connection = requests / concurrency;
+    let extra = requests % concurrency;
+    let tasks: Vec<_> = (0..concurrency)
         .map(|i| {
             let count = per_connection + usize::from(i < extra);
             tokio::spawn(async move {
@@ -104,7 +116,7 @@ async fn load(addr: SocketAddr) -> (Vec<Duration>, usize, Duration) {
             })
         })
         .collect();
-    let mut all = Vec::with_capacity(REQUESTS);
+    let mut all = Vec::with_capacity(requests);
     let mut errors = 0;
     for task in tasks {
         let (latencies, task_errors) = task.await.expect("client task");
