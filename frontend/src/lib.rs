@@ -1,4 +1,4 @@
-//! The uploader page. Until the Yew page lands, this crate only proves that `shared` builds for the
-//! page's side of the contract (native and `wasm32-unknown-unknown`).
+//! The uploader page. `upload/` is the pure core (queue, progress, S3 answers, form layout) and runs
+//! under plain `cargo test`; the browser edges and the Yew app are compiled for `wasm32` only.
 
-pub use shared::{SignRequest, SignResponse, UploadRules};
+pub mod upload;

@@ -1,0 +1,1305 @@
+//! The upload queue as a pure state machine: `Queue::update(event) -> commands`.
+//!
+//! Each file goes `queued -> signing -> uploading -> finalizing -> done | failed | cancelled`, or is
+//! `refused` by the rules before any request, or waits in `retrying` before another try. The browser
+//! edge runs the commands (sign, upload, abort, set a timer) and reports back with events. Events
+//! carry the attempt they belong to, so a late answer to an aborted attempt is ignored.
+//!
+//! Policy: at most `concurrency` files sign or upload at once; a file is signed just before its
+//! upload starts (never at queue time, so no policy expires in the queue); network errors, timeouts
+//! and 5xx answers are retried with exponential backoff and jitter, up to `MAX_TRIES` tries, signing
+//! again each time; S3 refusals (4xx) are final, except a policy that expired, which is signed again
+//! and retried once.
+
+use shared::{ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
+
+use super::progress::{Speed, percent};
+use super::s3_xml;
+
+pub type FileId = u32;
+
+/// Tries per file before it is `failed` (the first try included).
+pub const MAX_TRIES: u32 = 3;
+/// An upload with no progress for this long is aborted and retried.
+pub const STALL_MS: f64 = 30_000.0;
+/// The first retry waits about this long; each later one twice as long.
+pub const BACKOFF_BASE_MS: f64 = 1_000.0;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// What the browser reports for a file it knows no type for.
+pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// Error codes of the page's own (the others are the signer's `ErrorCode`s and S3's `Code`s).
+pub mod codes {
+    pub const NETWORK: &str = "Network";
+    pub const TIMEOUT: &str = "Timeout";
+    pub const SIGNER_UNREACHABLE: &str = "SignerUnreachable";
+}
+
+/// What the page knows about a file (its bytes stay in the browser's `File`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    pub name: String,
+    pub size: u64,
+    /// As the browser reports it; empty when unknown.
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Refused,
+    Queued,
+    Signing,
+    Uploading,
+    Finalizing,
+    Retrying,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Queued,
+        Status::Signing,
+        Status::Uploading,
+        Status::Finalizing,
+        Status::Retrying,
+        Status::Done,
+        Status::Failed,
+        Status::Cancelled,
+        Status::Refused,
+    ];
+
+    /// The `data-status` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Refused => "refused",
+            Status::Queued => "queued",
+            Status::Signing => "signing",
+            Status::Uploading => "uploading",
+            Status::Finalizing => "finalizing",
+            Status::Retrying => "retrying",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// Holding one of the `concurrency` slots.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Status::Signing | Status::Uploading | Status::Finalizing
+        )
+    }
+
+    pub fn can_cancel(self) -> bool {
+        matches!(
+            self,
+            Status::Queued
+                | Status::Signing
+                | Status::Uploading
+                | Status::Finalizing
+                | Status::Retrying
+        )
+    }
+
+    pub fn can_retry(self) -> bool {
+        matches!(self, Status::Failed | Status::Cancelled)
+    }
+
+    /// Cleared by "clear finished".
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Done | Status::Cancelled | Status::Refused)
+    }
+}
+
+/// Why a file was refused, failed, or is being retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Stable: a signer `ErrorCode`, an S3 `Code`, or one of [`codes`].
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One file in the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: FileId,
+    pub file: FileInfo,
+    pub status: Status,
+    /// 1 on the first try, +1 for each retry (automatic or not) and each fresh signature.
+    pub attempt: u32,
+    /// The key the signer issued for the latest attempt.
+    pub key: Option<String>,
+    pub failure: Option<Failure>,
+    /// Bytes sent in the current attempt.
+    pub sent: u64,
+    pub speed: Speed,
+    /// S3's answer once done.
+    pub etag: Option<String>,
+    pub location: Option<String>,
+    /// Tries since the file was added or the user pressed Retry.
+    tries: u32,
+    /// A policy that expired is signed again once per try.
+    re_signed_after_expiry: bool,
+    /// When this attempt last showed signs of life (for the stall timeout).
+    last_activity_ms: f64,
+}
+
+impl Entry {
+    pub fn percent(&self) -> u8 {
+        match self.status {
+            Status::Done => 100,
+            _ => percent(self.sent, self.file.size),
+        }
+    }
+
+    pub fn seconds_left(&self) -> Option<f64> {
+        (self.status == Status::Uploading)
+            .then(|| {
+                self.speed
+                    .seconds_left(self.file.size.saturating_sub(self.sent))
+            })
+            .flatten()
+    }
+}
+
+/// Why the signer did not sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignError {
+    /// A 4xx `ErrorBody`: the signer's final word on this file.
+    Refused { code: ErrorCode, message: String },
+    /// A 5xx: the signer failed; try again later.
+    Failed { status: u16, message: String },
+    /// No answer (network, CORS, no configuration).
+    Unreachable { message: String },
+}
+
+/// Everything that can happen to the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Files picked, dropped or pasted; the ids are the edge's handles for the `File`s.
+    Added {
+        files: Vec<(FileId, FileInfo)>,
+        now_ms: f64,
+    },
+    RulesLoaded(UploadRules),
+    Signed {
+        id: FileId,
+        attempt: u32,
+        response: SignResponse,
+        now_ms: f64,
+    },
+    SignFailed {
+        id: FileId,
+        attempt: u32,
+        error: SignError,
+    },
+    Progress {
+        id: FileId,
+        attempt: u32,
+        sent: u64,
+        now_ms: f64,
+    },
+    /// The last byte has left the browser; S3 has not answered yet.
+    BodySent {
+        id: FileId,
+        attempt: u32,
+        now_ms: f64,
+    },
+    /// S3 answered.
+    Answered {
+        id: FileId,
+        attempt: u32,
+        status: u16,
+        body: String,
+    },
+    /// The request failed without an answer (network error, connection reset, CORS).
+    TransportFailed {
+        id: FileId,
+        attempt: u32,
+    },
+    /// Periodic: lets the queue notice stalled uploads.
+    Tick {
+        now_ms: f64,
+    },
+    /// A retry timer fired.
+    RetryDue {
+        id: FileId,
+        attempt: u32,
+    },
+    Cancel(FileId),
+    Retry(FileId),
+    Remove(FileId),
+    ClearFinished,
+}
+
+/// Effects for the browser edge to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Sign {
+        id: FileId,
+        attempt: u32,
+        request: SignRequest,
+    },
+    /// POST the form: `fields` in order, then the file.
+    Upload {
+        id: FileId,
+        attempt: u32,
+        url: String,
+        fields: FormFields,
+    },
+    /// Stop the request in flight for this file, if any.
+    Abort { id: FileId },
+    /// Send `RetryDue { id, attempt }` after `delay_ms`.
+    RetryAfter {
+        id: FileId,
+        attempt: u32,
+        delay_ms: u32,
+    },
+    /// The edge may forget the `File` (removed from the list).
+    Forget { id: FileId },
+}
+
+/// Totals across the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub sent: u64,
+    pub total: u64,
+    pub percent: u8,
+    pub counts: Vec<(Status, usize)>,
+    /// Sum of the speeds of the files uploading now.
+    pub bytes_per_second: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    entries: Vec<Entry>,
+    rules: Option<UploadRules>,
+    concurrency: usize,
+    /// xorshift64 state for backoff jitter (seeded by the edge).
+    random: u64,
+}
+
+impl Queue {
+    pub fn new(concurrency: usize, seed: u64) -> Queue {
+        Queue {
+            entries: Vec::new(),
+            rules: None,
+            concurrency: concurrency.max(1),
+            random: seed | 1,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, id: FileId) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub fn rules(&self) -> Option<&UploadRules> {
+        self.rules.as_ref()
+    }
+
+    pub fn active(&self) -> usize {
+        self.entries.iter().filter(|e| e.status.is_active()).count()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let counted = |e: &&Entry| {
+            !matches!(
+                e.status,
+                Status::Refused | Status::Cancelled | Status::Failed
+            )
+        };
+        let total: u64 = self
+            .entries
+            .iter()
+            .filter(counted)
+            .map(|e| e.file.size)
+            .sum();
+        let sent: u64 = self
+            .entries
+            .iter()
+            .filter(counted)
+            .map(|e| {
+                if e.status == Status::Done {
+                    e.file.size
+                } else {
+                    e.sent
+                }
+            })
+            .sum();
+        let all_done = self
+            .entries
+            .iter()
+            .filter(counted)
+            .all(|e| e.status == Status::Done);
+        let counts = Status::ALL
+            .iter()
+            .map(|&s| (s, self.entries.iter().filter(|e| e.status == s).count()))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        let bytes_per_second = self
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Uploading)
+            .map(|e| e.speed.bytes_per_second())
+            .sum();
+        Summary {
+            sent,
+            total,
+            percent: if all_done && total > 0 {
+                100
+            } else {
+                percent(sent, total)
+            },
+            counts,
+            bytes_per_second,
+        }
+    }
+
+    pub fn update(&mut self, event: Event) -> Vec<Command> {
+        let mut commands = Vec::new();
+        match event {
+            Event::Added { files, now_ms } => {
+                for (id, file) in files {
+                    self.add(id, file, now_ms);
+                }
+            }
+            Event::RulesLoaded(rules) => {
+                self.rules = Some(rules);
+                for entry in &mut self.entries {
+                    if entry.status == Status::Queued
+                        && let Some(failure) = prevalidate(self.rules.as_ref(), &entry.file)
+                    {
+                        entry.status = Status::Refused;
+                        entry.failure = Some(failure);
+                    }
+                }
+            }
+            Event::Signed {
+                id,
+                attempt,
+                response,
+                now_ms,
+            } => {
+                if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
+                    entry.status = Status::Uploading;
+                    entry.key = Some(response.key.clone());
+                    entry.sent = 0;
+                    entry.speed = Speed::start(now_ms, 0);
+                    entry.last_activity_ms = now_ms;
+                    commands.push(Command::Upload {
+                        id,
+                        attempt,
+                        url: response.url,
+                        fields: response.fields,
+                    });
+                }
+            }
+            Event::SignFailed { id, attempt, error } => {
+                if self.current(id, attempt, &[Status::Signing]).is_some() {
+                    match error {
+                        SignError::Refused { code, message } => {
+                            self.fail(id, Failure::new(code.as_str(), message));
+                        }
+                        SignError::Failed { status, message } => {
+                            let failure = Failure::new(
+                                ErrorCode::Internal.as_str(),
+                                format!("{status}: {message}"),
+                            );
+                            self.retry_or_fail(id, failure, &mut commands);
+                        }
+                        SignError::Unreachable { message } => {
+                            self.retry_or_fail(
+                                id,
+                                Failure::new(codes::SIGNER_UNREACHABLE, message),
+                                &mut commands,
+                            );
+                        }
+                    }
+                }
+            }
+            Event::Progress {
+                id,
+                attempt,
+                sent,
+                now_ms,
+            } => {
+                if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
+                    entry.sent = sent.clamp(entry.sent, entry.file.size);
+                    entry.speed.sample(now_ms, entry.sent);
+                    entry.last_activity_ms = now_ms;
+                }
+            }
+            Event::BodySent {
+                id,
+                attempt,
+                now_ms,
+            } => {
+                if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
+                    entry.status = Status::Finalizing;
+                    entry.sent = entry.file.size;
+                    entry.last_activity_ms = now_ms;
+                }
+            }
+            Event::Answered {
+                id,
+                attempt,
+                status,
+                body,
+            } => {
+                if self
+                    .current(id, attempt, &[Status::Uploading, Status::Finalizing])
+                    .is_some()
+                {
+                    self.answered(id, status, &body, &mut commands);
+                }
+            }
+            Event::TransportFailed { id, attempt } => {
+                if self
+                    .current(id, attempt, &[Status::Uploading, Status::Finalizing])
+                    .is_some()
+                {
+                    let failure = Failure::new(codes::NETWORK, "The connection to storage failed.");
+                    self.retry_or_fail(id, failure, &mut commands);
+                }
+            }
+            Event::Tick { now_ms } => {
+                let stalled: Vec<FileId> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.status.is_active() && now_ms - e.last_activity_ms > STALL_MS)
+                    .map(|e| e.id)
+                    .collect();
+                for id in stalled {
+                    commands.push(Command::Abort { id });
+                    let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
+                    self.retry_or_fail(id, failure, &mut commands);
+                }
+            }
+            Event::RetryDue { id, attempt } => {
+                if let Some(entry) = self.current(id, attempt, &[Status::Retrying]) {
+                    entry.status = Status::Queued;
+                    entry.attempt += 1;
+                }
+            }
+            Event::Cancel(id) => {
+                if let Some(entry) = self
+                    .entries
+                    .iter_mut()
+                    .find(|e| e.id == id && e.status.can_cancel())
+                {
+                    if matches!(entry.status, Status::Uploading | Status::Finalizing) {
+                        commands.push(Command::Abort { id });
+                    }
+                    entry.status = Status::Cancelled;
+                    entry.failure = None;
+                }
+            }
+            Event::Retry(id) => {
+                let rules = self.rules.clone();
+                if let Some(entry) = self
+                    .entries
+                    .iter_mut()
+                    .find(|e| e.id == id && e.status.can_retry())
+                {
+                    entry.attempt += 1;
+                    entry.tries = 0;
+                    entry.re_signed_after_expiry = false;
+                    entry.sent = 0;
+                    match prevalidate(rules.as_ref(), &entry.file) {
+                        Some(failure) => {
+                            entry.status = Status::Refused;
+                            entry.failure = Some(failure);
+                        }
+                        None => {
+                            entry.status = Status::Queued;
+                            entry.failure = None;
+                        }
+                    }
+                }
+            }
+            Event::Remove(id) => {
+                if let Some(at) = self.entries.iter().position(|e| e.id == id) {
+                    if self.entries[at].status.is_active() {
+                        commands.push(Command::Abort { id });
+                    }
+                    self.entries.remove(at);
+                    commands.push(Command::Forget { id });
+                }
+            }
+            Event::ClearFinished => {
+                self.entries.retain(|e| {
+                    let keep = !e.status.is_finished();
+                    if !keep {
+                        commands.push(Command::Forget { id: e.id });
+                    }
+                    keep
+                });
+            }
+        }
+        self.start_waiting(&mut commands);
+        commands
+    }
+
+    fn add(&mut self, id: FileId, file: FileInfo, now_ms: f64) {
+        let failure = prevalidate(self.rules.as_ref(), &file);
+        self.entries.push(Entry {
+            id,
+            status: if failure.is_some() {
+                Status::Refused
+            } else {
+                Status::Queued
+            },
+            failure,
+            file,
+            attempt: 1,
+            key: None,
+            sent: 0,
+            speed: Speed::default(),
+            etag: None,
+            location: None,
+            tries: 0,
+            re_signed_after_expiry: false,
+            last_activity_ms: now_ms,
+        });
+    }
+
+    /// The entry, if this event is about its current attempt and it is in one of `states`.
+    fn current(&mut self, id: FileId, attempt: u32, states: &[Status]) -> Option<&mut Entry> {
+        self.entries
+            .iter_mut()
+            .find(|e| e.id == id && e.attempt == attempt && states.contains(&e.status))
+    }
+
+    fn answered(&mut self, id: FileId, status: u16, body: &str, commands: &mut Vec<Command>) {
+        if (200..300).contains(&status) {
+            let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+                return;
+            };
+            let response = s3_xml::parse_post_response(body);
+            entry.status = Status::Done;
+            entry.sent = entry.file.size;
+            entry.failure = None;
+            if let Some(response) = response {
+                entry.key = response.key.or(entry.key.take());
+                entry.etag = response.etag;
+                entry.location = response.location;
+            }
+            return;
+        }
+        let error = s3_xml::parse_error(body);
+        let failure = match &error {
+            Some(error) => Failure::new(error.code.clone(), error.message.clone()),
+            None => Failure::new(
+                format!("Http{status}"),
+                format!("Storage answered {status}."),
+            ),
+        };
+        if status >= 500 {
+            self.retry_or_fail(id, failure, commands);
+            return;
+        }
+        let expired = error.as_ref().is_some_and(s3_xml::is_policy_expired);
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        if expired && !entry.re_signed_after_expiry {
+            // Sign again at once, keeping the slot: the form was fine, only late.
+            entry.re_signed_after_expiry = true;
+            entry.attempt += 1;
+            entry.status = Status::Signing;
+            entry.sent = 0;
+            commands.push(sign_command(entry));
+        } else {
+            self.fail(id, failure);
+        }
+    }
+
+    fn fail(&mut self, id: FileId, failure: Failure) {
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.status = Status::Failed;
+            entry.failure = Some(failure);
+        }
+    }
+
+    fn retry_or_fail(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
+        let jitter = self.next_unit();
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        if entry.tries >= MAX_TRIES {
+            entry.status = Status::Failed;
+            entry.failure = Some(failure);
+            return;
+        }
+        // Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s...
+        let base = BACKOFF_BASE_MS * f64::from(1u32 << (entry.tries.saturating_sub(1)).min(10));
+        let delay_ms = (base * (0.5 + 0.5 * jitter)) as u32;
+        entry.status = Status::Retrying;
+        entry.failure = Some(failure);
+        commands.push(Command::RetryAfter {
+            id,
+            attempt: entry.attempt,
+            delay_ms,
+        });
+    }
+
+    /// Starts queued files, in order, while there are free slots.
+    fn start_waiting(&mut self, commands: &mut Vec<Command>) {
+        let mut free = self.concurrency.saturating_sub(self.active());
+        for entry in &mut self.entries {
+            if free == 0 {
+                break;
+            }
+            if entry.status == Status::Queued {
+                entry.status = Status::Signing;
+                entry.tries += 1;
+                entry.re_signed_after_expiry = false;
+                entry.sent = 0;
+                commands.push(sign_command(entry));
+                free -= 1;
+            }
+        }
+    }
+
+    /// A number in [0, 1) from xorshift64.
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn sign_command(entry: &Entry) -> Command {
+    Command::Sign {
+        id: entry.id,
+        attempt: entry.attempt,
+        request: sign_request(&entry.file),
+    }
+}
+
+/// What the signer is asked for: the browser's type, or the generic one when it has none.
+pub fn sign_request(file: &FileInfo) -> SignRequest {
+    let content_type = if file.content_type.trim().is_empty() {
+        FALLBACK_CONTENT_TYPE.to_string()
+    } else {
+        file.content_type.clone()
+    };
+    SignRequest {
+        filename: file.name.clone(),
+        content_type,
+        size: file.size,
+    }
+}
+
+/// The same check the signer runs, before any request.
+fn prevalidate(rules: Option<&UploadRules>, file: &FileInfo) -> Option<Failure> {
+    let request = sign_request(file);
+    rules?
+        .check(&request)
+        .err()
+        .map(|refusal| Failure::new(refusal.code.as_str(), refusal.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ContentTypePattern;
+
+    fn rules(max_bytes: u64, types: &[&str]) -> UploadRules {
+        UploadRules {
+            max_bytes,
+            allow_empty: false,
+            allowed_content_types: types
+                .iter()
+                .map(|t| ContentTypePattern::parse(t).unwrap())
+                .collect(),
+            prefix: "uploads/".into(),
+        }
+    }
+
+    fn file(name: &str, size: u64, content_type: &str) -> FileInfo {
+        FileInfo {
+            name: name.into(),
+            size,
+            content_type: content_type.into(),
+        }
+    }
+
+    fn signed(key: &str) -> SignResponse {
+        SignResponse {
+            method: "POST".into(),
+            url: "http://127.0.0.1:9000/uploads".into(),
+            key: key.into(),
+            fields: FormFields(vec![("key".into(), key.into())]),
+            expires_at: "2026-11-30T00:10:00Z".into(),
+        }
+    }
+
+    fn created(key: &str) -> String {
+        format!(
+            "<PostResponse><Location>/uploads/{key}</Location><Bucket>uploads</Bucket><Key>{key}</Key><ETag>\"abc\"</ETag></PostResponse>"
+        )
+    }
+
+    fn s3_error(code: &str, message: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        )
+    }
+
+    /// A queue and a clock.
+    struct Journey {
+        queue: Queue,
+        now: f64,
+    }
+
+    impl Journey {
+        fn new(concurrency: usize) -> Journey {
+            Journey {
+                queue: Queue::new(concurrency, 42),
+                now: 0.0,
+            }
+        }
+
+        fn add(&mut self, files: &[FileInfo]) -> Vec<Command> {
+            let first = self
+                .queue
+                .entries()
+                .iter()
+                .map(|e| e.id + 1)
+                .max()
+                .unwrap_or(1);
+            let files = files
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, f)| (first + i as u32, f))
+                .collect();
+            self.queue.update(Event::Added {
+                files,
+                now_ms: self.now,
+            })
+        }
+
+        fn send(&mut self, event: Event) -> Vec<Command> {
+            self.queue.update(event)
+        }
+
+        fn status(&self, id: FileId) -> Status {
+            self.queue.entry(id).unwrap().status
+        }
+
+        fn attempt(&self, id: FileId) -> u32 {
+            self.queue.entry(id).unwrap().attempt
+        }
+
+        fn code(&self, id: FileId) -> Option<String> {
+            self.queue
+                .entry(id)
+                .unwrap()
+                .failure
+                .as_ref()
+                .map(|f| f.code.clone())
+        }
+
+        /// Signs and uploads `id`'s current attempt to the end with S3's answer `status`/`body`.
+        fn upload(&mut self, id: FileId, status: u16, body: &str) -> Vec<Command> {
+            let attempt = self.attempt(id);
+            let key = format!("uploads/{id}-{attempt}/f");
+            let commands = self.send(Event::Signed {
+                id,
+                attempt,
+                response: signed(&key),
+                now_ms: self.now,
+            });
+            assert!(
+                commands
+                    .iter()
+                    .any(|c| matches!(c, Command::Upload { id: i, .. } if *i == id)),
+                "{commands:?}"
+            );
+            let size = self.queue.entry(id).unwrap().file.size;
+            self.now += 600.0;
+            self.send(Event::Progress {
+                id,
+                attempt,
+                sent: size / 2,
+                now_ms: self.now,
+            });
+            self.now += 600.0;
+            self.send(Event::BodySent {
+                id,
+                attempt,
+                now_ms: self.now,
+            });
+            assert_eq!(self.status(id), Status::Finalizing);
+            self.send(Event::Answered {
+                id,
+                attempt,
+                status,
+                body: body.into(),
+            })
+        }
+    }
+
+    fn signs(commands: &[Command]) -> Vec<FileId> {
+        commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Sign { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn retry_after(commands: &[Command]) -> Option<(FileId, u32, u32)> {
+        commands.iter().find_map(|c| match c {
+            Command::RetryAfter {
+                id,
+                attempt,
+                delay_ms,
+            } => Some((*id, *attempt, *delay_ms)),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn success_journey() {
+        let mut j = Journey::new(4);
+        j.send(Event::RulesLoaded(rules(1000, &["*/*"])));
+        let commands = j.add(&[file("cat.png", 100, "image/png")]);
+        assert_eq!(
+            commands,
+            vec![Command::Sign {
+                id: 1,
+                attempt: 1,
+                request: SignRequest {
+                    filename: "cat.png".into(),
+                    content_type: "image/png".into(),
+                    size: 100
+                }
+            }]
+        );
+        assert_eq!(j.status(1), Status::Signing);
+        let commands = j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/a/cat.png"),
+            now_ms: 0.0,
+        });
+        assert_eq!(
+            commands,
+            vec![Command::Upload {
+                id: 1,
+                attempt: 1,
+                url: "http://127.0.0.1:9000/uploads".into(),
+                fields: FormFields(vec![("key".into(), "uploads/a/cat.png".into())]),
+            }]
+        );
+        assert_eq!(
+            j.queue.entry(1).unwrap().key.as_deref(),
+            Some("uploads/a/cat.png")
+        );
+        j.send(Event::Progress {
+            id: 1,
+            attempt: 1,
+            sent: 40,
+            now_ms: 500.0,
+        });
+        assert_eq!(j.queue.entry(1).unwrap().percent(), 40);
+        assert_eq!(j.queue.entry(1).unwrap().speed.bytes_per_second(), 80.0);
+        assert_eq!(j.queue.entry(1).unwrap().seconds_left(), Some(0.75));
+        j.send(Event::BodySent {
+            id: 1,
+            attempt: 1,
+            now_ms: 700.0,
+        });
+        assert_eq!(j.status(1), Status::Finalizing);
+        assert_eq!(j.queue.entry(1).unwrap().percent(), 100);
+        j.send(Event::Answered {
+            id: 1,
+            attempt: 1,
+            status: 201,
+            body: created("uploads/a/cat.png"),
+        });
+        let entry = j.queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(entry.etag.as_deref(), Some("abc"));
+        assert_eq!(entry.attempt, 1);
+        assert_eq!(j.queue.summary().percent, 100);
+    }
+
+    #[test]
+    fn refusal_before_any_request() {
+        let mut j = Journey::new(4);
+        j.send(Event::RulesLoaded(rules(1000, &["image/*"])));
+        let commands = j.add(&[
+            file("big.png", 1001, "image/png"),
+            file("doc.pdf", 10, "application/pdf"),
+            file("empty.png", 0, "image/png"),
+        ]);
+        assert!(signs(&commands).is_empty(), "{commands:?}");
+        assert_eq!(j.status(1), Status::Refused);
+        assert_eq!(j.code(1).as_deref(), Some("FileTooLarge"));
+        assert_eq!(j.code(2).as_deref(), Some("ContentTypeNotAllowed"));
+        assert_eq!(j.code(3).as_deref(), Some("EmptyFile"));
+        assert!(!j.queue.entry(1).unwrap().status.can_retry());
+    }
+
+    #[test]
+    fn rules_that_arrive_late_refuse_waiting_files_only() {
+        let mut j = Journey::new(1);
+        j.add(&[
+            file("a.png", 10, "image/png"),
+            file("b.pdf", 10, "application/pdf"),
+        ]);
+        assert_eq!(j.status(1), Status::Signing);
+        assert_eq!(j.status(2), Status::Queued);
+        j.send(Event::RulesLoaded(rules(1000, &["image/*"])));
+        assert_eq!(j.status(1), Status::Signing);
+        assert_eq!(j.status(2), Status::Refused);
+    }
+
+    #[test]
+    fn network_error_is_retried_with_a_fresh_signature_then_succeeds() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "")]);
+        match &j.add(&[])[..] {
+            [] => {}
+            other => panic!("{other:?}"),
+        }
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/k1/a.bin"),
+            now_ms: 0.0,
+        });
+        let commands = j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        assert_eq!(j.status(1), Status::Retrying);
+        assert_eq!(j.code(1).as_deref(), Some(codes::NETWORK));
+        let (id, attempt, delay) = retry_after(&commands).unwrap();
+        assert_eq!((id, attempt), (1, 1));
+        assert!((500..=1000).contains(&delay), "{delay}");
+        let commands = j.send(Event::RetryDue { id: 1, attempt: 1 });
+        assert_eq!(signs(&commands), vec![1]);
+        assert_eq!(j.attempt(1), 2);
+        // A late event from the first attempt changes nothing.
+        j.send(Event::Answered {
+            id: 1,
+            attempt: 1,
+            status: 201,
+            body: created("uploads/k1/a.bin"),
+        });
+        assert_eq!(j.status(1), Status::Signing);
+        j.upload(1, 201, &created("uploads/1-2/f"));
+        let entry = j.queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(entry.key.as_deref(), Some("uploads/1-2/f"));
+        assert_eq!(entry.failure, None);
+    }
+
+    #[test]
+    fn three_tries_then_failed_and_backoff_grows() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "application/octet-stream")]);
+        let mut delays = Vec::new();
+        for attempt in 1..=3 {
+            let commands = j.upload(
+                1,
+                503,
+                &s3_error("ServiceUnavailable", "Reduce your request rate."),
+            );
+            if attempt < 3 {
+                let (_, _, delay) = retry_after(&commands).unwrap();
+                delays.push(delay);
+                j.send(Event::RetryDue { id: 1, attempt });
+            } else {
+                assert_eq!(retry_after(&commands), None);
+            }
+        }
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(j.code(1).as_deref(), Some("ServiceUnavailable"));
+        assert_eq!(j.attempt(1), 3);
+        assert!(
+            (500..=1000).contains(&delays[0]) && (1000..=2000).contains(&delays[1]),
+            "{delays:?}"
+        );
+        // The user's Retry starts a fresh round of tries.
+        let commands = j.send(Event::Retry(1));
+        assert_eq!(signs(&commands), vec![1]);
+        assert_eq!(j.attempt(1), 4);
+        j.upload(1, 201, &created("uploads/1-4/f"));
+        assert_eq!(j.status(1), Status::Done);
+    }
+
+    #[test]
+    fn s3_refusals_are_final() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "text/plain")]);
+        let commands = j.upload(
+            1,
+            400,
+            &s3_error(
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed size",
+            ),
+        );
+        assert_eq!(retry_after(&commands), None);
+        assert!(signs(&commands).is_empty());
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(j.code(1).as_deref(), Some("EntityTooLarge"));
+        j.add(&[file("b.bin", 100, "text/plain")]);
+        j.upload(
+            2,
+            403,
+            &s3_error(
+                "AccessDenied",
+                "Invalid according to Policy: Policy Condition failed",
+            ),
+        );
+        assert_eq!(j.status(2), Status::Failed);
+        assert_eq!(j.code(2).as_deref(), Some("AccessDenied"));
+    }
+
+    #[test]
+    fn an_expired_policy_is_signed_again_once() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "text/plain")]);
+        let expired = s3_error(
+            "AccessDenied",
+            "Invalid according to Policy: Policy expired.",
+        );
+        let commands = j.upload(1, 403, &expired);
+        assert_eq!(signs(&commands), vec![1]);
+        assert_eq!(j.status(1), Status::Signing);
+        assert_eq!(j.attempt(1), 2);
+        j.upload(1, 403, &expired);
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(j.code(1).as_deref(), Some("AccessDenied"));
+    }
+
+    #[test]
+    fn cancel_mid_upload_aborts_and_frees_the_slot() {
+        let mut j = Journey::new(1);
+        j.add(&[file("big.bin", 1_000_000, ""), file("next.bin", 10, "")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/x/big.bin"),
+            now_ms: 0.0,
+        });
+        j.send(Event::Progress {
+            id: 1,
+            attempt: 1,
+            sent: 300_000,
+            now_ms: 100.0,
+        });
+        assert_eq!(j.status(2), Status::Queued);
+        let commands = j.send(Event::Cancel(1));
+        assert_eq!(commands[0], Command::Abort { id: 1 });
+        assert_eq!(signs(&commands), vec![2]);
+        assert_eq!(j.status(1), Status::Cancelled);
+        // The aborted request's last events are ignored.
+        j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        j.send(Event::Answered {
+            id: 1,
+            attempt: 1,
+            status: 201,
+            body: created("x"),
+        });
+        assert_eq!(j.status(1), Status::Cancelled);
+        // Cancel works while queued, signing and retrying too.
+        j.add(&[file("q.bin", 10, "")]);
+        assert_eq!(j.status(3), Status::Queued);
+        j.send(Event::Cancel(3));
+        assert_eq!(j.status(3), Status::Cancelled);
+        j.send(Event::Cancel(2));
+        assert_eq!(j.status(2), Status::Cancelled);
+        j.send(Event::Signed {
+            id: 2,
+            attempt: 1,
+            response: signed("late"),
+            now_ms: 0.0,
+        });
+        assert_eq!(j.status(2), Status::Cancelled);
+        assert_eq!(j.queue.active(), 0);
+        // Cancelled files can be retried.
+        let commands = j.send(Event::Retry(1));
+        assert_eq!(signs(&commands), vec![1]);
+        assert_eq!(j.attempt(1), 2);
+    }
+
+    #[test]
+    fn concurrency_limit_holds_for_100_files() {
+        let mut j = Journey::new(4);
+        let files: Vec<FileInfo> = (0..100)
+            .map(|i| file(&format!("f{i}.txt"), 10, "text/plain"))
+            .collect();
+        let mut pending = signs(&j.add(&files));
+        assert_eq!(pending.len(), 4);
+        let mut done = 0;
+        let mut max_active = 0;
+        while let Some(id) = pending.pop() {
+            max_active = max_active.max(j.queue.active());
+            let commands = j.upload(id, 201, &created(&format!("uploads/{id}")));
+            max_active = max_active.max(j.queue.active());
+            pending.extend(signs(&commands));
+            done += 1;
+        }
+        assert_eq!(done, 100);
+        assert_eq!(max_active, 4);
+        assert!(j.queue.entries().iter().all(|e| e.status == Status::Done));
+        let summary = j.queue.summary();
+        assert_eq!(
+            (summary.sent, summary.total, summary.percent),
+            (1000, 1000, 100)
+        );
+        assert_eq!(summary.counts, vec![(Status::Done, 100)]);
+    }
+
+    #[test]
+    fn a_stalled_upload_times_out_and_is_retried() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("k"),
+            now_ms: 0.0,
+        });
+        j.send(Event::Progress {
+            id: 1,
+            attempt: 1,
+            sent: 10,
+            now_ms: 1_000.0,
+        });
+        assert!(j.send(Event::Tick { now_ms: 30_000.0 }).is_empty());
+        let commands = j.send(Event::Tick { now_ms: 31_001.0 });
+        assert_eq!(commands[0], Command::Abort { id: 1 });
+        assert_eq!(j.status(1), Status::Retrying);
+        assert_eq!(j.code(1).as_deref(), Some(codes::TIMEOUT));
+        // A signer that never answers times out the same way.
+        j.add(&[file("b.bin", 100, "")]);
+        j.send(Event::Tick {
+            now_ms: 0.0 + 31_001.0 + STALL_MS + 1.0,
+        });
+        assert_eq!(j.status(2), Status::Retrying);
+    }
+
+    #[test]
+    fn signer_errors() {
+        let mut j = Journey::new(4);
+        j.add(&[
+            file("a.png", 10, "image/png"),
+            file("b.png", 10, "image/png"),
+        ]);
+        j.send(Event::SignFailed {
+            id: 1,
+            attempt: 1,
+            error: SignError::Refused {
+                code: ErrorCode::ContentTypeNotAllowed,
+                message: "no".into(),
+            },
+        });
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(j.code(1).as_deref(), Some("ContentTypeNotAllowed"));
+        let commands = j.send(Event::SignFailed {
+            id: 2,
+            attempt: 1,
+            error: SignError::Unreachable {
+                message: "offline".into(),
+            },
+        });
+        assert_eq!(j.status(2), Status::Retrying);
+        assert_eq!(j.code(2).as_deref(), Some(codes::SIGNER_UNREACHABLE));
+        assert!(retry_after(&commands).is_some());
+        for attempt in 2..=3 {
+            j.send(Event::RetryDue {
+                id: 2,
+                attempt: attempt - 1,
+            });
+            j.send(Event::SignFailed {
+                id: 2,
+                attempt,
+                error: SignError::Failed {
+                    status: 502,
+                    message: "bad gateway".into(),
+                },
+            });
+        }
+        assert_eq!(j.status(2), Status::Failed);
+        assert_eq!(j.code(2).as_deref(), Some("Internal"));
+    }
+
+    #[test]
+    fn remove_and_clear_finished() {
+        let mut j = Journey::new(1);
+        j.send(Event::RulesLoaded(rules(5, &["*/*"])));
+        j.add(&[
+            file("ok.txt", 1, "text/plain"),
+            file("big.txt", 50, "text/plain"),
+            file("wait.txt", 1, "text/plain"),
+        ]);
+        j.upload(1, 201, &created("k"));
+        assert_eq!(j.status(3), Status::Signing);
+        let commands = j.send(Event::Remove(3));
+        assert!(commands.contains(&Command::Forget { id: 3 }));
+        assert!(j.queue.entry(3).is_none());
+        let commands = j.send(Event::ClearFinished);
+        assert_eq!(
+            commands,
+            vec![Command::Forget { id: 1 }, Command::Forget { id: 2 }]
+        );
+        assert!(j.queue.entries().is_empty());
+    }
+
+    #[test]
+    fn empty_types_are_sent_as_octet_stream() {
+        assert_eq!(
+            sign_request(&file("x", 1, " ")).content_type,
+            FALLBACK_CONTENT_TYPE
+        );
+        assert_eq!(
+            sign_request(&file("x", 1, "image/png")).content_type,
+            "image/png"
+        );
+    }
+
+    #[test]
+    fn status_words_are_stable() {
+        let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "queued",
+                "signing",
+                "uploading",
+                "finalizing",
+                "retrying",
+                "done",
+                "failed",
+                "cancelled",
+                "refused"
+            ]
+        );
+    }
+}
