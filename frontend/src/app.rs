@@ -1,0 +1,571 @@
+//! The page: one Yew component. Every change is a `Msg`; queue events go through `Queue::update`,
+//! and the commands that come back are run here, the one place that wires the browser edges
+//! (`browser::signer`, `browser::xhr`, `browser::files`) to the pure core.
+
+use std::collections::HashMap;
+
+use gloo::events::EventListener;
+use gloo::render::{AnimationFrame, request_animation_frame};
+use gloo::timers::callback::{Interval, Timeout};
+use shared::{UploadRules, human_bytes};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement, KeyboardEvent};
+use yew::prelude::*;
+
+use crate::browser::xhr::{self, XhrEvent};
+use crate::browser::{files, signer};
+use crate::i18n::Lang;
+use crate::upload::form::form_parts;
+use crate::upload::progress::clock;
+use crate::upload::queue::{
+    Command, DEFAULT_CONCURRENCY, Entry, Event, FileId, FileInfo, Queue, SignError, Status,
+};
+
+/// How long to wait before asking an unreachable signer for the rules again.
+const RULES_RETRY_MS: u32 = 10_000;
+
+pub enum Msg {
+    Configured(Result<String, String>),
+    Rules(Result<UploadRules, String>),
+    FetchRules,
+    Picked(Vec<File>),
+    Queue(Event),
+    XhrProgress { id: FileId, attempt: u32, sent: u64 },
+    Frame,
+    Drag(bool),
+    OpenPicker,
+    ToggleLang,
+    Copy(FileId),
+    Copied(Option<FileId>),
+}
+
+pub struct App {
+    lang: Lang,
+    queue: Queue,
+    /// The browser's handles for the files in the list (never their bytes).
+    files: HashMap<FileId, File>,
+    next_id: FileId,
+    signer_url: Option<String>,
+    config_error: Option<String>,
+    rules_error: Option<String>,
+    /// Sign commands that arrived before `config.json` did.
+    waiting_for_config: Vec<Command>,
+    /// In-flight requests by file, with their attempt; dropping one aborts it.
+    uploads: HashMap<FileId, (u32, xhr::Upload)>,
+    retry_timers: HashMap<FileId, Timeout>,
+    rules_timer: Option<Timeout>,
+    _ticker: Interval,
+    _paste: Option<EventListener>,
+    /// Progress reported since the last animation frame; applied once per frame.
+    pending_progress: HashMap<FileId, (u32, u64)>,
+    frame: Option<AnimationFrame>,
+    dragging: bool,
+    copied: Option<FileId>,
+    copied_timer: Option<Timeout>,
+    input: NodeRef,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let link = ctx.link().clone();
+        spawn_local(async move { link.send_message(Msg::Configured(signer::load_config().await)) });
+        let link = ctx.link().clone();
+        let ticker = Interval::new(1_000, move || {
+            link.send_message(Msg::Queue(Event::Tick { now_ms: now_ms() }))
+        });
+        let link = ctx.link().clone();
+        let paste = gloo::utils::document_element()
+            .owner_document()
+            .map(|document| {
+                EventListener::new(&document, "paste", move |event| {
+                    let files = event
+                        .dyn_ref::<ClipboardEvent>()
+                        .and_then(ClipboardEvent::clipboard_data)
+                        .map(|data| files::from_list(data.files()))
+                        .unwrap_or_default();
+                    if !files.is_empty() {
+                        link.send_message(Msg::Picked(files));
+                    }
+                })
+            });
+        let lang = web_sys::window()
+            .and_then(|w| w.navigator().language())
+            .map_or(Lang::En, |tag| Lang::from_tag(&tag));
+        App {
+            lang,
+            queue: Queue::new(
+                DEFAULT_CONCURRENCY,
+                (now_ms() as u64) ^ 0x9e37_79b9_7f4a_7c15,
+            ),
+            files: HashMap::new(),
+            next_id: 1,
+            signer_url: None,
+            config_error: None,
+            rules_error: None,
+            waiting_for_config: Vec::new(),
+            uploads: HashMap::new(),
+            retry_timers: HashMap::new(),
+            rules_timer: None,
+            _ticker: ticker,
+            _paste: paste,
+            pending_progress: HashMap::new(),
+            frame: None,
+            dragging: false,
+            copied: None,
+            copied_timer: None,
+            input: NodeRef::default(),
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Configured(Ok(url)) => {
+                self.signer_url = Some(url);
+                ctx.link().send_message(Msg::FetchRules);
+                let waiting = std::mem::take(&mut self.waiting_for_config);
+                self.run(ctx, waiting);
+            }
+            Msg::Configured(Err(error)) => {
+                self.config_error = Some(error);
+                let waiting = std::mem::take(&mut self.waiting_for_config);
+                self.run(ctx, waiting);
+            }
+            Msg::FetchRules => {
+                self.rules_timer = None;
+                if let Some(url) = self.signer_url.clone() {
+                    let link = ctx.link().clone();
+                    spawn_local(async move {
+                        link.send_message(Msg::Rules(signer::fetch_rules(&url).await))
+                    });
+                }
+                return false;
+            }
+            Msg::Rules(Ok(rules)) => {
+                self.rules_error = None;
+                self.apply(ctx, Event::RulesLoaded(rules));
+            }
+            Msg::Rules(Err(error)) => {
+                self.rules_error = Some(error);
+                let link = ctx.link().clone();
+                self.rules_timer = Some(Timeout::new(RULES_RETRY_MS, move || {
+                    link.send_message(Msg::FetchRules)
+                }));
+            }
+            Msg::Picked(picked) => {
+                if picked.is_empty() {
+                    return false;
+                }
+                let mut added = Vec::with_capacity(picked.len());
+                for file in picked {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    added.push((
+                        id,
+                        FileInfo {
+                            name: file.name(),
+                            size: file.size() as u64,
+                            content_type: file.type_(),
+                        },
+                    ));
+                    self.files.insert(id, file);
+                }
+                if self.rules_error.is_some() && self.rules_timer.is_none() {
+                    ctx.link().send_message(Msg::FetchRules);
+                }
+                self.apply(
+                    ctx,
+                    Event::Added {
+                        files: added,
+                        now_ms: now_ms(),
+                    },
+                );
+            }
+            Msg::Queue(event) => {
+                let finished = match &event {
+                    Event::Answered { id, attempt, .. }
+                    | Event::TransportFailed { id, attempt } => Some((*id, *attempt)),
+                    _ => None,
+                };
+                if let Some((id, attempt)) = finished
+                    && self.uploads.get(&id).is_some_and(|(a, _)| *a == attempt)
+                {
+                    self.uploads.remove(&id);
+                }
+                let quiet = matches!(event, Event::Tick { .. });
+                let commands = self.queue.update(event);
+                if quiet && commands.is_empty() {
+                    return false;
+                }
+                self.run(ctx, commands);
+            }
+            Msg::XhrProgress { id, attempt, sent } => {
+                self.pending_progress.insert(id, (attempt, sent));
+                if self.frame.is_none() {
+                    let link = ctx.link().clone();
+                    self.frame = Some(request_animation_frame(move |_| {
+                        link.send_message(Msg::Frame)
+                    }));
+                }
+                return false;
+            }
+            Msg::Frame => {
+                self.frame = None;
+                let now = now_ms();
+                for (id, (attempt, sent)) in std::mem::take(&mut self.pending_progress) {
+                    self.queue.update(Event::Progress {
+                        id,
+                        attempt,
+                        sent,
+                        now_ms: now,
+                    });
+                }
+            }
+            Msg::Drag(over) => {
+                if self.dragging == over {
+                    return false;
+                }
+                self.dragging = over;
+            }
+            Msg::OpenPicker => {
+                if let Some(input) = self.input.cast::<HtmlInputElement>() {
+                    input.click();
+                }
+                return false;
+            }
+            Msg::ToggleLang => self.lang = self.lang.other(),
+            Msg::Copy(id) => {
+                let key = self.queue.entry(id).and_then(|e| e.key.clone());
+                let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+                if let (Some(key), Some(clipboard)) = (key, clipboard) {
+                    let link = ctx.link().clone();
+                    let promise = clipboard.write_text(&key);
+                    spawn_local(async move {
+                        if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                            link.send_message(Msg::Copied(Some(id)));
+                        }
+                    });
+                }
+                return false;
+            }
+            Msg::Copied(id) => {
+                self.copied = id;
+                if id.is_some() {
+                    let link = ctx.link().clone();
+                    self.copied_timer = Some(Timeout::new(2_000, move || {
+                        link.send_message(Msg::Copied(None))
+                    }));
+                }
+            }
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let w = self.lang.words();
+        let link = ctx.link();
+        let on_change = link.callback(|e: Event_| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let picked = files::from_list(input.files());
+            input.set_value("");
+            Msg::Picked(picked)
+        });
+        let on_drop = {
+            let link = link.clone();
+            Callback::from(move |e: DragEvent| {
+                e.prevent_default();
+                link.send_message(Msg::Drag(false));
+                let Some(data) = e.data_transfer() else {
+                    return;
+                };
+                let (plain, folders) = files::take_drop(&data);
+                link.send_message(Msg::Picked(plain));
+                if !folders.is_empty() {
+                    // Folders are read after the event; their files arrive as a second batch.
+                    let link = link.clone();
+                    spawn_local(async move {
+                        link.send_message(Msg::Picked(files::walk_folders(folders).await))
+                    });
+                }
+            })
+        };
+        let on_drag_over = link.callback(|e: DragEvent| {
+            e.prevent_default();
+            Msg::Drag(true)
+        });
+        let on_drag_leave = link.callback(|_: DragEvent| Msg::Drag(false));
+        let on_key = link.batch_callback(|e: KeyboardEvent| {
+            (e.key() == "Enter" || e.key() == " ").then(|| {
+                e.prevent_default();
+                Msg::OpenPicker
+            })
+        });
+        let summary = self.queue.summary();
+        let finished = self.queue.entries().iter().any(|e| e.status.is_finished());
+        html! {
+            <main class="uploader" lang={w.lang_code}>
+                <header class="top">
+                    <h1>{ w.title }</h1>
+                    <button type="button" class="lang" aria-label={w.switch_language}
+                        onclick={link.callback(|_| Msg::ToggleLang)}>{ w.other_language }</button>
+                </header>
+                { self.banner() }
+                <div class={classes!("dropzone", self.dragging.then_some("dragging"))}
+                    role="button" tabindex="0" aria-label={w.choose}
+                    onclick={link.callback(|_| Msg::OpenPicker)} onkeydown={on_key}
+                    ondragenter={on_drag_over.clone()} ondragover={on_drag_over}
+                    ondragleave={on_drag_leave} ondrop={on_drop}>
+                    <p class="hint">{ w.drop_hint }</p>
+                    <p class="limits">{ self.limits() }</p>
+                    <span class="choose" aria-hidden="true">{ w.choose }</span>
+                </div>
+                <input ref={self.input.clone()} type="file" multiple=true class="visually-hidden"
+                    tabindex="-1" aria-label={w.choose} onchange={on_change} />
+                <section class="summary" aria-live="polite">
+                    <div class="bar total" role="progressbar" aria-label={w.total}
+                        aria-valuemin="0" aria-valuemax="100" aria-valuenow={summary.percent.to_string()}>
+                        <div class="fill" style={format!("width:{}%", summary.percent)}></div>
+                    </div>
+                    <p class="counts">
+                        { format!("{}% · {} / {}", summary.percent, human_bytes(summary.sent), human_bytes(summary.total)) }
+                        { if summary.bytes_per_second > 0.0 { format!(" · {}/s", human_bytes(summary.bytes_per_second as u64)) } else { String::new() } }
+                        { for summary.counts.iter().map(|(status, n)| html! {
+                            <span class={classes!("count", status.as_str())}>{ format!("{} {n}", self.lang.status(*status)) }</span>
+                        }) }
+                    </p>
+                    if finished {
+                        <button type="button" class="clear" onclick={link.callback(|_| Msg::Queue(Event::ClearFinished))}>
+                            { w.clear_finished }
+                        </button>
+                    }
+                </section>
+                <ul class="files" aria-label={w.files}>
+                    { for self.queue.entries().iter().map(|entry| self.entry_view(ctx, entry)) }
+                </ul>
+            </main>
+        }
+    }
+}
+
+type Event_ = yew::events::Event;
+
+impl App {
+    fn apply(&mut self, ctx: &Context<Self>, event: Event) {
+        let commands = self.queue.update(event);
+        self.run(ctx, commands);
+    }
+
+    /// Runs the queue's commands against the browser.
+    fn run(&mut self, ctx: &Context<Self>, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::Sign {
+                    id,
+                    attempt,
+                    request,
+                } => match (&self.signer_url, &self.config_error) {
+                    (Some(url), _) => {
+                        let url = url.clone();
+                        let link = ctx.link().clone();
+                        spawn_local(async move {
+                            let event = match signer::sign(&url, &request).await {
+                                Ok(response) => Event::Signed {
+                                    id,
+                                    attempt,
+                                    response,
+                                    now_ms: now_ms(),
+                                },
+                                Err(error) => Event::SignFailed { id, attempt, error },
+                            };
+                            link.send_message(Msg::Queue(event));
+                        });
+                    }
+                    (None, Some(error)) => {
+                        let error = SignError::Unreachable {
+                            message: error.clone(),
+                        };
+                        ctx.link().send_message(Msg::Queue(Event::SignFailed {
+                            id,
+                            attempt,
+                            error,
+                        }));
+                    }
+                    (None, None) => self.waiting_for_config.push(Command::Sign {
+                        id,
+                        attempt,
+                        request,
+                    }),
+                },
+                Command::Upload {
+                    id,
+                    attempt,
+                    url,
+                    fields,
+                } => {
+                    let Some(file) = self.files.get(&id) else {
+                        continue;
+                    };
+                    let link = ctx.link().clone();
+                    let report = move |event: XhrEvent| match event {
+                        XhrEvent::Progress(sent) => {
+                            link.send_message(Msg::XhrProgress { id, attempt, sent })
+                        }
+                        XhrEvent::BodySent => link.send_message(Msg::Queue(Event::BodySent {
+                            id,
+                            attempt,
+                            now_ms: now_ms(),
+                        })),
+                        XhrEvent::Answered { status, body } => {
+                            link.send_message(Msg::Queue(Event::Answered {
+                                id,
+                                attempt,
+                                status,
+                                body,
+                            }))
+                        }
+                        XhrEvent::Failed => {
+                            link.send_message(Msg::Queue(Event::TransportFailed { id, attempt }))
+                        }
+                    };
+                    match xhr::start(&url, &form_parts(&fields), file, report) {
+                        Ok(upload) => {
+                            self.uploads.insert(id, (attempt, upload));
+                        }
+                        Err(_) => ctx
+                            .link()
+                            .send_message(Msg::Queue(Event::TransportFailed { id, attempt })),
+                    }
+                }
+                Command::Abort { id } => {
+                    self.uploads.remove(&id);
+                }
+                Command::RetryAfter {
+                    id,
+                    attempt,
+                    delay_ms,
+                } => {
+                    let link = ctx.link().clone();
+                    let timer = Timeout::new(delay_ms, move || {
+                        link.send_message(Msg::Queue(Event::RetryDue { id, attempt }))
+                    });
+                    self.retry_timers.insert(id, timer);
+                }
+                Command::Forget { id } => {
+                    self.files.remove(&id);
+                    self.uploads.remove(&id);
+                    self.retry_timers.remove(&id);
+                    self.pending_progress.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn banner(&self) -> Html {
+        let w = self.lang.words();
+        if let Some(error) = &self.config_error {
+            return html! { <p class="banner error" role="alert">{ format!("{} {error}", w.not_configured) }</p> };
+        }
+        if self.rules_error.is_some() {
+            return html! { <p class="banner warning" role="alert">{ w.signer_down }</p> };
+        }
+        if self.signer_url.is_none() {
+            return html! { <p class="banner">{ w.loading }</p> };
+        }
+        Html::default()
+    }
+
+    fn limits(&self) -> String {
+        let w = self.lang.words();
+        let Some(rules) = self.queue.rules() else {
+            return String::new();
+        };
+        let types: Vec<&str> = rules
+            .allowed_content_types
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        let types = if types == ["*/*"] {
+            w.any_type.to_string()
+        } else {
+            types.join(", ")
+        };
+        format!("{} {} · {types}", w.limits, human_bytes(rules.max_bytes))
+    }
+
+    fn entry_view(&self, ctx: &Context<Self>, entry: &Entry) -> Html {
+        let w = self.lang.words();
+        let link = ctx.link();
+        let id = entry.id;
+        let percent = entry.percent();
+        let status = entry.status;
+        let reason = entry
+            .failure
+            .as_ref()
+            .filter(|_| matches!(status, Status::Refused | Status::Failed | Status::Retrying))
+            .map(|f| {
+                self.lang
+                    .reason(f, &entry.file, self.queue.rules().map(|r| r.max_bytes))
+            });
+        let error_code = entry
+            .failure
+            .as_ref()
+            .filter(|_| matches!(status, Status::Refused | Status::Failed | Status::Retrying))
+            .map(|f| f.code.clone());
+        let speed =
+            (status == Status::Uploading && entry.speed.bytes_per_second() > 0.0).then(|| {
+                let left = entry
+                    .seconds_left()
+                    .map(|s| format!(" · {} {}", clock(s), w.left))
+                    .unwrap_or_default();
+                format!(
+                    "{}/s{left}",
+                    human_bytes(entry.speed.bytes_per_second() as u64)
+                )
+            });
+        html! {
+            <li class={classes!("file", status.as_str())}
+                data-file-name={entry.file.name.clone()} data-status={status.as_str()}
+                data-attempt={entry.attempt.to_string()} data-key={entry.key.clone()} data-error={error_code}>
+                <div class="line">
+                    <span class="name">{ &entry.file.name }</span>
+                    <span class="size">{ human_bytes(entry.file.size) }</span>
+                    <span class="state">{ self.lang.status(status) }</span>
+                </div>
+                <div class="bar" role="progressbar" aria-label={format!("{} {}", w.progress_of, entry.file.name)}
+                    aria-valuemin="0" aria-valuemax="100" aria-valuenow={percent.to_string()}>
+                    <div class="fill" style={format!("width:{percent}%")}></div>
+                </div>
+                <div class="line detail">
+                    <span class="percent">{ format!("{percent}%") }</span>
+                    if let Some(speed) = speed { <span class="speed">{ speed }</span> }
+                </div>
+                if let (Status::Done, Some(key)) = (status, entry.key.as_ref()) {
+                    <div class="key"><span>{ format!("{}: ", w.key) }</span><code>{ key }</code>
+                        <button type="button" onclick={link.callback(move |_| Msg::Copy(id))}>
+                            { if self.copied == Some(id) { w.copied } else { w.copy_key } }
+                        </button>
+                    </div>
+                }
+                if let Some(reason) = reason { <p class="reason">{ reason }</p> }
+                <div class="actions">
+                    if status.can_cancel() {
+                        <button type="button" onclick={link.callback(move |_| Msg::Queue(Event::Cancel(id)))}>{ w.cancel }</button>
+                    }
+                    if status.can_retry() {
+                        <button type="button" onclick={link.callback(move |_| Msg::Queue(Event::Retry(id)))}>{ w.retry }</button>
+                    }
+                    if !status.is_active() {
+                        <button type="button" class="quiet" onclick={link.callback(move |_| Msg::Queue(Event::Remove(id)))}>{ w.remove }</button>
+                    }
+                </div>
+            </li>
+        }
+    }
+}

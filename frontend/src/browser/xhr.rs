@@ -1,0 +1,106 @@
+//! The only module that owns `XMLHttpRequest`: one multipart POST to S3 with upload progress.
+//! The file is appended to the `FormData` as the browser's `File`, so its bytes never enter WASM
+//! memory. Dropping an [`Upload`] aborts it.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{File, FormData, ProgressEvent, XmlHttpRequest};
+
+use crate::upload::form::{FILE_FIELD, FormPart};
+
+/// What happens to an upload, in order: progress…, body sent, then one of answered or failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XhrEvent {
+    Progress(u64),
+    BodySent,
+    Answered {
+        status: u16,
+        body: String,
+    },
+    /// No answer: network error, connection reset, or a CORS refusal.
+    Failed,
+}
+
+/// A request in flight. Keeps its callbacks alive; aborts the request when dropped.
+pub struct Upload {
+    xhr: XmlHttpRequest,
+    _callbacks: Vec<Closure<dyn FnMut(ProgressEvent)>>,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // DONE is 4: aborting a finished request is a no-op, but skip it anyway.
+        if self.xhr.ready_state() != 4 {
+            self.xhr.set_onabort(None);
+            let _ = self.xhr.abort();
+        }
+    }
+}
+
+/// Starts `POST url` with `parts` (fields in order, then the file) and reports to `report`.
+pub fn start(
+    url: &str,
+    parts: &[FormPart],
+    file: &File,
+    report: impl Fn(XhrEvent) + 'static,
+) -> Result<Upload, String> {
+    let describe = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let form = FormData::new().map_err(describe)?;
+    for part in parts {
+        match part {
+            FormPart::Field { name, value } => {
+                form.append_with_str(name, value).map_err(describe)?
+            }
+            FormPart::File => form
+                .append_with_blob_and_filename(FILE_FIELD, file, &file.name())
+                .map_err(describe)?,
+        }
+    }
+    let xhr = XmlHttpRequest::new().map_err(describe)?;
+    xhr.open("POST", url).map_err(describe)?;
+    let upload = xhr.upload().map_err(describe)?;
+    let report = std::rc::Rc::new(report);
+
+    let mut callbacks: Vec<Closure<dyn FnMut(ProgressEvent)>> = Vec::new();
+    let on_progress = {
+        let report = report.clone();
+        Closure::new(move |event: ProgressEvent| report(XhrEvent::Progress(event.loaded() as u64)))
+    };
+    upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    callbacks.push(on_progress);
+
+    let on_body_sent = {
+        let report = report.clone();
+        Closure::new(move |_: ProgressEvent| report(XhrEvent::BodySent))
+    };
+    upload.set_onload(Some(on_body_sent.as_ref().unchecked_ref()));
+    callbacks.push(on_body_sent);
+
+    let on_load = {
+        let report = report.clone();
+        let xhr = xhr.clone();
+        Closure::new(move |_: ProgressEvent| {
+            let body = xhr.response_text().ok().flatten().unwrap_or_default();
+            report(XhrEvent::Answered {
+                status: xhr.status().unwrap_or(0),
+                body,
+            });
+        })
+    };
+    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+    callbacks.push(on_load);
+
+    let on_error = {
+        let report = report.clone();
+        Closure::new(move |_: ProgressEvent| report(XhrEvent::Failed))
+    };
+    xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    xhr.set_ontimeout(Some(on_error.as_ref().unchecked_ref()));
+    callbacks.push(on_error);
+
+    xhr.send_with_opt_form_data(Some(&form)).map_err(describe)?;
+    Ok(Upload {
+        xhr,
+        _callbacks: callbacks,
+    })
+}

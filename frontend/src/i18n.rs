@@ -1,0 +1,257 @@
+//! The page's words in English and Korean. Pure: the language comes from the browser at the edge.
+
+use shared::human_bytes;
+
+use crate::upload::queue::{Failure, FileInfo, Status, codes};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+/// Every fixed string of the page, in one language.
+#[derive(Debug)]
+pub struct Words {
+    pub lang_code: &'static str,
+    pub title: &'static str,
+    pub drop_hint: &'static str,
+    pub choose: &'static str,
+    pub limits: &'static str,
+    pub any_type: &'static str,
+    pub total: &'static str,
+    pub cancel: &'static str,
+    pub retry: &'static str,
+    pub remove: &'static str,
+    pub copy_key: &'static str,
+    pub copied: &'static str,
+    pub clear_finished: &'static str,
+    pub other_language: &'static str,
+    pub switch_language: &'static str,
+    pub key: &'static str,
+    pub left: &'static str,
+    pub progress_of: &'static str,
+    pub files: &'static str,
+    pub not_configured: &'static str,
+    pub signer_down: &'static str,
+    pub loading: &'static str,
+}
+
+pub const EN: Words = Words {
+    lang_code: "en",
+    title: "Upload files",
+    drop_hint: "Drop files or folders here, paste them, or press Enter to choose",
+    choose: "Choose files",
+    limits: "Up to",
+    any_type: "any type",
+    total: "Total progress",
+    cancel: "Cancel",
+    retry: "Retry",
+    remove: "Remove",
+    copy_key: "Copy key",
+    copied: "Copied",
+    clear_finished: "Clear finished",
+    other_language: "한국어",
+    switch_language: "Switch to Korean",
+    key: "Key",
+    left: "left",
+    progress_of: "Progress of",
+    files: "Files",
+    not_configured: "The uploader is not configured (config.json):",
+    signer_down: "The signing service cannot be reached right now; files will be tried again.",
+    loading: "Loading…",
+};
+
+pub const KO: Words = Words {
+    lang_code: "ko",
+    title: "파일 업로드",
+    drop_hint: "파일이나 폴더를 여기에 놓거나, 붙여넣거나, Enter를 눌러 고르세요",
+    choose: "파일 선택",
+    limits: "최대",
+    any_type: "모든 형식",
+    total: "전체 진행률",
+    cancel: "취소",
+    retry: "다시 시도",
+    remove: "삭제",
+    copy_key: "키 복사",
+    copied: "복사됨",
+    clear_finished: "완료된 항목 지우기",
+    other_language: "English",
+    switch_language: "영어로 바꾸기",
+    key: "키",
+    left: "남음",
+    progress_of: "진행률:",
+    files: "파일",
+    not_configured: "업로더 설정(config.json)을 읽지 못했습니다:",
+    signer_down: "지금은 서명 서비스에 연결할 수 없습니다. 파일은 다시 시도됩니다.",
+    loading: "불러오는 중…",
+};
+
+impl Lang {
+    /// From `navigator.language` (`ko`, `ko-KR` → Korean; anything else → English).
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.trim().to_ascii_lowercase().starts_with("ko") {
+            Lang::Ko
+        } else {
+            Lang::En
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ko,
+            Lang::Ko => Lang::En,
+        }
+    }
+
+    pub fn words(self) -> &'static Words {
+        match self {
+            Lang::En => &EN,
+            Lang::Ko => &KO,
+        }
+    }
+
+    pub fn status(self, status: Status) -> &'static str {
+        match (self, status) {
+            (Lang::En, Status::Refused) => "Refused",
+            (Lang::En, Status::Queued) => "Waiting",
+            (Lang::En, Status::Signing) => "Preparing",
+            (Lang::En, Status::Uploading) => "Uploading",
+            (Lang::En, Status::Finalizing) => "Finishing",
+            (Lang::En, Status::Retrying) => "Will retry",
+            (Lang::En, Status::Done) => "Done",
+            (Lang::En, Status::Failed) => "Failed",
+            (Lang::En, Status::Cancelled) => "Cancelled",
+            (Lang::Ko, Status::Refused) => "거부됨",
+            (Lang::Ko, Status::Queued) => "대기 중",
+            (Lang::Ko, Status::Signing) => "준비 중",
+            (Lang::Ko, Status::Uploading) => "업로드 중",
+            (Lang::Ko, Status::Finalizing) => "마무리 중",
+            (Lang::Ko, Status::Retrying) => "다시 시도 예정",
+            (Lang::Ko, Status::Done) => "완료",
+            (Lang::Ko, Status::Failed) => "실패",
+            (Lang::Ko, Status::Cancelled) => "취소됨",
+        }
+    }
+
+    /// Why a file was refused or failed, in plain words. `max_bytes` is the rules' limit if known.
+    pub fn reason(self, failure: &Failure, file: &FileInfo, max_bytes: Option<u64>) -> String {
+        let ko = self == Lang::Ko;
+        let size = human_bytes(file.size);
+        let shown_type = if file.content_type.is_empty() {
+            "?"
+        } else {
+            file.content_type.as_str()
+        };
+        match failure.code.as_str() {
+            "FileTooLarge" => match (max_bytes.map(human_bytes), ko) {
+                (Some(max), false) => format!("Too large: {size}; the limit is {max}."),
+                (Some(max), true) => format!("너무 큽니다: {size}, 한도는 {max}입니다."),
+                (None, false) => format!("Too large: {size}."),
+                (None, true) => format!("너무 큽니다: {size}."),
+            },
+            "EmptyFile" if ko => "빈 파일은 올릴 수 없습니다.".into(),
+            "EmptyFile" => "Empty files are not accepted.".into(),
+            "ContentTypeNotAllowed" if ko => {
+                format!("이 형식({shown_type})의 파일은 받지 않습니다.")
+            }
+            "ContentTypeNotAllowed" => {
+                format!("Files of this type ({shown_type}) are not accepted.")
+            }
+            "InvalidContentType" if ko => format!("파일 형식({shown_type})을 알 수 없습니다."),
+            "InvalidContentType" => format!("The file type ({shown_type}) is not valid."),
+            "InvalidFilename" if ko => "파일 이름이 너무 깁니다.".into(),
+            "InvalidFilename" => "The file name is too long.".into(),
+            "OriginNotAllowed" if ko => "이 페이지는 서명 서비스를 쓸 수 없습니다.".into(),
+            "OriginNotAllowed" => "This page is not allowed to use the signing service.".into(),
+            codes::NETWORK if ko => "연결이 끊겼습니다.".into(),
+            codes::NETWORK => "The connection failed.".into(),
+            codes::TIMEOUT if ko => "30초 동안 진행이 없었습니다.".into(),
+            codes::TIMEOUT => "No progress for 30 seconds.".into(),
+            codes::SIGNER_UNREACHABLE if ko => {
+                format!("서명 서비스에 연결할 수 없습니다. ({})", failure.message)
+            }
+            codes::SIGNER_UNREACHABLE => format!(
+                "The signing service cannot be reached ({}).",
+                failure.message
+            ),
+            "EntityTooLarge" | "EntityTooSmall" if ko => {
+                "파일을 고른 뒤 크기가 바뀌었습니다.".into()
+            }
+            "EntityTooLarge" | "EntityTooSmall" => {
+                "The file changed size after it was chosen.".into()
+            }
+            "AccessDenied" if ko => format!("저장소가 업로드를 거부했습니다. {}", failure.message),
+            "AccessDenied" => format!("Storage refused the upload. {}", failure.message),
+            code if failure.message.is_empty() => code.to_string(),
+            code => format!("{code}: {}", failure.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: &str, message: &str) -> Failure {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn language_from_the_browser() {
+        assert_eq!(Lang::from_tag("ko-KR"), Lang::Ko);
+        assert_eq!(Lang::from_tag("ko"), Lang::Ko);
+        assert_eq!(Lang::from_tag("en-US"), Lang::En);
+        assert_eq!(Lang::from_tag(""), Lang::En);
+        assert_eq!(Lang::En.other(), Lang::Ko);
+    }
+
+    #[test]
+    fn reasons_are_plain_words_in_both_languages() {
+        let file = FileInfo {
+            name: "a.mov".into(),
+            size: 3 * 1024 * 1024,
+            content_type: "video/quicktime".into(),
+        };
+        let big = failure("FileTooLarge", "ignored");
+        assert_eq!(
+            Lang::En.reason(&big, &file, Some(1024 * 1024)),
+            "Too large: 3.0 MiB; the limit is 1.0 MiB."
+        );
+        assert_eq!(
+            Lang::Ko.reason(&big, &file, Some(1024 * 1024)),
+            "너무 큽니다: 3.0 MiB, 한도는 1.0 MiB입니다."
+        );
+        let kind = failure("ContentTypeNotAllowed", "");
+        assert!(
+            Lang::En
+                .reason(&kind, &file, None)
+                .contains("video/quicktime")
+        );
+        assert_eq!(
+            Lang::En.reason(
+                &failure("SlowDown", "Reduce your request rate."),
+                &file,
+                None
+            ),
+            "SlowDown: Reduce your request rate."
+        );
+        assert_eq!(
+            Lang::Ko.reason(&failure(codes::TIMEOUT, ""), &file, None),
+            "30초 동안 진행이 없었습니다."
+        );
+    }
+
+    #[test]
+    fn every_status_has_words() {
+        for status in Status::ALL {
+            assert!(!Lang::En.status(status).is_empty());
+            assert!(!Lang::Ko.status(status).is_empty());
+        }
+        assert_eq!(EN.cancel, "Cancel");
+        assert_eq!(KO.cancel, "취소");
+    }
+}
