@@ -225,19 +225,26 @@ impl From<ContentTypePattern> for String {
     }
 }
 
-/// Bytes for people: `999 B`, `1.5 KiB`, `5.0 GiB`.
+/// Bytes for people: `999 B`, `1.5 KiB`, `5.0 GiB`. Integer arithmetic only, so the page does not
+/// carry float formatting code.
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
+    let mut unit = 1;
+    let mut shift = 10;
+    while unit + 1 < UNITS.len() && bytes >> shift >= 1024 {
+        shift += 10;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    // Tenths, rounded half up; u64 holds `bytes * 10` for anything under 1.6 EiB.
+    let divisor = 1u64 << shift;
+    let tenths = match bytes.checked_mul(10) {
+        Some(scaled) => (scaled + divisor / 2) / divisor,
+        None => (bytes >> shift) * 10,
+    };
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
 #[cfg(test)]
@@ -368,5 +375,9 @@ mod tests {
         assert_eq!(human_bytes(1023), "1023 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(1_000_000), "976.6 KiB");
+        assert_eq!(human_bytes(3_500_000), "3.3 MiB");
+        assert_eq!(human_bytes(u64::MAX), "16384.0 PiB");
     }
 }

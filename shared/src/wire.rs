@@ -152,6 +152,28 @@ impl ErrorCode {
         }
     }
 
+    /// Every code, for parsers that do not go through serde.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::MalformedRequest,
+        ErrorCode::RequestTooLarge,
+        ErrorCode::EmptyFile,
+        ErrorCode::FileTooLarge,
+        ErrorCode::InvalidContentType,
+        ErrorCode::ContentTypeNotAllowed,
+        ErrorCode::InvalidFilename,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+    ];
+
+    /// The code for its wire name, e.g. `"FileTooLarge"`.
+    pub fn parse(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name)
+    }
+
     /// The code as it appears on the wire, e.g. `"FileTooLarge"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -242,24 +264,13 @@ mod tests {
 
     #[test]
     fn every_code_round_trips_and_only_internal_is_5xx() {
-        let all = [
-            ErrorCode::MalformedRequest,
-            ErrorCode::RequestTooLarge,
-            ErrorCode::EmptyFile,
-            ErrorCode::FileTooLarge,
-            ErrorCode::InvalidContentType,
-            ErrorCode::ContentTypeNotAllowed,
-            ErrorCode::InvalidFilename,
-            ErrorCode::OriginNotAllowed,
-            ErrorCode::NotFound,
-            ErrorCode::MethodNotAllowed,
-            ErrorCode::Internal,
-        ];
-        for code in all {
+        for code in ErrorCode::ALL {
             check(&code, &format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             let status = code.http_status();
             assert_eq!(status >= 500, code == ErrorCode::Internal, "{code}");
             assert!((400..=500).contains(&status), "{code}");
         }
+        assert_eq!(ErrorCode::parse("Teapot"), None);
     }
 }

@@ -1,13 +1,18 @@
-//! `cargo xtask <command>`: the project's two set-up commands.
+//! `cargo xtask <command>`: the project's set-up commands.
 //!
-//! - `dev`: builds and starts the local stack on 127.0.0.1 (an S3 server that verifies POST
-//!   policies, and the signer pointed at it), prints where everything is, and stops it all on Ctrl-C.
-//! - `test`: runs every test the project has (and checks that the shared contract builds for the
-//!   page's `wasm32` target).
-//!
-//! Plain `std` only, so it builds in seconds on a fresh machine.
+//! - `dev`: installs what is missing, then starts the local stack on 127.0.0.1 (an S3 server that
+//!   verifies POST policies, the signer pointed at it, and `trunk serve` for the page), prints the
+//!   page's URL, and stops it all on Ctrl-C.
+//! - `test`: installs what is missing, then runs every test: native, the page's release build with
+//!   its size budget, and the page's browser tests in headless Chromium.
+//! - `size`: builds the page for release and prints its size report.
+
+mod echo;
+mod size;
+mod tools;
 
 use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
@@ -15,7 +20,9 @@ use std::time::Duration;
 
 const S3_ADDR: &str = "127.0.0.1:9000";
 const SIGNER_ADDR: &str = "127.0.0.1:9001";
-const PAGE_ORIGIN: &str = "http://127.0.0.1:8080";
+const PAGE_ADDR: &str = "127.0.0.1:8080";
+/// The page as `trunk serve` shows it, under both names a developer may type.
+const PAGE_ORIGINS: [&str; 2] = ["http://127.0.0.1:8080", "http://localhost:8080"];
 const BUCKET: &str = "uploads";
 const DEV_ACCESS_KEY: &str = "devkey";
 const DEV_SECRET_KEY: &str = "devsecret";
@@ -26,7 +33,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(),
         Some("test") => test(),
-        _ => Err("usage: cargo xtask dev | cargo xtask test".to_string()),
+        Some("size") => size(),
+        _ => Err("usage: cargo xtask dev | cargo xtask test | cargo xtask size".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,7 +45,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
@@ -50,7 +58,7 @@ fn cargo() -> Command {
     command
 }
 
-fn run(mut command: Command) -> Result<(), String> {
+pub(crate) fn run(mut command: Command) -> Result<(), String> {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
     let status = command
@@ -63,40 +71,62 @@ fn run(mut command: Command) -> Result<(), String> {
     }
 }
 
-/// Every test: native unit, property, Lambda-event and S3 integration tests, then a `wasm32` build
-/// of the page's side of the contract.
+/// Every test: native unit, property, Lambda-event and S3 integration tests; the page's release
+/// build (offline) within its size budget; the page's browser tests in headless Chromium.
 fn test() -> Result<(), String> {
-    ensure_wasm_target()?;
+    tools::ensure_page_tools()?;
+    tools::ensure_browser()?;
     let mut native = cargo();
     native.args(["test", "--workspace", "--all-targets"]);
     run(native)?;
-    let mut wasm = cargo();
-    wasm.args([
-        "build",
-        "-p",
-        "frontend",
-        "--target",
-        "wasm32-unknown-unknown",
-    ]);
-    run(wasm)
+    // The page's browser tests (frontend/tests/browser.rs): XHR uploads from headless Chromium to
+    // the echo server, whose URL is compiled into the test binary.
+    let echo =
+        echo::EchoServer::start().map_err(|e| format!("cannot start the echo server: {e}"))?;
+    let mut browser = cargo();
+    browser
+        .args([
+            "test",
+            "-p",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "browser",
+        ])
+        .env("PATH", tools::path_with_tools())
+        .env("UPLOADER_ECHO_URL", echo.url())
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER")
+        // The runner's timeout covers the whole suite (about 10 s here).
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    run(browser)?;
+    drop(echo);
+    let gzip = build_page_and_report()?;
+    if gzip as f64 / 1000.0 > size::LIMIT_GZIP_KB {
+        return Err(format!(
+            "the page is {gzip} bytes gzip, over the {} KB limit",
+            size::LIMIT_GZIP_KB
+        ));
+    }
+    Ok(())
 }
 
-fn ensure_wasm_target() -> Result<(), String> {
-    let installed = Command::new("rustup")
+fn size() -> Result<(), String> {
+    tools::ensure_page_tools()?;
+    build_page_and_report().map(drop)
+}
+
+/// `trunk build --release` into `dist/`, then the size report; the gzip total.
+fn build_page_and_report() -> Result<usize, String> {
+    let mut trunk = Command::new("trunk");
+    trunk
         .current_dir(root())
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown"))
-        .unwrap_or(false);
-    if installed {
-        return Ok(());
-    }
-    let mut add = Command::new("rustup");
-    add.current_dir(root())
-        .args(["target", "add", "wasm32-unknown-unknown"]);
-    run(add).map_err(|e| {
-        format!("{e}; install rustup (https://rustup.rs) or add the wasm32-unknown-unknown target")
-    })
+        .env("PATH", tools::path_with_tools())
+        .args(["build", "--release", "--offline"]);
+    run(trunk)?;
+    size::report(&root().join("dist"))
 }
 
 /// A child process that is killed when dropped, so Ctrl-C or an early error never leaves one behind.
@@ -134,7 +164,18 @@ fn start(name: &'static str, mut command: Command) -> Result<(Service, String), 
     }
 }
 
+/// A clear error when a port the stack needs is taken.
+fn check_free(addr: &str, what: &str) -> Result<(), String> {
+    TcpListener::bind(addr).map(drop).map_err(|e| {
+        format!("{addr} is not free for {what} ({e}); is another `cargo xtask dev` running?")
+    })
+}
+
 fn dev() -> Result<(), String> {
+    check_free(S3_ADDR, "the local S3 server")?;
+    check_free(SIGNER_ADDR, "the signer")?;
+    check_free(PAGE_ADDR, "the page (trunk serve)")?;
+    tools::ensure_page_tools()?;
     let mut build = cargo();
     build.args(["build", "-p", "local-s3", "-p", "signer"]);
     run(build)?;
@@ -149,7 +190,12 @@ fn dev() -> Result<(), String> {
             "--secret-key",
             DEV_SECRET_KEY,
         ])
-        .args(["--allow-origin", PAGE_ORIGIN])
+        .args([
+            "--allow-origin",
+            PAGE_ORIGINS[0],
+            "--allow-origin",
+            PAGE_ORIGINS[1],
+        ])
         .arg("--root")
         .arg(&data);
     let (s3, s3_line) = start("local-s3", s3)?;
@@ -162,17 +208,55 @@ fn dev() -> Result<(), String> {
         .env("AWS_SECRET_ACCESS_KEY", DEV_SECRET_KEY)
         .env_remove("AWS_SESSION_TOKEN")
         .env("S3_ENDPOINT", format!("http://{S3_ADDR}"))
-        .env("ALLOWED_ORIGINS", PAGE_ORIGIN)
+        .env("ALLOWED_ORIGINS", PAGE_ORIGINS.join(","))
         .env("SIGNER_ADDR", SIGNER_ADDR);
     let (signer, signer_line) = start("signer", signer)?;
 
     println!("{s3_line}\n{signer_line}");
+
+    // The page's config.json (frontend/config.json) points at the signer above.
+    let mut trunk = Command::new("trunk");
+    trunk
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args([
+            "serve",
+            "--offline",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            "8080",
+        ]);
+    trunk.stdout(Stdio::null()).stderr(Stdio::inherit());
+    let child = trunk
+        .spawn()
+        .map_err(|e| format!("cannot start trunk: {e}"))?;
+    let page = Service {
+        name: "trunk serve",
+        child,
+    };
+    let mut services = vec![s3, signer, page];
+    eprintln!("xtask: building the page (the first build takes a few minutes)...");
+    wait_for_port(PAGE_ADDR, &mut services)?;
     println!("objects are stored under {}", data.join(BUCKET).display());
-    println!(
-        "try: curl -s -X POST http://{SIGNER_ADDR}/sign -d '{{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12}}'"
-    );
-    println!("press Ctrl-C to stop");
-    wait_for_exit(vec![s3, signer])
+    println!("the uploader is at http://{PAGE_ADDR}/ (press Ctrl-C to stop)");
+    wait_for_exit(services)
+}
+
+/// Waits until something accepts connections on `addr`, or a service dies.
+fn wait_for_port(addr: &str, services: &mut [Service]) -> Result<(), String> {
+    let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        for service in services.iter_mut() {
+            if let Ok(Some(status)) = service.child.try_wait() {
+                return Err(format!("{} stopped ({status})", service.name));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// Returns when a service exits on its own (an error) or when Ctrl-C reaches the whole process

@@ -1,20 +1,12 @@
 //! The only module that talks to the signer (and reads `config.json`): `fetch`, JSON in and out.
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use shared::{ErrorBody, SignRequest, SignResponse, UploadRules};
+use shared::{SignRequest, SignResponse, UploadRules};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+use super::json;
 use crate::upload::queue::SignError;
-
-/// `config.json`, beside `index.html`: where the signer is.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageConfig {
-    signer_url: String,
-}
 
 /// Loads `config.json` relative to the page (so the page works under any base path) and returns the
 /// signer's base URL without a trailing slash.
@@ -25,9 +17,9 @@ pub async fn load_config() -> Result<String, String> {
     if status != 200 {
         return Err(format!("config.json: HTTP {status}"));
     }
-    let config: PageConfig =
-        serde_json::from_str(&text).map_err(|e| format!("config.json: {e}"))?;
-    let url = config.signer_url.trim().trim_end_matches('/').to_string();
+    let url =
+        json::signer_url(&text).ok_or("config.json: expected {\"signerUrl\": \"https://…\"}")?;
+    let url = url.trim().trim_end_matches('/').to_string();
     if url.is_empty() {
         return Err("config.json: signerUrl is empty".into());
     }
@@ -39,26 +31,24 @@ pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
     if status != 200 {
         return Err(error_message(status, &text));
     }
-    parse(&text)
+    json::rules(&text).ok_or_else(|| "unexpected rules from the signer".to_string())
 }
 
 pub async fn sign(signer: &str, request: &SignRequest) -> Result<SignResponse, SignError> {
-    let body = serde_json::to_string(request).map_err(|e| SignError::Unreachable {
-        message: e.to_string(),
-    })?;
+    let body = json::sign_request(request);
     let (status, text) = fetch(&format!("{signer}/sign"), "POST", Some(&body))
         .await
         .map_err(|message| SignError::Unreachable { message })?;
     match status {
-        200 => parse(&text).map_err(|message| SignError::Failed { status, message }),
-        400..=499 => match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => Err(SignError::Refused {
-                code: body.error.code,
-                message: body.error.message,
-            }),
-            Err(_) => Err(SignError::Failed {
+        200 => json::sign_response(&text).ok_or_else(|| SignError::Failed {
+            status,
+            message: "unexpected answer from the signer".into(),
+        }),
+        400..=499 => match json::error_body(&text) {
+            Some((code, message)) => Err(SignError::Refused { code, message }),
+            None => Err(SignError::Failed {
                 status,
-                message: text,
+                message: error_message(status, &text),
             }),
         },
         _ => Err(SignError::Failed {
@@ -68,14 +58,10 @@ pub async fn sign(signer: &str, request: &SignRequest) -> Result<SignResponse, S
     }
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| format!("unexpected answer from the signer: {e}"))
-}
-
 fn error_message(status: u16, text: &str) -> String {
-    match serde_json::from_str::<ErrorBody>(text) {
-        Ok(body) => format!("{}: {}", body.error.code, body.error.message),
-        Err(_) => format!("HTTP {status}"),
+    match json::error_body(text) {
+        Some((code, message)) => format!("{code}: {message}"),
+        None => format!("HTTP {status}"),
     }
 }
 

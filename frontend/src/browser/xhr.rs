@@ -62,9 +62,17 @@ pub fn start(
     let report = std::rc::Rc::new(report);
 
     let mut callbacks: Vec<Closure<dyn FnMut(ProgressEvent)>> = Vec::new();
+    // `loaded` counts the whole multipart body; the fields and boundaries before the file are
+    // `total - file size` bytes, so the file's own progress is what is left after them.
+    let file_size = file.size() as u64;
     let on_progress = {
         let report = report.clone();
-        Closure::new(move |event: ProgressEvent| report(XhrEvent::Progress(event.loaded() as u64)))
+        Closure::new(move |event: ProgressEvent| {
+            let overhead = (event.total() as u64).saturating_sub(file_size);
+            report(XhrEvent::Progress(
+                (event.loaded() as u64).saturating_sub(overhead),
+            ))
+        })
     };
     upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
     callbacks.push(on_progress);
@@ -96,6 +104,8 @@ pub fn start(
     };
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     xhr.set_ontimeout(Some(on_error.as_ref().unchecked_ref()));
+    // An abort we did not ask for (ours clear this handler first) must not leave the file hanging.
+    xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
     callbacks.push(on_error);
 
     xhr.send_with_opt_form_data(Some(&form)).map_err(describe)?;

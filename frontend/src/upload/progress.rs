@@ -65,7 +65,12 @@ pub fn percent(sent: u64, total: u64) -> u8 {
     if sent >= total {
         return 100;
     }
-    ((sent as u128 * 100) / total as u128).min(99) as u8
+    // Without u128 arithmetic (its division routines would weigh on the page).
+    let whole = match sent.checked_mul(100) {
+        Some(scaled) => scaled / total,
+        None => sent / (total / 100),
+    };
+    whole.min(99) as u8
 }
 
 /// `1:05`, `12:00`, `1:02:03`: time left for people.

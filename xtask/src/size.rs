@@ -1,0 +1,68 @@
+//! The page's size report: every file `trunk build --release` puts in `dist/`, raw, gzip (level 9)
+//! and brotli (quality 11), with totals. Budget: at most 100 KB gzip for everything the page loads.
+
+use std::io::Write;
+use std::path::Path;
+
+/// What the page may weigh, gzip, in kilobytes (1000 bytes) — the goal and the hard limit.
+pub const GOAL_GZIP_KB: f64 = 100.0;
+pub const LIMIT_GZIP_KB: f64 = 120.0;
+
+pub struct Sizes {
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+fn measure(bytes: &[u8]) -> Sizes {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = gz.write_all(bytes);
+    let gzip = gz.finish().map(|v| v.len()).unwrap_or(0);
+    let mut br = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        let _ = writer.write_all(bytes);
+    }
+    Sizes {
+        raw: bytes.len(),
+        gzip,
+        brotli: br.len(),
+    }
+}
+
+/// Prints the report for `dist` and returns the gzip total.
+pub fn report(dist: &Path) -> Result<usize, String> {
+    let mut files: Vec<_> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .collect();
+    files.sort_by_key(|e| e.file_name());
+    println!(
+        "{:<44} {:>10} {:>10} {:>10}",
+        "file", "raw", "gzip", "brotli"
+    );
+    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
+    for entry in files {
+        let bytes = std::fs::read(entry.path()).map_err(|e| e.to_string())?;
+        let sizes = measure(&bytes);
+        println!(
+            "{:<44} {:>10} {:>10} {:>10}",
+            entry.file_name().to_string_lossy(),
+            sizes.raw,
+            sizes.gzip,
+            sizes.brotli
+        );
+        raw += sizes.raw;
+        gzip += sizes.gzip;
+        brotli += sizes.brotli;
+    }
+    println!("{:<44} {:>10} {:>10} {:>10}", "total", raw, gzip, brotli);
+    println!(
+        "total: {:.1} KB raw, {:.1} KB gzip, {:.1} KB brotli (goal {GOAL_GZIP_KB} KB gzip, limit {LIMIT_GZIP_KB} KB)",
+        raw as f64 / 1000.0,
+        gzip as f64 / 1000.0,
+        brotli as f64 / 1000.0
+    );
+    Ok(gzip)
+}
