@@ -13,6 +13,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
+use crate::browser::json::PageConfig;
 use crate::browser::xhr::{self, XhrEvent};
 use crate::browser::{files, signer};
 use crate::i18n::Lang;
@@ -26,7 +27,7 @@ use crate::upload::queue::{
 const RULES_RETRY_MS: u32 = 10_000;
 
 pub enum Msg {
-    Configured(Result<String, String>),
+    Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
     Picked(Vec<File>),
@@ -127,8 +128,11 @@ impl Component for App {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
-            Msg::Configured(Ok(url)) => {
-                self.signer_url = Some(url);
+            Msg::Configured(Ok(config)) => {
+                if let Some(concurrency) = config.concurrency {
+                    self.queue.set_concurrency(concurrency);
+                }
+                self.signer_url = Some(config.signer_url);
                 ctx.link().send_message(Msg::FetchRules);
                 let waiting = std::mem::take(&mut self.waiting_for_config);
                 self.run(ctx, waiting);

@@ -24,9 +24,18 @@ fn whole(object: &JsValue, name: &str) -> Option<u64> {
     (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64)
 }
 
-/// `{"signerUrl": "…"}`.
-pub fn signer_url(text: &str) -> Option<String> {
-    string(&parse(text)?, "signerUrl")
+/// `config.json`: `{"signerUrl": "…", "concurrency": 4}` (concurrency optional).
+pub struct PageConfig {
+    pub signer_url: String,
+    pub concurrency: Option<usize>,
+}
+
+pub fn page_config(text: &str) -> Option<PageConfig> {
+    let value = parse(text)?;
+    Some(PageConfig {
+        signer_url: string(&value, "signerUrl")?,
+        concurrency: whole(&value, "concurrency").map(|n| n.clamp(1, 16) as usize),
+    })
 }
 
 pub fn sign_response(text: &str) -> Option<SignResponse> {

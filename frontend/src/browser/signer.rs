@@ -8,22 +8,22 @@ use web_sys::{Request, RequestInit, Response};
 use super::json;
 use crate::upload::queue::SignError;
 
-/// Loads `config.json` relative to the page (so the page works under any base path) and returns the
-/// signer's base URL without a trailing slash.
-pub async fn load_config() -> Result<String, String> {
+/// Loads `config.json` relative to the page (so the page works under any base path); the signer's
+/// base URL comes back without a trailing slash.
+pub async fn load_config() -> Result<json::PageConfig, String> {
     let (status, text) = fetch("config.json", "GET", None)
         .await
         .map_err(|e| format!("config.json: {e}"))?;
     if status != 200 {
         return Err(format!("config.json: HTTP {status}"));
     }
-    let url =
-        json::signer_url(&text).ok_or("config.json: expected {\"signerUrl\": \"https://…\"}")?;
-    let url = url.trim().trim_end_matches('/').to_string();
-    if url.is_empty() {
+    let mut config =
+        json::page_config(&text).ok_or("config.json: expected {\"signerUrl\": \"https://…\"}")?;
+    config.signer_url = config.signer_url.trim().trim_end_matches('/').to_string();
+    if config.signer_url.is_empty() {
         return Err("config.json: signerUrl is empty".into());
     }
-    Ok(url)
+    Ok(config)
 }
 
 pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {

@@ -301,6 +301,12 @@ impl Queue {
         }
     }
 
+    /// Changes how many files may sign or upload at once (the page's `config.json` may say).
+    /// Files already running keep going; new ones start only while fewer are active.
+    pub fn set_concurrency(&mut self, concurrency: usize) {
+        self.concurrency = concurrency.max(1);
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -1174,6 +1180,25 @@ mod tests {
             (1000, 1000, 100)
         );
         assert_eq!(summary.counts, vec![(Status::Done, 100)]);
+    }
+
+    #[test]
+    fn concurrency_can_change() {
+        let mut j = Journey::new(4);
+        j.queue.set_concurrency(2);
+        let files: Vec<FileInfo> = (0..5)
+            .map(|i| file(&format!("f{i}"), 1, "text/plain"))
+            .collect();
+        assert_eq!(signs(&j.add(&files)), vec![1, 2]);
+        j.queue.set_concurrency(0);
+        let commands = j.upload(1, 201, &created("k"));
+        assert_eq!(
+            signs(&commands),
+            Vec::<FileId>::new(),
+            "still one active; the limit is at least 1"
+        );
+        let commands = j.upload(2, 201, &created("k"));
+        assert_eq!(signs(&commands), vec![3]);
     }
 
     #[test]
