@@ -238,12 +238,10 @@ pub fn human_bytes(bytes: u64) -> String {
         shift += 10;
         unit += 1;
     }
-    // Tenths, rounded half up; u64 holds `bytes * 10` for anything under 1.6 EiB.
+    // Tenths, rounded half up, without overflow: whole units, then the remainder's tenths.
     let divisor = 1u64 << shift;
-    let tenths = match bytes.checked_mul(10) {
-        Some(scaled) => (scaled + divisor / 2) / divisor,
-        None => (bytes >> shift) * 10,
-    };
+    let remainder = bytes & (divisor - 1);
+    let tenths = (bytes >> shift) * 10 + (remainder * 10 + divisor / 2) / divisor;
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 

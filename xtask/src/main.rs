@@ -136,7 +136,20 @@ struct Service {
 }
 
 impl Drop for Service {
+    /// Asks the child to stop (SIGTERM: the servers finish open requests), then kills it if it
+    /// is still there after 5 s.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            for _ in 0..50 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -172,6 +185,12 @@ fn check_free(addr: &str, what: &str) -> Result<(), String> {
 }
 
 fn dev() -> Result<(), String> {
+    // From here on Ctrl-C, SIGTERM and SIGHUP stop the stack through the services' guards.
+    let (stop, stopped) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })
+    .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     check_free(S3_ADDR, "the local S3 server")?;
     check_free(SIGNER_ADDR, "the signer")?;
     check_free(PAGE_ADDR, "the page (trunk serve)")?;
@@ -237,14 +256,18 @@ fn dev() -> Result<(), String> {
     };
     let mut services = vec![s3, signer, page];
     eprintln!("xtask: building the page (the first build takes a few minutes)...");
-    wait_for_port(PAGE_ADDR, &mut services)?;
+    wait_for_port(PAGE_ADDR, &mut services, &stopped)?;
     println!("objects are stored under {}", data.join(BUCKET).display());
     println!("the uploader is at http://{PAGE_ADDR}/ (press Ctrl-C to stop)");
-    wait_for_exit(services)
+    wait_for_exit(services, &stopped)
 }
 
 /// Waits until something accepts connections on `addr`, or a service dies.
-fn wait_for_port(addr: &str, services: &mut [Service]) -> Result<(), String> {
+fn wait_for_port(
+    addr: &str,
+    services: &mut [Service],
+    stopped: &mpsc::Receiver<()>,
+) -> Result<(), String> {
     let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -255,23 +278,24 @@ fn wait_for_port(addr: &str, services: &mut [Service]) -> Result<(), String> {
                 return Err(format!("{} stopped ({status})", service.name));
             }
         }
-        std::thread::sleep(Duration::from_millis(500));
+        if stopped.recv_timeout(Duration::from_millis(500)).is_ok() {
+            return Err("stopped before the page was ready".into());
+        }
     }
 }
 
-/// Returns when a service exits on its own (an error) or when Ctrl-C reaches the whole process
-/// group: the children get the same signal and stop cleanly; the guards reap them.
-fn wait_for_exit(mut services: Vec<Service>) -> Result<(), String> {
+/// Returns when a service exits on its own (an error) or on Ctrl-C, SIGTERM or SIGHUP; the
+/// services' guards then stop every child, so none is left running.
+fn wait_for_exit(mut services: Vec<Service>, stopped: &mpsc::Receiver<()>) -> Result<(), String> {
     loop {
         for service in &mut services {
             if let Ok(Some(status)) = service.child.try_wait() {
-                return if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{} stopped ({status})", service.name))
-                };
+                return Err(format!("{} stopped ({status})", service.name));
             }
         }
-        std::thread::sleep(Duration::from_millis(200));
+        if stopped.recv_timeout(Duration::from_millis(200)).is_ok() {
+            eprintln!("xtask: stopping");
+            return Ok(());
+        }
     }
 }
