@@ -3,8 +3,8 @@
 //! - `dev`: installs what is missing, then starts the local stack on 127.0.0.1 (an S3 server that
 //!   verifies POST policies, the signer pointed at it, and `trunk serve` for the page), prints the
 //!   page's URL, and stops it all on Ctrl-C.
-//! - `test`: installs what is missing, then runs every test: native, the page's release build with
-//!   its size budget, and the page's browser tests in headless Chromium.
+//! - `test`: installs what is missing, then runs every test: native, the page's browser tests in
+//!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
 //! - `size`: builds the page for release and prints its size report.
 
 mod echo;
@@ -71,8 +71,9 @@ pub(crate) fn run(mut command: Command) -> Result<(), String> {
     }
 }
 
-/// Every test: native unit, property, Lambda-event and S3 integration tests; the page's release
-/// build (offline) within its size budget; the page's browser tests in headless Chromium.
+/// Every test: native unit, property, Lambda-event and S3 integration tests; the page's browser
+/// tests in headless Chromium; the page's release build (offline) within its size budget; the
+/// end-to-end suite.
 fn test() -> Result<(), String> {
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
@@ -110,7 +111,31 @@ fn test() -> Result<(), String> {
             size::LIMIT_GZIP_KB
         ));
     }
-    Ok(())
+    end_to_end()
+}
+
+/// The end-to-end suite (e2e/): the release page in headless Chromium against the signer and
+/// local-s3 binaries, which the suite starts and stops itself.
+fn end_to_end() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "-p", "local-s3", "-p", "signer"]);
+    run(build)?;
+    let e2e = root().join("e2e");
+    let mut install = Command::new("npm");
+    install
+        .current_dir(&e2e)
+        .args(["ci", "--no-audit", "--no-fund"]);
+    run(install).map_err(|e| format!("{e}; the end-to-end tests need Node.js and npm"))?;
+    let bin = root().join("target").join("debug");
+    let mut suite = Command::new("npm");
+    suite
+        .current_dir(&e2e)
+        .args(["test"])
+        .env("UPLOADER_S3_BIN", bin.join("local-s3"))
+        .env("UPLOADER_SIGNER_BIN", bin.join("signer"))
+        .env("UPLOADER_DIST", root().join("dist"))
+        .env("UPLOADER_CHROMIUM", tools::CHROMIUM);
+    run(suite)
 }
 
 fn size() -> Result<(), String> {

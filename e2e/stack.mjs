@@ -1,0 +1,188 @@
+// The local stack for the end-to-end tests, as real processes on 127.0.0.1: the S3 server
+// (local-s3: s3s-fs, verifies POST policies), the signer in local mode, and a static server for the
+// release build of the page (dist/) whose config.json points at this signer. Each can be stopped
+// and started again on the same port (the signer-down and S3-down scenarios). Everything started
+// here is stopped by `stop()`.
+//
+// Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
+// `cargo xtask test` sets them.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Socket, createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const BUCKET = 'e2e-uploads';
+export const MAX_BYTES = 80 * 1024 * 1024;
+export const ALLOWED_TYPES = 'text/*,image/*,application/octet-stream,application/pdf';
+const ACCESS_KEY = 'e2ekey';
+const SECRET_KEY = 'e2e/secret';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
+  return value;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = netServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, child, name) {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    const open = await new Promise(resolve => {
+      const socket = new Socket();
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not listen on ${port}`);
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+
+export class Stack {
+  static async start() {
+    const stack = new Stack();
+    stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
+    stack.dist = required('UPLOADER_DIST');
+    [stack.s3Port, stack.signerPort] = [await freePort(), await freePort()];
+    await stack.startPage();
+    await stack.startS3();
+    await stack.startSigner();
+    stack.browser = await chromium.launch({
+      executablePath: process.env.UPLOADER_CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+             '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    return stack;
+  }
+
+  get s3Url() { return `http://127.0.0.1:${this.s3Port}`; }
+  get signerUrl() { return `http://127.0.0.1:${this.signerPort}`; }
+  get pageUrl() { return `http://127.0.0.1:${this.pagePort}/`; }
+  get origin() { return `http://127.0.0.1:${this.pagePort}`; }
+
+  /// The page, with config.json answered here so it points at this stack's signer.
+  async startPage() {
+    this.page = createServer(async (req, res) => {
+      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (path === '/config.json') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        return res.end(JSON.stringify({ signerUrl: this.signerUrl }));
+      }
+      const file = normalize(join(this.dist, path === '/' ? 'index.html' : path));
+      if (!file.startsWith(this.dist)) { res.writeHead(403); return res.end(); }
+      try {
+        statSync(file);
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
+        createReadStream(file).pipe(res);
+      } catch {
+        res.writeHead(404); res.end();
+      }
+    });
+    await new Promise(resolve => this.page.listen(0, '127.0.0.1', resolve));
+    this.pagePort = this.page.address().port;
+  }
+
+  async startS3() {
+    this.s3 = spawn(required('UPLOADER_S3_BIN'), [
+      '--addr', `127.0.0.1:${this.s3Port}`, '--root', this.root, '--bucket', BUCKET,
+      '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, '--allow-origin', this.origin,
+    ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitForPort(this.s3Port, this.s3, 'local-s3');
+  }
+
+  async startSigner() {
+    this.signer = spawn(required('UPLOADER_SIGNER_BIN'), [], {
+      env: {
+        PATH: process.env.PATH, RUST_LOG: 'warn',
+        UPLOAD_BUCKET: BUCKET, AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+        S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
+        SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
+        MAX_UPLOAD_BYTES: String(MAX_BYTES), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForPort(this.signerPort, this.signer, 'signer');
+  }
+
+  async stopProcess(child) {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stopS3() { await this.stopProcess(this.s3); }
+  async stopSigner() { await this.stopProcess(this.signer); }
+
+  async stop() {
+    await this.browser?.close();
+    await this.stopSigner();
+    await this.stopS3();
+    await new Promise(resolve => this.page ? this.page.close(resolve) : resolve());
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /// The stored object's bytes, or null.
+  async object(key) {
+    try { return await readFile(join(this.root, BUCKET, key)); } catch { return null; }
+  }
+
+  /// A fresh page on the uploader, with the page's errors collected. By default it waits for the
+  /// signer's rules (pre-validation on); with `{ rules: false }` it does not (signer down).
+  async open({ rules = true } = {}) {
+    const context = await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', e => page.errors.push(e.message));
+    await page.goto(this.pageUrl);
+    await page.waitForSelector('input[type=file]');
+    if (rules) {
+      await page.waitForFunction(() => document.querySelector('.limits')?.textContent.length > 0, null, { timeout: 10000 });
+    }
+    return page;
+  }
+}
+
+/// Every file row: name, status, attempt, key, error.
+export async function rows(page) {
+  return page.$$eval('[data-file-name]', els => els.map(e => ({
+    name: e.dataset.fileName, status: e.dataset.status, attempt: Number(e.dataset.attempt),
+    key: e.dataset.key ?? null, error: e.dataset.error ?? null,
+  })));
+}
+
+/// Waits until every named file is in one of `statuses`.
+export async function waitForStatus(page, names, statuses, timeout = 60000) {
+  await page.waitForFunction(([names, statuses]) => names.every(n => {
+    const row = [...document.querySelectorAll('[data-file-name]')].find(e => e.dataset.fileName === n);
+    return row && statuses.includes(row.dataset.status);
+  }), [names, statuses], { timeout });
+}
+
+/// Slows the page's uploads down (bytes per second), or back to normal with -1.
+export async function throttleUploads(page, bytesPerSecond) {
+  page.cdp ??= await page.context().newCDPSession(page);
+  await page.cdp.send('Network.enable');
+  await page.cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond,
+  });
+}

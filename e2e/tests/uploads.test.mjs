@@ -1,0 +1,230 @@
+// End-to-end: the release build of the page in headless Chromium, the signer and the S3 server as
+// real processes on 127.0.0.1 (see ../stack.mjs). Every scenario is one test; the stack is started
+// once and stopped at the end.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUCKET, MAX_BYTES, Stack, rows, throttleUploads, waitForStatus } from '../stack.mjs';
+
+const MIB = 1024 * 1024;
+let stack;
+let dir;
+
+function file(name, bytes) {
+  const path = join(dir, name);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/// Records every aria-valuenow each file's progress bar shows, and the most files ever active.
+async function watch(page) {
+  await page.evaluate(() => {
+    window.seen = { progress: {}, maxActive: 0 };
+    const active = ['signing', 'uploading', 'finalizing'];
+    new MutationObserver(() => {
+      const files = [...document.querySelectorAll('[data-file-name]')];
+      window.seen.maxActive = Math.max(window.seen.maxActive, files.filter(f => active.includes(f.dataset.status)).length);
+      for (const f of files) {
+        const value = Number(f.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow'));
+        const list = (window.seen.progress[f.dataset.fileName] ??= []);
+        if (list.at(-1) !== value) list.push(value);
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+}
+
+async function row(page, name) {
+  return (await rows(page)).find(r => r.name === name);
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'uploader-e2e-files-'));
+  stack = await Stack.start();
+});
+
+after(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('1. files of 1 B, 5 MiB and 64 MiB picked at once arrive byte-identical, with progress on the way', async () => {
+  const page = await stack.open();
+  await watch(page);
+  const files = { 'one-byte.txt': Buffer.from('x'), 'five.bin': randomBytes(5 * MIB), 'sixty-four.bin': randomBytes(64 * MIB) };
+  await page.setInputFiles('input[type=file]', Object.entries(files).map(([name, bytes]) => file(name, bytes)));
+  await waitForStatus(page, Object.keys(files), ['done'], 120000);
+  for (const [name, bytes] of Object.entries(files)) {
+    const r = await row(page, name);
+    assert.match(r.key, new RegExp(`^uploads/[0-9a-f]{32}/${name.replace('.', '\\.')}$`));
+    assert.equal(r.attempt, 1);
+    assert.ok(bytes.equals(await stack.object(r.key)), `${name}: the stored object differs`);
+  }
+  const progress = await page.evaluate(() => window.seen.progress['sixty-four.bin']);
+  assert.ok(progress.some(v => v > 0 && v < 100), `no intermediate progress: ${progress}`);
+  assert.equal(await page.getAttribute('[role=progressbar][aria-label="Total progress"]', 'aria-valuenow'), '100');
+  assert.deepEqual(page.errors, []);
+});
+
+test('2. a file over the limit and a file of a refused type are refused with a reason, before any request', async () => {
+  const page = await stack.open();
+  const requests = [];
+  page.on('request', r => { if (!r.url().startsWith(stack.pageUrl)) requests.push(r.url()); });
+  const big = join(dir, 'too-big.bin');
+  closeSync(openSync(big, 'w'));
+  truncateSync(big, MAX_BYTES + 1);
+  const video = file('clip.mp4', Buffer.from('not really a video'));
+  await page.setInputFiles('input[type=file]', [big, video]);
+  await waitForStatus(page, ['too-big.bin', 'clip.mp4'], ['refused'], 10000);
+  assert.equal((await row(page, 'too-big.bin')).error, 'FileTooLarge');
+  assert.equal((await row(page, 'clip.mp4')).error, 'ContentTypeNotAllowed');
+  assert.match(await page.textContent('[data-file-name="too-big.bin"] .reason'), /Too large: 80\.0 MiB.*80\.0 MiB/);
+  assert.match(await page.textContent('[data-file-name="clip.mp4"] .reason'), /video\/mp4/);
+  await page.waitForTimeout(500);
+  assert.deepEqual(requests, [], 'no request to the signer or to S3');
+});
+
+test('3. the same file name twice gets two keys, and both objects stay intact', async () => {
+  const page = await stack.open();
+  const first = file('a/report.txt', Buffer.from('the first report'));
+  const second = file('b/report.txt', Buffer.from('the second, longer report'));
+  await page.setInputFiles('input[type=file]', [first]);
+  await waitForStatus(page, ['report.txt'], ['done']);
+  await page.setInputFiles('input[type=file]', [second]);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-file-name="report.txt"]')].filter(e => e.dataset.status === 'done').length === 2);
+  const keys = (await rows(page)).map(r => r.key);
+  assert.equal(new Set(keys).size, 2);
+  const stored = await Promise.all(keys.map(k => stack.object(k)));
+  assert.deepEqual(stored.map(b => b.toString()).sort(), ['the first report', 'the second, longer report']);
+});
+
+test('4. a non-ASCII name with spaces, #, + and % uploads and is readable under its key', async () => {
+  const page = await stack.open();
+  const name = '고양이 사진 #1 + 50% off.txt';
+  const bytes = Buffer.from('야옹 meow');
+  await page.setInputFiles('input[type=file]', [file(name, bytes)]);
+  await waitForStatus(page, [name], ['done']);
+  const r = await row(page, name);
+  assert.ok(r.key.endsWith(`/${name}`), r.key);
+  assert.ok(bytes.equals(await stack.object(r.key)));
+});
+
+test('5. cancelling a large upload midway leaves it cancelled and stores nothing', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 2 * MIB);
+  await page.setInputFiles('input[type=file]', [file('large.bin', randomBytes(24 * MIB))]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="large.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 0, null, { timeout: 30000 });
+  const key = (await row(page, 'large.bin')).key;
+  await page.click('[data-file-name="large.bin"] button:text-is("Cancel")');
+  await waitForStatus(page, ['large.bin'], ['cancelled'], 5000);
+  await throttleUploads(page, -1);
+  await page.waitForTimeout(1000);
+  assert.equal(await stack.object(key), null);
+  assert.equal(await page.$('[data-file-name="large.bin"] button:text-is("Cancel")'), null);
+  assert.ok(await page.$('[data-file-name="large.bin"] button:text-is("Retry")'));
+});
+
+test('6. with the signer down the file fails with a clear error; after it is back, Retry succeeds', async () => {
+  await stack.stopSigner();
+  try {
+    const page = await stack.open({ rules: false });
+    await page.waitForSelector('.banner[role=alert]');
+    await page.setInputFiles('input[type=file]', [file('while-down.txt', Buffer.from('patience'))]);
+    await waitForStatus(page, ['while-down.txt'], ['failed'], 20000);
+    const failed = await row(page, 'while-down.txt');
+    assert.equal(failed.error, 'SignerUnreachable');
+    assert.equal(failed.attempt, 3);
+    assert.match(await page.textContent('[data-file-name="while-down.txt"] .reason'), /signing service/);
+    await stack.startSigner();
+    await page.click('[data-file-name="while-down.txt"] button:text-is("Retry")');
+    await waitForStatus(page, ['while-down.txt'], ['done'], 20000);
+    const done = await row(page, 'while-down.txt');
+    assert.equal(done.attempt, 4);
+    assert.equal((await stack.object(done.key)).toString(), 'patience');
+  } finally {
+    if (stack.signer.exitCode !== null) await stack.startSigner();
+  }
+});
+
+test('7. with S3 down mid-upload the file fails with a reason (never stuck); after S3 is back, Retry succeeds', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 2 * MIB);
+  const bytes = randomBytes(16 * MIB);
+  await page.setInputFiles('input[type=file]', [file('during-outage.bin', bytes)]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="during-outage.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 0, null, { timeout: 30000 });
+  await stack.stopS3();
+  try {
+    await waitForStatus(page, ['during-outage.bin'], ['failed'], 30000);
+    assert.equal((await row(page, 'during-outage.bin')).error, 'Network');
+  } finally {
+    await stack.startS3();
+  }
+  await throttleUploads(page, -1);
+  await page.click('[data-file-name="during-outage.bin"] button:text-is("Retry")');
+  await waitForStatus(page, ['during-outage.bin'], ['done'], 30000);
+  assert.ok(bytes.equals(await stack.object((await row(page, 'during-outage.bin')).key)));
+});
+
+test('8. 100 small files all arrive, never more than 4 at once', async () => {
+  const page = await stack.open();
+  await watch(page);
+  const paths = Array.from({ length: 100 }, (_, i) => file(`many/small-${String(i).padStart(3, '0')}.txt`, Buffer.from(`file ${i} `.repeat(8))));
+  await page.setInputFiles('input[type=file]', paths);
+  const names = paths.map(p => p.split('/').at(-1));
+  await waitForStatus(page, names, ['done'], 120000);
+  const maxActive = await page.evaluate(() => window.seen.maxActive);
+  assert.ok(maxActive >= 2 && maxActive <= 4, `at most 4 at once, saw ${maxActive}`);
+  for (const r of await rows(page)) {
+    const i = Number(r.name.match(/(\d+)/)[1]);
+    assert.equal((await stack.object(r.key)).toString(), `file ${i} `.repeat(8));
+  }
+});
+
+test('9. a forged upload that bypasses the page is refused by S3', async () => {
+  const signed = await (await fetch(`${stack.signerUrl}/sign`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'forged.txt', contentType: 'text/plain', size: 10 }),
+  })).json();
+  const post = async (fields, body) => {
+    const form = new FormData();
+    for (const [name, value] of fields) form.append(name, value);
+    form.append('file', new Blob([body], { type: 'text/plain' }), 'forged.txt');
+    const response = await fetch(signed.url, { method: 'POST', body: form });
+    return { status: response.status, code: (await response.text()).match(/<Code>(.*?)<\/Code>/)?.[1] };
+  };
+  const fields = Object.entries(signed.fields);
+  assert.deepEqual(await post(fields, 'eleven byte'), { status: 400, code: 'EntityTooLarge' });
+  assert.deepEqual(await post(fields, 'nine byte'), { status: 400, code: 'EntityTooSmall' });
+  const otherKey = fields.map(([n, v]) => [n, n === 'key' ? 'uploads/not-mine/index.html' : v]);
+  const refused = await post(otherKey, '0123456789');
+  assert.ok(refused.status === 403 || refused.status === 400, JSON.stringify(refused));
+  assert.equal(await stack.object(signed.key), null);
+  assert.equal(await stack.object('uploads/not-mine/index.html'), null);
+  // The unchanged form still works: the refusals above were about the forgery.
+  assert.equal((await post(fields, '0123456789')).status, 201);
+});
+
+test('10. two files dropped on the drop zone and one pasted all arrive', async () => {
+  const page = await stack.open();
+  await page.evaluate(() => {
+    const drop = new DataTransfer();
+    drop.items.add(new File(['dropped one'], 'dropped-1.txt', { type: 'text/plain' }));
+    drop.items.add(new File(['dropped two'], 'dropped-2.txt', { type: 'text/plain' }));
+    const zone = document.querySelector('.dropzone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    const paste = new DataTransfer();
+    paste.items.add(new File(['pasted'], 'pasted.txt', { type: 'text/plain' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
+  });
+  const names = ['dropped-1.txt', 'dropped-2.txt', 'pasted.txt'];
+  await waitForStatus(page, names, ['done']);
+  const contents = { 'dropped-1.txt': 'dropped one', 'dropped-2.txt': 'dropped two', 'pasted.txt': 'pasted' };
+  for (const name of names) {
+    assert.equal((await stack.object((await row(page, name)).key)).toString(), contents[name]);
+  }
+});
