@@ -57,8 +57,10 @@ async function waitForPort(port, child, name) {
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
 export class Stack {
-  static async start() {
+  /// `extraPages`: more files for the page server, by name (the benchmark's bare page).
+  static async start({ extraPages = {} } = {}) {
     const stack = new Stack();
+    stack.extraPages = extraPages;
     stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
     stack.dist = required('UPLOADER_DIST');
     [stack.s3Port, stack.signerPort] = [await freePort(), await freePort()];
@@ -82,6 +84,11 @@ export class Stack {
   async startPage() {
     this.page = createServer(async (req, res) => {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const extra = this.extraPages[path.slice(1)];
+      if (extra) {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end(extra);
+      }
       if (path === '/config.json') {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         return res.end(JSON.stringify({ signerUrl: this.signerUrl }));

@@ -6,6 +6,7 @@
 //! - `test`: installs what is missing, then runs every test: native, the page's browser tests in
 //!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
 //! - `size`: builds the page for release and prints its size report.
+//! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything.
 
 mod echo;
 mod size;
@@ -34,7 +35,11 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("size") => size(),
-        _ => Err("usage: cargo xtask dev | cargo xtask test | cargo xtask size".to_string()),
+        Some("bench") => bench(),
+        _ => Err(
+            "usage: cargo xtask dev | cargo xtask test | cargo xtask size | cargo xtask bench"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,23 +119,39 @@ fn test() -> Result<(), String> {
     end_to_end()
 }
 
+/// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
+/// and local-s3.
+fn bench() -> Result<(), String> {
+    tools::ensure_page_tools()?;
+    tools::ensure_browser()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "local-s3", "-p", "signer"]);
+    run(build)?;
+    build_page_and_report()?;
+    run_e2e("bench", &root().join("target").join("release"))
+}
+
 /// The end-to-end suite (e2e/): the release page in headless Chromium against the signer and
 /// local-s3 binaries, which the suite starts and stops itself.
 fn end_to_end() -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "-p", "local-s3", "-p", "signer"]);
     run(build)?;
+    run_e2e("test", &root().join("target").join("debug"))
+}
+
+/// `npm run <script>` in e2e/, with the binaries from `bin` and the page from dist/.
+fn run_e2e(script: &str, bin: &Path) -> Result<(), String> {
     let e2e = root().join("e2e");
     let mut install = Command::new("npm");
     install
         .current_dir(&e2e)
         .args(["ci", "--no-audit", "--no-fund"]);
     run(install).map_err(|e| format!("{e}; the end-to-end tests need Node.js and npm"))?;
-    let bin = root().join("target").join("debug");
     let mut suite = Command::new("npm");
     suite
         .current_dir(&e2e)
-        .args(["test"])
+        .args(["run", script])
         .env("UPLOADER_S3_BIN", bin.join("local-s3"))
         .env("UPLOADER_SIGNER_BIN", bin.join("signer"))
         .env("UPLOADER_DIST", root().join("dist"))
