@@ -62,11 +62,7 @@ fn benches(c: &mut Criterion) {
         ("ALLOWED_ORIGINS", "https://page.example"),
         ("ALLOWED_CONTENT_TYPES", "image/*,application/pdf"),
     ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    });
+    let config = Config::from_pairs(&vars);
     let signer = Signer::new(config.expect("bench configuration"));
     let body = br#"{"filename":"holiday photo.jpg","contentType":"image/jpeg","size":3500000}"#;
     c.bench_function(

@@ -21,14 +21,7 @@ fn signer() -> Signer {
         ("ALLOWED_ORIGINS", ORIGIN),
         ("ALLOWED_CONTENT_TYPES", "image/*"),
     ];
-    Signer::new(
-        Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap(),
-    )
+    Signer::new(Config::from_pairs(&vars).unwrap())
 }
 
 fn respond(event: &str) -> Response<Body> {

@@ -23,14 +23,7 @@ fn signer() -> Signer {
         ),
         ("MAX_UPLOAD_BYTES", "1000000"),
     ];
-    Signer::new(
-        Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap(),
-    )
+    Signer::new(Config::from_pairs(&vars).unwrap())
 }
 
 fn assert_ok_or_client_error(response: &http::Response<String>) -> Result<(), TestCaseError> {
