@@ -7,7 +7,10 @@
 //!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
 //! - `size`: builds the page for release and prints its size report.
 //! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything.
+//! - `package`, `deploy --stack NAME --region REGION`, `teardown --stack NAME --region REGION`:
+//!   the AWS deployment (see `deploy.rs`); `check-deploy` its offline checks (also part of `test`).
 
+mod deploy;
 mod echo;
 mod size;
 mod tools;
@@ -36,6 +39,10 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("size") => size(),
         Some("bench") => bench(),
+        Some("package") => deploy::package(),
+        Some("deploy") => deploy::deploy(&args[1..]),
+        Some("teardown") => deploy::teardown(&args[1..]),
+        Some("check-deploy") => deploy::offline_checks(),
         _ => Err(
             "usage: cargo xtask dev | cargo xtask test | cargo xtask size | cargo xtask bench"
                 .to_string(),
@@ -116,7 +123,8 @@ fn test() -> Result<(), String> {
             size::LIMIT_GZIP_KB
         ));
     }
-    end_to_end()
+    end_to_end()?;
+    deploy::offline_checks()
 }
 
 /// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
@@ -165,7 +173,7 @@ fn size() -> Result<(), String> {
 }
 
 /// `trunk build --release` into `dist/`, then the size report; the gzip total.
-fn build_page_and_report() -> Result<usize, String> {
+pub(crate) fn build_page_and_report() -> Result<usize, String> {
     let mut trunk = Command::new("trunk");
     trunk
         .current_dir(root())

@@ -161,3 +161,42 @@ pub fn ensure_browser() -> Result<(), String> {
     ]);
     run(install)
 }
+
+/// cargo-lambda (with zig, for the arm64 cross build) and cfn-lint, from PyPI.
+pub fn ensure_cargo_lambda() -> Result<(), String> {
+    let installed = Command::new("cargo-lambda")
+        .arg("lambda")
+        .arg("--help")
+        .env("PATH", path_with_tools())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(());
+    }
+    pip_install(&[CARGO_LAMBDA])
+}
+
+pub fn ensure_python_tools() -> Result<(), String> {
+    ensure_cargo_lambda()?;
+    let lint = Command::new("cfn-lint")
+        .arg("--version")
+        .env("PATH", path_with_tools())
+        .output();
+    if lint.is_ok_and(|o| {
+        String::from_utf8_lossy(&o.stdout).contains(CFN_LINT.trim_start_matches("cfn-lint=="))
+    }) {
+        return Ok(());
+    }
+    pip_install(&[CFN_LINT])
+}
+
+pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+pub const CFN_LINT: &str = "cfn-lint==1.58.0";
+
+fn pip_install(packages: &[&str]) -> Result<(), String> {
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "install", "--quiet"]).args(packages);
+    run(pip).map_err(|e| format!("{e}; install Python 3 with pip"))
+}

@@ -1,0 +1,445 @@
+//! The AWS side: `package` (offline: the arm64 Lambda zip and the release page), `deploy` (SAM
+//! stack, then the page synced to `s3://<bucket>/page/` with its config.json), `teardown`, and the
+//! offline checks CI runs (cfn-lint, least privilege, the signer under a Lambda runtime emulator).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{root, run, tools};
+
+/// Goal for the Lambda zip.
+const ZIP_GOAL_BYTES: u64 = 3 * 1000 * 1000;
+const TEMPLATE: &str = "deploy/template.yaml";
+
+fn lambda_zip() -> PathBuf {
+    root()
+        .join("target")
+        .join("lambda")
+        .join("signer")
+        .join("bootstrap.zip")
+}
+
+/// The signer for Lambda (arm64, release, zipped) and the page for release; prints both sizes.
+pub fn package() -> Result<(), String> {
+    tools::ensure_cargo_lambda()?;
+    let mut build = Command::new("cargo");
+    build
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args([
+            "lambda",
+            "build",
+            "--release",
+            "--arm64",
+            "-p",
+            "signer",
+            "--output-format",
+            "zip",
+        ]);
+    run(build)?;
+    let size = std::fs::metadata(lambda_zip())
+        .map_err(|e| format!("{}: {e}", lambda_zip().display()))?
+        .len();
+    println!(
+        "lambda package: {} is {size} bytes ({:.2} MB; goal {} MB)",
+        lambda_zip().display(),
+        size as f64 / 1e6,
+        ZIP_GOAL_BYTES as f64 / 1e6
+    );
+    crate::build_page_and_report().map(drop)
+}
+
+/// `cargo xtask deploy --stack NAME --region REGION [-- KEY=VALUE...]` (SAM parameter overrides).
+pub fn deploy(args: &[String]) -> Result<(), String> {
+    let (stack, region, overrides) = stack_args(args)?;
+    for tool in ["sam", "aws"] {
+        if Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            return Err(format!(
+                "`{tool}` is needed to deploy: pip install aws-sam-cli awscli, then configure credentials"
+            ));
+        }
+    }
+    package()?;
+    let mut sam = Command::new("sam");
+    sam.current_dir(root()).args([
+        "deploy",
+        "--template-file",
+        TEMPLATE,
+        "--stack-name",
+        &stack,
+        "--region",
+        &region,
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--resolve-s3",
+        "--no-confirm-changeset",
+        "--no-fail-on-empty-changeset",
+    ]);
+    if !overrides.is_empty() {
+        sam.arg("--parameter-overrides").args(&overrides);
+    }
+    run(sam)?;
+    let outputs = stack_outputs(&stack, &region)?;
+    let output = |key: &str| {
+        outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .ok_or(format!("the stack has no {key} output"))
+    };
+    let (bucket, signer_url, page_url) = (
+        output("BucketName")?,
+        output("SignerUrl")?,
+        output("PageUrl")?,
+    );
+    let dist = root().join("dist");
+    std::fs::write(
+        dist.join("config.json"),
+        format!("{{\"signerUrl\": \"{signer_url}\"}}\n"),
+    )
+    .map_err(|e| format!("config.json: {e}"))?;
+    sync_page(&bucket, &region)?;
+    println!("bucket: {bucket}\nsigner: {signer_url}\nthe uploader: {page_url}");
+    Ok(())
+}
+
+/// Hashed assets are immutable; index.html and config.json are never cached. Content types are
+/// set explicitly (`application/wasm` is not in every MIME table).
+fn sync_page(bucket: &str, region: &str) -> Result<(), String> {
+    let dist = root().join("dist");
+    let target = format!("s3://{bucket}/page/");
+    let mut clear = Command::new("aws");
+    clear.args(["s3", "rm", &target, "--recursive", "--region", region]);
+    run(clear)?;
+    let entries = std::fs::read_dir(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let content_type = match name.rsplit('.').next() {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js") => "text/javascript",
+            Some("wasm") => "application/wasm",
+            Some("css") => "text/css",
+            Some("json") => "application/json",
+            _ => "application/octet-stream",
+        };
+        let cache = if name == "index.html" || name == "config.json" {
+            "no-cache"
+        } else {
+            "public, max-age=31536000, immutable"
+        };
+        let mut copy = Command::new("aws");
+        copy.arg("s3")
+            .arg("cp")
+            .arg(entry.path())
+            .arg(format!("{target}{name}"))
+            .args([
+                "--content-type",
+                content_type,
+                "--cache-control",
+                cache,
+                "--region",
+                region,
+            ]);
+        run(copy)?;
+    }
+    Ok(())
+}
+
+/// Empties the bucket (a stack cannot delete a bucket with objects) and deletes the stack.
+pub fn teardown(args: &[String]) -> Result<(), String> {
+    let (stack, region, _) = stack_args(args)?;
+    if let Ok(outputs) = stack_outputs(&stack, &region)
+        && let Some((_, bucket)) = outputs.iter().find(|(k, _)| k == "BucketName")
+    {
+        let mut empty = Command::new("aws");
+        empty.args([
+            "s3",
+            "rm",
+            &format!("s3://{bucket}"),
+            "--recursive",
+            "--region",
+            &region,
+        ]);
+        run(empty)?;
+    }
+    let mut delete = Command::new("sam");
+    delete.args([
+        "delete",
+        "--stack-name",
+        &stack,
+        "--region",
+        &region,
+        "--no-prompts",
+    ]);
+    run(delete)
+}
+
+fn stack_args(args: &[String]) -> Result<(String, String, Vec<String>), String> {
+    let usage =
+        "usage: cargo xtask deploy|teardown --stack NAME --region REGION [-- Param=Value...]";
+    let (mut stack, mut region, mut overrides) = (None, None, Vec::new());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--stack" => stack = args.next().cloned(),
+            "--region" => region = args.next().cloned(),
+            "--" => overrides.extend(args.by_ref().cloned()),
+            other => return Err(format!("unknown argument {other}; {usage}")),
+        }
+    }
+    let stack = stack.ok_or(usage)?;
+    if !stack
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(
+            "the stack name names the bucket: use lower-case letters, digits and hyphens".into(),
+        );
+    }
+    Ok((stack, region.ok_or(usage)?, overrides))
+}
+
+fn stack_outputs(stack: &str, region: &str) -> Result<Vec<(String, String)>, String> {
+    let output = Command::new("aws")
+        .args([
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            stack,
+            "--region",
+            region,
+        ])
+        .args([
+            "--query",
+            "Stacks[0].Outputs[].[OutputKey,OutputValue]",
+            "--output",
+            "text",
+        ])
+        .output()
+        .map_err(|e| format!("aws: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect())
+}
+
+/// What CI checks without AWS: cfn-lint, the least-privilege checks, the arm64 package, and the
+/// signer answering Function URL requests under `cargo lambda watch`.
+pub fn offline_checks() -> Result<(), String> {
+    tools::ensure_python_tools()?;
+    let mut lint = Command::new("cfn-lint");
+    lint.current_dir(root())
+        .arg(TEMPLATE)
+        .env("PATH", tools::path_with_tools());
+    run(lint)?;
+    let mut checks = Command::new("python3");
+    checks
+        .current_dir(root())
+        .args(["deploy/check_template.py", "--self-test"]);
+    run(checks)?;
+    package_lambda_only()?;
+    lambda_emulator_check()
+}
+
+fn package_lambda_only() -> Result<(), String> {
+    let mut build = Command::new("cargo");
+    build
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args([
+            "lambda",
+            "build",
+            "--release",
+            "--arm64",
+            "-p",
+            "signer",
+            "--output-format",
+            "zip",
+        ]);
+    run(build)?;
+    let size = std::fs::metadata(lambda_zip())
+        .map_err(|e| e.to_string())?
+        .len();
+    println!(
+        "lambda package: {size} bytes ({:.2} MB; goal {} MB)",
+        size as f64 / 1e6,
+        ZIP_GOAL_BYTES as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// Runs the signer under cargo-lambda's runtime emulator and signs through Function URL requests,
+/// so the lambda_http path is exercised, not assumed.
+fn lambda_emulator_check() -> Result<(), String> {
+    let port = free_port()?;
+    let mut watch = Command::new("cargo");
+    watch
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "-p",
+            "signer",
+            "-P",
+            &port.to_string(),
+        ])
+        .env("UPLOAD_BUCKET", "emulated-uploads")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "ASIAEMULATED")
+        .env("AWS_SECRET_ACCESS_KEY", "emulated/secret")
+        .env("AWS_SESSION_TOKEN", "emulated-session-token")
+        .env("ALLOWED_ORIGINS", "https://page.example")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut watch, 0);
+    let child = watch
+        .spawn()
+        .map_err(|e| format!("cargo lambda watch: {e}"))?;
+    let guard = Group(child);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let base = "/lambda-url/signer";
+    let started = Instant::now();
+    // The emulator compiles the function on the first request; wait for a real answer.
+    loop {
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err("the signer did not answer under cargo lambda watch".into());
+        }
+        if TcpStream::connect(addr).is_ok()
+            && let Ok((200, _)) = http(addr, "GET", &format!("{base}/rules"), &[], "")
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let mut failures = Vec::new();
+    let mut check = |what: &str, ok: bool, detail: String| {
+        if !ok {
+            failures.push(format!("{what}: {detail}"));
+        }
+    };
+    let body = r#"{"filename":"cat.png","contentType":"image/png","size":12345}"#;
+    let (status, text) = http(
+        addr,
+        "POST",
+        &format!("{base}/sign"),
+        &[("Origin", "https://page.example")],
+        body,
+    )?;
+    check(
+        "sign",
+        status == 200
+            && text.contains("\"x-amz-security-token\":\"emulated-session-token\"")
+            && text.contains("\"url\":\"https://emulated-uploads.s3.eu-west-1.amazonaws.com\""),
+        format!("{status} {text}"),
+    );
+    let (status, text) = http(addr, "POST", &format!("{base}/sign"), &[], "{not json")?;
+    check(
+        "malformed",
+        status == 400 && text.contains("MalformedRequest"),
+        format!("{status} {text}"),
+    );
+    let (status, text) = http(
+        addr,
+        "POST",
+        &format!("{base}/sign"),
+        &[("Origin", "https://evil.example")],
+        body,
+    )?;
+    check(
+        "other origin",
+        status == 403 && text.contains("OriginNotAllowed"),
+        format!("{status} {text}"),
+    );
+    let (status, text) = http(addr, "DELETE", &format!("{base}/sign"), &[], "")?;
+    check("wrong method", status == 405, format!("{status} {text}"));
+    drop(guard);
+    println!(
+        "lambda emulator: {} passed, {} failed",
+        4 - failures.len(),
+        failures.len()
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// A process group (cargo lambda watch and the function it runs), ended when dropped.
+struct Group(std::process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{}", self.0.id())])
+            .status();
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// One HTTP/1.1 request with `Connection: close`; the status and the body.
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("no status line")?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
