@@ -303,6 +303,7 @@ fn lambda_emulator_check() -> Result<(), String> {
         .env("AWS_SESSION_TOKEN", "emulated-session-token")
         .env("ALLOWED_ORIGINS", "https://page.example")
         .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     #[cfg(unix)]
@@ -384,14 +385,13 @@ fn lambda_emulator_check() -> Result<(), String> {
 struct Group(std::process::Child);
 
 impl Drop for Group {
+    /// `pkill -g` names the group explicitly: a negative pid handed to `kill` is too easy to get
+    /// wrong, and `kill -1` signals every process there is.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.0.id())])
-            .status();
+        let group = self.0.id().to_string();
+        let _ = Command::new("pkill").args(["-TERM", "-g", &group]).status();
         std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
-            .status();
+        let _ = Command::new("pkill").args(["-KILL", "-g", &group]).status();
         let _ = self.0.wait();
     }
 }
