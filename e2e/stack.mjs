@@ -57,10 +57,12 @@ async function waitForPort(port, child, name) {
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
 export class Stack {
-  /// `extraPages`: more files for the page server, by name (the benchmark's bare page).
-  static async start({ extraPages = {} } = {}) {
+  /// `extraPages`: more files for the page server, by name (the benchmark's bare page);
+  /// `maxBytes`: the signer's size limit.
+  static async start({ extraPages = {}, maxBytes = MAX_BYTES } = {}) {
     const stack = new Stack();
     stack.extraPages = extraPages;
+    stack.maxBytes = maxBytes;
     stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
     stack.dist = required('UPLOADER_DIST');
     [stack.s3Port, stack.signerPort] = [await freePort(), await freePort()];
@@ -91,7 +93,8 @@ export class Stack {
       }
       if (path === '/config.json') {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        return res.end(JSON.stringify({ signerUrl: this.signerUrl }));
+        const concurrency = process.env.UPLOADER_CONCURRENCY;
+        return res.end(JSON.stringify({ signerUrl: this.signerUrl, ...(concurrency && { concurrency: Number(concurrency) }) }));
       }
       const file = normalize(join(this.dist, path === '/' ? 'index.html' : path));
       if (!file.startsWith(this.dist)) { res.writeHead(403); return res.end(); }
@@ -123,7 +126,7 @@ export class Stack {
         AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
         S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
         SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
-        MAX_UPLOAD_BYTES: String(MAX_BYTES), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
+        MAX_UPLOAD_BYTES: String(this.maxBytes), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -17,10 +17,10 @@ use crate::browser::json::PageConfig;
 use crate::browser::xhr::{self, XhrEvent};
 use crate::browser::{files, signer};
 use crate::i18n::Lang;
+use crate::row::{FileRow, RowAction};
 use crate::upload::form::form_parts;
-use crate::upload::progress::clock;
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Entry, Event, FileId, FileInfo, Queue, SignError, Status,
+    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError,
 };
 
 /// How long to wait before asking an unreachable signer for the rules again.
@@ -65,6 +65,8 @@ pub struct App {
     copied: Option<FileId>,
     copied_timer: Option<Timeout>,
     input: NodeRef,
+    /// One callback for every row's buttons (a new one per render would redraw every row).
+    row_actions: Callback<(FileId, RowAction)>,
 }
 
 fn now_ms() -> f64 {
@@ -123,6 +125,12 @@ impl Component for App {
             copied: None,
             copied_timer: None,
             input: NodeRef::default(),
+            row_actions: ctx.link().callback(|(id, action)| match action {
+                RowAction::Cancel => Msg::Queue(Event::Cancel(id)),
+                RowAction::Retry => Msg::Queue(Event::Retry(id)),
+                RowAction::Remove => Msg::Queue(Event::Remove(id)),
+                RowAction::CopyKey => Msg::Copy(id),
+            }),
         }
     }
 
@@ -351,7 +359,12 @@ impl Component for App {
                     }
                 </section>
                 <ul class="files" aria-label={w.files}>
-                    { for self.queue.entries().iter().map(|entry| self.entry_view(ctx, entry)) }
+                    { for self.queue.entries().iter().map(|entry| html! {
+                        <FileRow key={entry.id} entry={entry.clone()} lang={self.lang}
+                            copied={self.copied == Some(entry.id)}
+                            max_bytes={self.queue.rules().map(|r| r.max_bytes)}
+                            on_action={self.row_actions.clone()} />
+                    }) }
                 </ul>
             </main>
         }
@@ -501,75 +514,5 @@ impl App {
             types.join(", ")
         };
         format!("{} {} · {types}", w.limits, human_bytes(rules.max_bytes))
-    }
-
-    fn entry_view(&self, ctx: &Context<Self>, entry: &Entry) -> Html {
-        let w = self.lang.words();
-        let link = ctx.link();
-        let id = entry.id;
-        let percent = entry.percent();
-        let status = entry.status;
-        let reason = entry
-            .failure
-            .as_ref()
-            .filter(|_| matches!(status, Status::Refused | Status::Failed | Status::Retrying))
-            .map(|f| {
-                self.lang
-                    .reason(f, &entry.file, self.queue.rules().map(|r| r.max_bytes))
-            });
-        let error_code = entry
-            .failure
-            .as_ref()
-            .filter(|_| matches!(status, Status::Refused | Status::Failed | Status::Retrying))
-            .map(|f| f.code.clone());
-        let speed =
-            (status == Status::Uploading && entry.speed.bytes_per_second() > 0.0).then(|| {
-                let left = entry
-                    .seconds_left()
-                    .map(|s| format!(" · {} {}", clock(s), w.left))
-                    .unwrap_or_default();
-                format!(
-                    "{}/s{left}",
-                    human_bytes(entry.speed.bytes_per_second() as u64)
-                )
-            });
-        html! {
-            <li class={classes!("file", status.as_str())}
-                data-file-name={entry.file.name.clone()} data-status={status.as_str()}
-                data-attempt={entry.attempt.to_string()} data-key={entry.key.clone()} data-error={error_code}>
-                <div class="line">
-                    <span class="name">{ &entry.file.name }</span>
-                    <span class="size">{ human_bytes(entry.file.size) }</span>
-                    <span class="state">{ self.lang.status(status) }</span>
-                </div>
-                <div class="bar" role="progressbar" aria-label={format!("{} {}", w.progress_of, entry.file.name)}
-                    aria-valuemin="0" aria-valuemax="100" aria-valuenow={percent.to_string()}>
-                    <div class="fill" style={format!("width:{percent}%")}></div>
-                </div>
-                <div class="line detail">
-                    <span class="percent">{ format!("{percent}%") }</span>
-                    if let Some(speed) = speed { <span class="speed">{ speed }</span> }
-                </div>
-                if let (Status::Done, Some(key)) = (status, entry.key.as_ref()) {
-                    <div class="key"><span>{ format!("{}: ", w.key) }</span><code>{ key }</code>
-                        <button type="button" onclick={link.callback(move |_| Msg::Copy(id))}>
-                            { if self.copied == Some(id) { w.copied } else { w.copy_key } }
-                        </button>
-                    </div>
-                }
-                if let Some(reason) = reason { <p class="reason">{ reason }</p> }
-                <div class="actions">
-                    if status.can_cancel() {
-                        <button type="button" onclick={link.callback(move |_| Msg::Queue(Event::Cancel(id)))}>{ w.cancel }</button>
-                    }
-                    if status.can_retry() {
-                        <button type="button" onclick={link.callback(move |_| Msg::Queue(Event::Retry(id)))}>{ w.retry }</button>
-                    }
-                    if !status.is_active() {
-                        <button type="button" class="quiet" onclick={link.callback(move |_| Msg::Queue(Event::Remove(id)))}>{ w.remove }</button>
-                    }
-                </div>
-            </li>
-        }
     }
 }

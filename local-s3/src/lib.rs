@@ -106,6 +106,8 @@ pub async fn start(config: Config, addr: SocketAddr) -> io::Result<Server> {
                 },
                 _ = &mut stop => break,
             };
+            // Small answers must not wait for the client's delayed ACK (Nagle's algorithm).
+            let _ = socket.set_nodelay(true);
             let conn = http.serve_connection(TokioIo::new(socket), service.clone());
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {

@@ -124,7 +124,8 @@ fn normalise_content_type(content_type: &str) -> Result<String, Refusal> {
     let invalid = |why: &str| {
         Refusal::new(
             ErrorCode::InvalidContentType,
-            format!("The content type {trimmed:?} is not a media type like image/png: {why}."),
+            // Quoted by hand: `{:?}` would pull Unicode escaping tables into the page.
+            format!("The content type \"{trimmed}\" is not a media type like image/png: {why}."),
         )
     };
     if trimmed.is_empty() {
@@ -189,7 +190,7 @@ impl ContentTypePattern {
             Ok(ContentTypePattern(lower))
         } else {
             Err(format!(
-                "{text:?} is not a content type pattern (use */*, type/* or type/subtype)"
+                "\"{text}\" is not a content type pattern (use */*, type/* or type/subtype)"
             ))
         }
     }

@@ -34,6 +34,10 @@ pub async fn serve(signer: Arc<Signer>, listener: TcpListener, shutdown: impl Fu
             },
             () = &mut shutdown => break,
         };
+        // Answers are small and written at once; without this, Nagle's algorithm and the
+        // client's delayed ACK can hold a response back for 40 ms (measured: 51 ms per sign
+        // request from Chromium on loopback).
+        let _ = stream.set_nodelay(true);
         let signer = Arc::clone(&signer);
         let service = service_fn(move |request| {
             let signer = Arc::clone(&signer);

@@ -44,7 +44,10 @@ pub fn start(
     file: &File,
     report: impl Fn(XhrEvent) + 'static,
 ) -> Result<Upload, String> {
-    let describe = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let describe = |e: wasm_bindgen::JsValue| {
+        e.as_string()
+            .unwrap_or_else(|| "XMLHttpRequest failed".into())
+    };
     let form = FormData::new().map_err(describe)?;
     for part in parts {
         match part {
