@@ -111,16 +111,25 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
 }
 
 /// Hashed assets are immutable; index.html and config.json are never cached. Content types are
-/// set explicitly (`application/wasm` is not in every MIME table).
+/// set explicitly (`application/wasm` is not in every MIME table). New assets go up first and
+/// index.html last, so a visitor never gets an index.html whose assets are missing; assets of
+/// earlier builds are deleted at the end.
 fn sync_page(bucket: &str, region: &str) -> Result<(), String> {
     let dist = root().join("dist");
     let target = format!("s3://{bucket}/page/");
-    let mut clear = Command::new("aws");
-    clear.args(["s3", "rm", &target, "--recursive", "--region", region]);
-    run(clear)?;
-    let entries = std::fs::read_dir(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().to_string();
+    let mut names: Vec<String> = std::fs::read_dir(&dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    // index.html last, config.json just before it.
+    names.sort_by_key(|name| match name.as_str() {
+        "index.html" => 2,
+        "config.json" => 1,
+        _ => 0,
+    });
+    for name in &names {
         let content_type = match name.rsplit('.').next() {
             Some("html") => "text/html; charset=utf-8",
             Some("js") => "text/javascript",
@@ -137,7 +146,7 @@ fn sync_page(bucket: &str, region: &str) -> Result<(), String> {
         let mut copy = Command::new("aws");
         copy.arg("s3")
             .arg("cp")
-            .arg(entry.path())
+            .arg(dist.join(name))
             .arg(format!("{target}{name}"))
             .args([
                 "--content-type",
@@ -149,7 +158,16 @@ fn sync_page(bucket: &str, region: &str) -> Result<(), String> {
             ]);
         run(copy)?;
     }
-    Ok(())
+    // Everything is uploaded with the same sizes, so this only deletes what dist/ no longer has.
+    let mut prune = Command::new("aws");
+    prune.args(["s3", "sync"]).arg(&dist).args([
+        &target,
+        "--delete",
+        "--size-only",
+        "--region",
+        region,
+    ]);
+    run(prune)
 }
 
 /// Empties the bucket (a stack cannot delete a bucket with objects) and deletes the stack.
@@ -276,6 +294,18 @@ fn package_lambda_only() -> Result<(), String> {
         size as f64 / 1e6,
         ZIP_GOAL_BYTES as f64 / 1e6
     );
+    // What Lambda runs: one entry, `bootstrap`, an arm64 (e_machine 183) ELF executable.
+    let mut inspect = Command::new("python3");
+    inspect.arg("-c").arg(
+        "import sys, zipfile\n\
+         z = zipfile.ZipFile(sys.argv[1])\n\
+         assert z.namelist() == ['bootstrap'], z.namelist()\n\
+         head = z.read('bootstrap')[:20]\n\
+         assert head[:4] == b'\\x7fELF' and head[18] == 183, 'bootstrap is not an arm64 executable'\n\
+         assert z.getinfo('bootstrap').external_attr >> 16 & 0o111, 'bootstrap is not executable'",
+    );
+    inspect.arg(lambda_zip());
+    run(inspect)?;
     Ok(())
 }
 
