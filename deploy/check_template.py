@@ -167,7 +167,7 @@ def main():
     if "--self-test" in sys.argv:
         p, f = self_test(template)
         passed, failed = passed + p, failed + f
-    print(f"template checks: {passed} passed, {failed} failed")
+    print(f"template-checks: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
 

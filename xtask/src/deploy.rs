@@ -400,7 +400,7 @@ fn lambda_emulator_check() -> Result<(), String> {
     check("wrong method", status == 405, format!("{status} {text}"));
     drop(guard);
     println!(
-        "lambda emulator: {} passed, {} failed",
+        "lambda-emulator: {} passed, {} failed",
         4 - failures.len(),
         failures.len()
     );
