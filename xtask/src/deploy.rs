@@ -24,30 +24,7 @@ fn lambda_zip() -> PathBuf {
 /// The signer for Lambda (arm64, release, zipped) and the page for release; prints both sizes.
 pub fn package() -> Result<(), String> {
     tools::ensure_cargo_lambda()?;
-    let mut build = Command::new("cargo");
-    build
-        .current_dir(root())
-        .env("PATH", tools::path_with_tools())
-        .args([
-            "lambda",
-            "build",
-            "--release",
-            "--arm64",
-            "-p",
-            "signer",
-            "--output-format",
-            "zip",
-        ]);
-    run(build)?;
-    let size = std::fs::metadata(lambda_zip())
-        .map_err(|e| format!("{}: {e}", lambda_zip().display()))?
-        .len();
-    println!(
-        "lambda package: {} is {size} bytes ({:.2} MB; goal {} MB)",
-        lambda_zip().display(),
-        size as f64 / 1e6,
-        ZIP_GOAL_BYTES as f64 / 1e6
-    );
+    package_lambda()?;
     crate::build_page_and_report().map(drop)
 }
 
@@ -266,11 +243,12 @@ pub fn offline_checks() -> Result<(), String> {
         .current_dir(root())
         .args(["deploy/check_template.py", "--self-test"]);
     run(checks)?;
-    package_lambda_only()?;
+    package_lambda()?;
     lambda_emulator_check()
 }
 
-fn package_lambda_only() -> Result<(), String> {
+/// `cargo lambda build --release --arm64` into a zip, its size, and a look inside it.
+fn package_lambda() -> Result<(), String> {
     let mut build = Command::new("cargo");
     build
         .current_dir(root())
