@@ -7,7 +7,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack, rows, waitForStatus } from './stack.mjs';
@@ -93,7 +93,7 @@ async function viaCurl(stack, paths, parallel) {
   const worker = async () => {
     for (let path; (path = queue.shift()); ) {
       const signed = await (await fetch(`${stack.signerUrl}/sign`, { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ filename: path.split('/').at(-1), contentType: 'application/octet-stream', size: Number(execFileSync('stat', ['-c', '%s', path]).toString()) }) })).json();
+        body: JSON.stringify({ filename: path.split('/').at(-1), contentType: 'application/octet-stream', size: statSync(path).size }) })).json();
       const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}'];
       for (const [k, v] of Object.entries(signed.fields)) args.push('--form-string', `${k}=${v}`);
       args.push('-F', `file=@${path};type=application/octet-stream`, signed.url);
