@@ -84,7 +84,7 @@ impl Component for FileRow {
                 </div>
                 <div class="bar" role="progressbar" aria-label={format!("{} {}", w.progress_of, entry.file.name)}
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow={percent.to_string()}>
-                    <div class="fill" style={format!("width:{percent}%")}></div>
+                    <div class="fill" style={format!("--p:{percent}")}></div>
                 </div>
                 <div class="line detail">
                     <span class="percent">{ format!("{percent}%") }</span>

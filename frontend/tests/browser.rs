@@ -62,7 +62,8 @@ fn file(bytes: &[u8], name: &str) -> File {
 fn upload(url: &str, fields: &FormFields, file: &File) -> (Upload, Rc<RefCell<Vec<XhrEvent>>>) {
     let events = Rc::new(RefCell::new(Vec::new()));
     let sink = events.clone();
-    let handle = xhr::start(url, &form_parts(fields), file, move |event| {
+    let size = file.size() as u64;
+    let handle = xhr::start(url, &form_parts(fields), file, size, move |event| {
         sink.borrow_mut().push(event)
     })
     .expect("the XHR starts");
