@@ -1,14 +1,21 @@
-// The local stack for the end-to-end tests, as real processes on 127.0.0.1: the S3 server
-// (local-s3: s3s-fs, verifies POST policies), the signer in local mode, and a static server for the
-// release build of the page (dist/) whose config.json points at this signer. Each can be stopped
-// and started again on the same port (the signer-down and S3-down scenarios). Everything started
-// here is stopped by `stop()`.
+// The local stack for the end-to-end tests, as real processes on 127.0.0.1: the S3 server, the
+// signer in local mode, and a static server for the release build of the page (dist/) whose
+// config.json points at this signer. Each can be stopped and started again on the same port (the
+// signer-down and S3-down scenarios). Everything started here is stopped by `stop()`.
+//
+// The S3 server is local-s3 (s3s-fs, verifies POST policies; our own CORS layer), or with
+// UPLOADER_S3=radosgw the gateway of a Ceph cluster that `cargo xtask test` started: the stack
+// runs the gateway process itself (so it can stop it), sets the bucket's CORS rule for the page's
+// origin (the page is on another origin, so the rule is what lets it read S3's answers), reads
+// objects back with SigV4-signed GETs, and gives the signer STS session credentials.
 //
 // Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
-// `cargo xtask test` sets them.
+// for radosgw also UPLOADER_RGW_{CONF,NAME,PORT,BUCKET,ACCESS_KEY,SECRET_KEY} and
+// UPLOADER_SIGNER_{ACCESS_KEY,SECRET_KEY,SESSION_TOKEN}. `cargo xtask test` sets them.
 
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Socket, createServer as netServer } from 'node:net';
@@ -16,16 +23,54 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
-export const BUCKET = 'e2e-uploads';
-export const MAX_BYTES = 80 * 1024 * 1024;
-export const ALLOWED_TYPES = 'text/*,image/*,application/octet-stream,application/pdf';
-const ACCESS_KEY = 'e2ekey';
-const SECRET_KEY = 'e2e/secret';
-
 function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the end-to-end tests with \`cargo xtask test\``);
   return value;
+}
+
+/// Against Ceph radosgw: AWS's status codes (the tests expect them exactly).
+export const RADOSGW = process.env.UPLOADER_S3 === 'radosgw';
+export const BUCKET = RADOSGW ? required('UPLOADER_RGW_BUCKET') : 'e2e-uploads';
+export const MAX_BYTES = 80 * 1024 * 1024;
+export const ALLOWED_TYPES = 'text/*,image/*,application/octet-stream,application/pdf';
+const ACCESS_KEY = RADOSGW ? required('UPLOADER_RGW_ACCESS_KEY') : 'e2ekey';
+const SECRET_KEY = RADOSGW ? required('UPLOADER_RGW_SECRET_KEY') : 'e2e/secret';
+/// What the signer signs with: on radosgw, temporary credentials (as a Lambda role's are).
+const SIGNER_CREDENTIALS = RADOSGW
+  ? { AWS_ACCESS_KEY_ID: required('UPLOADER_SIGNER_ACCESS_KEY'), AWS_SECRET_ACCESS_KEY: required('UPLOADER_SIGNER_SECRET_KEY'),
+      AWS_SESSION_TOKEN: required('UPLOADER_SIGNER_SESSION_TOKEN') }
+  : { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
+
+/// RFC 3986 percent-encoding, as SigV4 wants it.
+const encode = text => encodeURIComponent(text).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const sha256 = data => createHash('sha256').update(data).digest('hex');
+const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
+
+/// One S3 request to 127.0.0.1:port with SigV4 headers (path-style): { status, body }.
+export function s3Request(port, method, path, { query = '', headers = {}, body = Buffer.alloc(0) } = {}) {
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const date = amzDate.slice(0, 8);
+  const payload = sha256(body);
+  const all = { host: `127.0.0.1:${port}`, 'x-amz-content-sha256': payload, 'x-amz-date': amzDate };
+  for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value;
+  const names = Object.keys(all).sort();
+  const canonicalPath = path.split('/').map(encode).join('/');
+  const canonical = [method, canonicalPath, query, names.map(n => `${n}:${all[n]}\n`).join(''), names.join(';'), payload].join('\n');
+  const scope = `${date}/us-east-1/s3/aws4_request`;
+  let key = hmac(`AWS4${SECRET_KEY}`, date);
+  for (const part of ['us-east-1', 's3', 'aws4_request']) key = hmac(key, part);
+  const signature = hmac(key, ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n')).toString('hex');
+  all.authorization = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path: canonicalPath + (query ? `?${query}` : ''), headers: all }, res => {
+      const chunks = [];
+      res.on('data', c => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 async function freePort() {
@@ -65,9 +110,11 @@ export class Stack {
     stack.maxBytes = maxBytes;
     stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
     stack.dist = required('UPLOADER_DIST');
-    [stack.s3Port, stack.signerPort] = [await freePort(), await freePort()];
+    stack.s3Port = RADOSGW ? Number(required('UPLOADER_RGW_PORT')) : await freePort();
+    stack.signerPort = await freePort();
     await stack.startPage();
     await stack.startS3();
+    if (RADOSGW) await stack.allowPageOrigin();
     await stack.startSigner();
     stack.browser = await chromium.launch({
       executablePath: process.env.UPLOADER_CHROMIUM || '/usr/bin/chromium',
@@ -111,6 +158,11 @@ export class Stack {
   }
 
   async startS3() {
+    if (RADOSGW) {
+      this.s3 = spawn('radosgw', ['-f', '-c', required('UPLOADER_RGW_CONF'), '-n', required('UPLOADER_RGW_NAME')],
+        { stdio: ['ignore', 'ignore', 'inherit'] });
+      return waitForPort(this.s3Port, this.s3, 'radosgw');
+    }
     this.s3 = spawn(required('UPLOADER_S3_BIN'), [
       '--addr', `127.0.0.1:${this.s3Port}`, '--root', this.root, '--bucket', BUCKET,
       '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, '--allow-origin', this.origin,
@@ -122,8 +174,7 @@ export class Stack {
     this.signer = spawn(required('UPLOADER_SIGNER_BIN'), [], {
       env: {
         PATH: process.env.PATH, RUST_LOG: 'warn',
-        UPLOAD_BUCKET: BUCKET, AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+        UPLOAD_BUCKET: BUCKET, AWS_REGION: 'us-east-1', ...SIGNER_CREDENTIALS,
         S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
         SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
         MAX_UPLOAD_BYTES: String(this.maxBytes), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
@@ -151,8 +202,25 @@ export class Stack {
     rmSync(this.root, { recursive: true, force: true });
   }
 
+  /// The bucket's CORS rule on radosgw: this page's origin may POST and read the answers.
+  async allowPageOrigin() {
+    const rule = Buffer.from(`<CORSConfiguration><CORSRule><AllowedOrigin>${this.origin}</AllowedOrigin>` +
+      '<AllowedMethod>POST</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>' +
+      '<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>');
+    const md5 = createHash('md5').update(rule).digest('base64');
+    const { status, body } = await s3Request(this.s3Port, 'PUT', `/${BUCKET}`,
+      { query: 'cors=', headers: { 'content-md5': md5, 'content-type': 'application/xml' }, body: rule });
+    if (status !== 200) throw new Error(`PutBucketCors answered ${status}: ${body}`);
+  }
+
   /// The stored object's bytes, or null.
   async object(key) {
+    if (RADOSGW) {
+      const { status, body } = await s3Request(this.s3Port, 'GET', `/${BUCKET}/${key}`);
+      if (status === 404) return null;
+      if (status !== 200) throw new Error(`GET ${key} answered ${status}: ${body}`);
+      return body;
+    }
     try { return await readFile(join(this.root, BUCKET, key)); } catch { return null; }
   }
 

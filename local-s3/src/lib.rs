@@ -4,6 +4,12 @@
 //! s3s verifies SigV4 POST policies the way AWS does (signature, expiration, every condition, no extra
 //! fields, `content-length-range`), so the signer's forms are tested against a real server. It has no
 //! CORS of its own; [`Cors`] answers preflights and adds the response headers for the allowed origins.
+//!
+//! [`radosgw`] runs the strictest S3 available here, Ceph's radosgw, for the strict suites; [`client`]
+//! is the tests' HTTP client with SigV4 header signing for set-up calls.
+
+pub mod client;
+pub mod radosgw;
 
 use std::future::Future;
 use std::io;

@@ -8,7 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use common::{HttpResponse, SignerProcess, multipart, request};
+use common::{HttpResponse, SignerProcess, json, multipart, request};
 use shared::{FormFields, SignResponse};
 
 const BUCKET: &str = "test-uploads";
@@ -356,7 +356,7 @@ fn the_signer_refuses_what_the_rules_forbid_before_s3_sees_it() {
             body.as_bytes(),
         );
         assert_eq!(response.status, status, "{body}: {}", response.text());
-        assert_eq!(response.json()["error"]["code"], code, "{body}");
+        assert_eq!(json(&response)["error"]["code"], code, "{body}");
     };
     check(
         r#"{"filename":"a.png","contentType":"image/png","size":1001}"#,

@@ -5,6 +5,10 @@
 //!   page's URL, and stops it all on Ctrl-C.
 //! - `test`: installs what is missing, then runs every test: native, the page's browser tests in
 //!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
+//!   On Linux it also runs the strict S3 suites against Ceph radosgw (installed with apt when
+//!   root; skipped with the reason elsewhere).
+//! - `radosgw`: only the strict S3 suites: the signer's forms and the end-to-end suite against a
+//!   one-node Ceph radosgw.
 //! - `size`: builds the page for release and prints its size report.
 //! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything.
 //! - `package`, `deploy --stack NAME --region REGION`, `teardown --stack NAME --region REGION`:
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(),
         Some("test") => test(),
+        Some("radosgw") => radosgw(),
         Some("size") => size(),
         Some("bench") => bench(),
         Some("package") => deploy::package(),
@@ -44,7 +49,8 @@ fn main() -> ExitCode {
         Some("teardown") => deploy::teardown(&args[1..]),
         Some("check-deploy") => deploy::offline_checks(),
         _ => Err(
-            "usage: cargo xtask dev | cargo xtask test | cargo xtask size | cargo xtask bench"
+            "usage: cargo xtask dev | test | radosgw | size | bench | package | deploy | teardown \
+             | check-deploy"
                 .to_string(),
         ),
     };
@@ -89,9 +95,13 @@ pub(crate) fn run(mut command: Command) -> Result<(), String> {
 fn test() -> Result<(), String> {
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
+    let strict = tools::ensure_radosgw()?;
     let mut native = cargo();
     native.args(["test", "--workspace", "--all-targets"]);
     run(native)?;
+    if strict {
+        signer_against_radosgw()?;
+    }
     // The page's browser tests (frontend/tests/browser.rs): XHR uploads from headless Chromium to
     // the echo server, whose URL is compiled into the test binary.
     let echo =
@@ -124,7 +134,40 @@ fn test() -> Result<(), String> {
         ));
     }
     end_to_end()?;
+    if strict {
+        end_to_end_radosgw()?;
+    }
     deploy::offline_checks()
+}
+
+/// The strict S3 suites alone.
+fn radosgw() -> Result<(), String> {
+    if !tools::ensure_radosgw()? {
+        return Err("Ceph's radosgw is not available here".into());
+    }
+    tools::ensure_page_tools()?;
+    tools::ensure_browser()?;
+    signer_against_radosgw()?;
+    build_page_and_report()?;
+    let mut build = cargo();
+    build.args(["build", "-p", "local-s3", "-p", "signer"]);
+    run(build)?;
+    end_to_end_radosgw()
+}
+
+/// The signer against Ceph radosgw (signer/tests/radosgw.rs starts and stops the cluster).
+fn signer_against_radosgw() -> Result<(), String> {
+    let mut suite = cargo();
+    suite.args([
+        "test",
+        "-p",
+        "signer",
+        "--features",
+        "radosgw-tests",
+        "--test",
+        "radosgw",
+    ]);
+    run(suite)
 }
 
 /// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
@@ -136,7 +179,7 @@ fn bench() -> Result<(), String> {
     build.args(["build", "--release", "-p", "local-s3", "-p", "signer"]);
     run(build)?;
     build_page_and_report()?;
-    run_e2e("bench", &root().join("target").join("release"))
+    run_e2e("bench", &root().join("target").join("release"), &[])
 }
 
 /// The end-to-end suite (e2e/): the release page in headless Chromium against the signer and
@@ -145,11 +188,48 @@ fn end_to_end() -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "-p", "local-s3", "-p", "signer"]);
     run(build)?;
-    run_e2e("test", &root().join("target").join("debug"))
+    run_e2e("test", &root().join("target").join("debug"), &[])
 }
 
-/// `npm run <script>` in e2e/, with the binaries from `bin` and the page from dist/.
-fn run_e2e(script: &str, bin: &Path) -> Result<(), String> {
+/// The same suite against Ceph radosgw: a cluster started here (the suite runs its gateway, so it
+/// can stop it), the page on its own origin allowed by the bucket's CORS rule, the signer with STS
+/// session credentials.
+fn end_to_end_radosgw() -> Result<(), String> {
+    use local_s3::radosgw::{Options, Radosgw};
+    let (access_key, secret_key) = (
+        "AKIAUPLOADERE2E00000",
+        "uploaderE2eSecretKey0000000000000000000",
+    );
+    let mut rgw = Radosgw::start(Options {
+        dir: root().join("target").join("radosgw-e2e"),
+        bucket: "e2e-uploads".into(),
+        access_key: access_key.into(),
+        secret_key: secret_key.into(),
+        allowed_origins: Vec::new(),
+    })?;
+    let session = rgw.session_credentials(3600)?;
+    rgw.stop_gateway();
+    let env = [
+        ("UPLOADER_S3", "radosgw".to_string()),
+        ("UPLOADER_RGW_CONF", rgw.conf().display().to_string()),
+        ("UPLOADER_RGW_NAME", rgw.gateway_name().to_string()),
+        ("UPLOADER_RGW_PORT", rgw.addr().port().to_string()),
+        ("UPLOADER_RGW_BUCKET", rgw.bucket().to_string()),
+        ("UPLOADER_RGW_ACCESS_KEY", access_key.to_string()),
+        ("UPLOADER_RGW_SECRET_KEY", secret_key.to_string()),
+        ("UPLOADER_SIGNER_ACCESS_KEY", session.access_key.clone()),
+        ("UPLOADER_SIGNER_SECRET_KEY", session.secret_key.clone()),
+        (
+            "UPLOADER_SIGNER_SESSION_TOKEN",
+            session.session_token.clone().unwrap_or_default(),
+        ),
+    ];
+    println!("end-to-end suite against radosgw at {}", rgw.endpoint());
+    run_e2e("test", &root().join("target").join("debug"), &env)
+}
+
+/// `npm run <script>` in e2e/, with the binaries from `bin`, the page from dist/, and `env`.
+fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), String> {
     let e2e = root().join("e2e");
     let mut install = Command::new("npm");
     install
@@ -163,7 +243,8 @@ fn run_e2e(script: &str, bin: &Path) -> Result<(), String> {
         .env("UPLOADER_S3_BIN", bin.join("local-s3"))
         .env("UPLOADER_SIGNER_BIN", bin.join("signer"))
         .env("UPLOADER_DIST", root().join("dist"))
-        .env("UPLOADER_CHROMIUM", tools::CHROMIUM);
+        .env("UPLOADER_CHROMIUM", tools::CHROMIUM)
+        .envs(env.iter().map(|(k, v)| (k, v)));
     run(suite)
 }
 

@@ -138,27 +138,63 @@ pub fn ensure_browser() -> Result<(), String> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
-    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+    if !can_apt() {
         return Err(format!(
             "the browser tests need Chromium and chromedriver at {CHROMIUM} and {CHROMEDRIVER}: \
              on Debian/Ubuntu run `sudo apt-get install chromium chromium-driver`"
         ));
     }
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Ceph's monitor, OSD and radosgw for the strict S3 suite: `Ok(true)` when they are there (or
+/// were installed now), `Ok(false)` with the reason printed when the suite has to be skipped
+/// (not Linux, or not root on Debian to install them).
+pub fn ensure_radosgw() -> Result<bool, String> {
+    use local_s3::radosgw::{PACKAGES, missing_programs};
+    if !cfg!(target_os = "linux") {
+        eprintln!("radosgw suite skipped: Ceph's radosgw runs on Linux only");
+        return Ok(false);
+    }
+    if missing_programs().is_empty() {
+        return Ok(true);
+    }
+    if !can_apt() {
+        eprintln!(
+            "radosgw suite skipped: missing {}; on Debian/Ubuntu run `sudo apt-get install {}`",
+            missing_programs().join(", "),
+            PACKAGES.join(" ")
+        );
+        return Ok(false);
+    }
+    apt_install(&PACKAGES)?;
+    match missing_programs().as_slice() {
+        [] => Ok(true),
+        missing => Err(format!(
+            "still missing after apt-get install: {}",
+            missing.join(", ")
+        )),
+    }
+}
+
+/// Root on a machine with apt-get.
+fn can_apt() -> bool {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    is_root && Path::new("/usr/bin/apt-get").exists()
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let mut update = Command::new("apt-get");
-    update.arg("update");
+    update.args(["update", "-q"]);
     run(update)?;
     let mut install = Command::new("apt-get");
-    install.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ]);
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages);
     run(install)
 }
 

@@ -1,0 +1,281 @@
+//! A minimal blocking HTTP/1.1 client for tests: one request per connection (`Connection: close`),
+//! sent exactly as given (forged requests included), and SigV4 header signing for the few S3, IAM
+//! and STS calls a test set-up makes (create a bucket, set its CORS rule, read an object back, get
+//! session credentials).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The text of the first `<tag>…</tag>` in an XML body.
+    pub fn xml(&self, tag: &str) -> Option<String> {
+        let text = self.text();
+        let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = start + text[start..].find(&format!("</{tag}>"))?;
+        Some(text[start..end].to_string())
+    }
+}
+
+/// Sends one request on a fresh connection and reads the whole answer. `Err` only when there is
+/// no answer at all (nothing listening, connection reset before any byte).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HttpResponse, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| format!("send to {addr}: {e}"))?;
+    // A server may refuse and close before reading the whole body; that is an answer too.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw).ok_or_else(|| format!("no HTTP answer from {addr} to {method} {path}"))
+}
+
+fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = dechunk(&body);
+    }
+    Some(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
+        let start = line_end + 2;
+        if size == 0 || data.len() < start + size {
+            break;
+        }
+        out.extend_from_slice(&data[start..start + size]);
+        data = data.get(start + size + 2..).unwrap_or_default();
+    }
+    out
+}
+
+/// Credentials and a region: signs requests with SigV4 headers (path-style, like the signer).
+#[derive(Clone)]
+pub struct Aws {
+    pub addr: SocketAddr,
+    pub access_key: String,
+    pub secret_key: String,
+    pub session_token: Option<String>,
+    pub region: String,
+}
+
+impl Aws {
+    /// `method path?query` to `service` (`s3`, `iam`, `sts`), signed now.
+    pub fn send(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<HttpResponse, String> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let amz_date = amz_date(now);
+        let date = &amz_date[..8];
+        let payload_hash = hex(&Sha256::digest(body));
+        let mut signed: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        signed.push(("host".into(), self.addr.to_string()));
+        signed.push(("x-amz-content-sha256".into(), payload_hash.clone()));
+        signed.push(("x-amz-date".into(), amz_date.clone()));
+        if let Some(token) = &self.session_token {
+            signed.push(("x-amz-security-token".into(), token.clone()));
+        }
+        signed.sort();
+        let mut query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
+            .collect();
+        query.sort();
+        let query = query
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let path = uri_encode(path, false);
+        let names = signed
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
+        let canonical_headers: String = signed.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+        let canonical =
+            format!("{method}\n{path}\n{query}\n{canonical_headers}\n{names}\n{payload_hash}");
+        let scope = format!("{date}/{}/{service}/aws4_request", self.region);
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex(&Sha256::digest(canonical.as_bytes()))
+        );
+        let mut key = hmac(
+            format!("AWS4{}", self.secret_key).as_bytes(),
+            date.as_bytes(),
+        );
+        for part in [self.region.as_str(), service, "aws4_request"] {
+            key = hmac(&key, part.as_bytes());
+        }
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={names}, Signature={}",
+            self.access_key,
+            hex(&hmac(&key, to_sign.as_bytes()))
+        );
+        let mut sent: Vec<(&str, &str)> = signed
+            .iter()
+            .filter(|(n, _)| n != "host")
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        sent.push(("Authorization", &authorization));
+        let target = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        request(self.addr, method, &target, &sent, body)
+    }
+
+    /// An IAM or STS query-API action (form-encoded POST to `/`).
+    pub fn action(&self, service: &str, params: &[(&str, &str)]) -> Result<HttpResponse, String> {
+        let body = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            service,
+            "POST",
+            "/",
+            &[],
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    }
+}
+
+/// RFC 3986 unreserved characters stay; everything else is `%XX` (and `/` too unless a path).
+pub fn uri_encode(text: &str, encode_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b'/' if !encode_slash => out.push('/'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `20151229T000000Z` for seconds since the epoch.
+fn amz_date(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rem = seconds % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_encoding() {
+        assert_eq!(amz_date(1_451_347_200), "20151229T000000Z");
+        assert_eq!(amz_date(951_825_600 + 3_723), "20000229T130203Z");
+        assert_eq!(uri_encode("uploads/a b+c", false), "uploads/a%20b%2Bc");
+        assert_eq!(uri_encode("a/b", true), "a%2Fb");
+    }
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let response = parse_response(raw).unwrap();
+        assert_eq!((response.status, response.body), (200, b"abcde".to_vec()));
+    }
+}

@@ -1,0 +1,427 @@
+//! The signer's forms against Ceph radosgw, the strictest S3 we can run here: it answers with
+//! AWS's status codes and error codes, enforces every POST-policy rule, and checks STS session
+//! tokens. A one-node cluster is started here (about 15 s) and stopped at the end.
+//!
+//! Every case runs twice: with the user's long-term keys, and with temporary credentials from
+//! `GetSessionToken` (what a Lambda role gives the signer: a key, a secret and a session token).
+//! Run by `cargo xtask test` (`cargo test -p signer --features radosgw-tests --test radosgw`);
+//! needs Debian's `ceph-mon ceph-osd radosgw ceph-common`.
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{HttpResponse, SignerProcess, multipart, request};
+use local_s3::client::Aws;
+use local_s3::radosgw::{self, Radosgw};
+use shared::SignResponse;
+
+const BUCKET: &str = "strict-uploads";
+const ACCESS_KEY: &str = "AKIAUPLOADERTESTS000";
+const SECRET_KEY: &str = "uploaderTestsSecretKey000000000000000000";
+const PAGE: &str = "http://127.0.0.1:8080";
+const OTHER_PAGE: &str = "http://127.0.0.1:8081";
+
+/// One run's world: the cluster, and the credentials the signer is given.
+struct World<'a> {
+    rgw: &'a Radosgw,
+    credentials: Aws,
+}
+
+impl World<'_> {
+    /// The signer in local mode with these credentials, plus `extra` variables.
+    fn signer(&self, extra: &[(&str, &str)]) -> SignerProcess {
+        let endpoint = self.rgw.endpoint();
+        let mut vars = vec![
+            ("UPLOAD_BUCKET", BUCKET),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", self.credentials.access_key.as_str()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                self.credentials.secret_key.as_str(),
+            ),
+            ("S3_ENDPOINT", endpoint.as_str()),
+            ("ALLOWED_ORIGINS", PAGE),
+            ("MAX_UPLOAD_BYTES", "67108864"),
+        ];
+        if let Some(token) = &self.credentials.session_token {
+            vars.push(("AWS_SESSION_TOKEN", token.as_str()));
+        }
+        // Later entries win: a case may replace any of the above.
+        vars.extend_from_slice(extra);
+        SignerProcess::start(&vars)
+    }
+
+    fn upload(&self, fields: &[(String, String)], file: &[u8], file_type: &str) -> HttpResponse {
+        let (content_type, body) = multipart(fields, "original.bin", file_type, file);
+        request(
+            self.rgw.addr(),
+            "POST",
+            &format!("/{BUCKET}"),
+            &[("Content-Type", &content_type), ("Origin", PAGE)],
+            &body,
+        )
+    }
+}
+
+fn sign(signer: &SignerProcess, filename: &str, content_type: &str, size: usize) -> SignResponse {
+    let body = format!(
+        r#"{{"filename":{},"contentType":"{content_type}","size":{size}}}"#,
+        serde_json::to_string(filename).unwrap()
+    );
+    let answer = request(
+        signer.addr,
+        "POST",
+        "/sign",
+        &[("Content-Type", "application/json"), ("Origin", PAGE)],
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+fn fields(signed: &SignResponse) -> Vec<(String, String)> {
+    signed.fields.0.clone()
+}
+
+fn set(fields: &mut [(String, String)], name: &str, value: String) {
+    let field = fields
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .unwrap_or_else(|| panic!("no {name} field"));
+    field.1 = value;
+}
+
+fn content(size: usize, seed: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed) ^ (i >> 9) as u8)
+        .collect()
+}
+
+/// `status` exactly, and S3's error `Code`: AWS's, or radosgw's where it names the same refusal
+/// otherwise (it answers a POST whose signature, key or session token it cannot verify with
+/// `AccessDenied`, where AWS says `SignatureDoesNotMatch`, `InvalidAccessKeyId` or `InvalidToken`;
+/// the status is the same 403).
+fn assert_refused(answer: &HttpResponse, status: u16, code: &str) {
+    let got = answer.xml("Code");
+    let radosgw_name = match code {
+        "SignatureDoesNotMatch" | "InvalidAccessKeyId" | "InvalidToken" => "AccessDenied",
+        other => other,
+    };
+    assert_eq!(answer.status, status, "{}", answer.text());
+    assert!(
+        got.as_deref() == Some(code) || got.as_deref() == Some(radosgw_name),
+        "expected {code}: {}",
+        answer.text()
+    );
+}
+
+fn valid_uploads_are_201_with_a_post_response(w: &World) {
+    let signer = w.signer(&[]);
+    for (name, size) in [("report.pdf", 1), ("한국어 파일 #1+2%.txt", 70_000)] {
+        let file = content(size, size as u8);
+        let signed = sign(&signer, name, "application/pdf", size);
+        let answer = w.upload(&fields(&signed), &file, "application/pdf");
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        assert!(
+            answer.text().contains("<PostResponse>"),
+            "{}",
+            answer.text()
+        );
+        assert_eq!(answer.xml("Bucket").as_deref(), Some(BUCKET));
+        assert_eq!(answer.xml("Key").as_deref(), Some(signed.key.as_str()));
+        assert!(answer.xml("ETag").is_some_and(|e| e.len() > 2));
+        assert!(answer.xml("Location").is_some());
+        assert_eq!(answer.header("access-control-allow-origin"), Some(PAGE));
+        let stored = w.rgw.object(&signed.key).unwrap();
+        assert!(
+            stored.as_deref() == Some(&file[..]),
+            "{name} is not byte-identical"
+        );
+    }
+}
+
+fn a_bad_signature_is_403(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    let mut form = fields(&signed);
+    let signature = &signed.fields.get("x-amz-signature").unwrap();
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    set(
+        &mut form,
+        "x-amz-signature",
+        format!("{flipped}{}", &signature[1..]),
+    );
+    assert_refused(
+        &w.upload(&form, b"hello", "text/plain"),
+        403,
+        "SignatureDoesNotMatch",
+    );
+}
+
+fn a_tampered_policy_is_403(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    let mut form = fields(&signed);
+    let policy = String::from_utf8(
+        STANDARD
+            .decode(signed.fields.get("policy").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let widened = policy.replace(
+        "[\"content-length-range\",5,5]",
+        "[\"content-length-range\",0,99999999]",
+    );
+    assert_ne!(widened, policy, "the policy pins the size: {policy}");
+    set(&mut form, "policy", STANDARD.encode(widened));
+    assert_refused(
+        &w.upload(&form, &content(1000, 1), "text/plain"),
+        403,
+        "SignatureDoesNotMatch",
+    );
+}
+
+fn an_unknown_access_key_is_403(w: &World) {
+    let signer = w.signer(&[("AWS_ACCESS_KEY_ID", "AKIANOSUCHUSER000000")]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    assert_refused(
+        &w.upload(&fields(&signed), b"hello", "text/plain"),
+        403,
+        "InvalidAccessKeyId",
+    );
+}
+
+fn a_wrong_secret_is_403(w: &World) {
+    let signer = w.signer(&[(
+        "AWS_SECRET_ACCESS_KEY",
+        "not/the/secret/at/all/0000000000000000",
+    )]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    assert_refused(
+        &w.upload(&fields(&signed), b"hello", "text/plain"),
+        403,
+        "SignatureDoesNotMatch",
+    );
+}
+
+fn an_expired_policy_is_403(w: &World) {
+    let signer = w.signer(&[("POLICY_TTL_SECONDS", "1")]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    std::thread::sleep(Duration::from_millis(2_100));
+    assert_refused(
+        &w.upload(&fields(&signed), b"hello", "text/plain"),
+        403,
+        "AccessDenied",
+    );
+}
+
+fn a_key_outside_the_policy_is_403(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    for key in [
+        format!("{}x", signed.key),
+        "uploads/chosen-by-the-client.txt".to_string(),
+        "page/index.html".to_string(),
+    ] {
+        let mut form = fields(&signed);
+        set(&mut form, "key", key.clone());
+        assert_refused(
+            &w.upload(&form, b"hello", "text/plain"),
+            403,
+            "AccessDenied",
+        );
+        assert_eq!(w.rgw.object(&key).unwrap(), None, "{key} was stored");
+    }
+}
+
+fn another_content_type_is_403(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    let mut form = fields(&signed);
+    set(&mut form, "Content-Type", "text/html".into());
+    assert_refused(&w.upload(&form, b"hello", "text/html"), 403, "AccessDenied");
+}
+
+fn an_extra_form_field_is_403(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    let mut form = fields(&signed);
+    form.insert(1, ("x-amz-meta-note".into(), "not in the policy".into()));
+    assert_refused(
+        &w.upload(&form, b"hello", "text/plain"),
+        403,
+        "AccessDenied",
+    );
+}
+
+fn a_bogus_session_token_is_403(w: &World) {
+    let token = "FwoGZXIvYXdzEBogus".repeat(20);
+    let signer = w.signer(&[("AWS_SESSION_TOKEN", token.as_str())]);
+    let signed = sign(&signer, "a.txt", "text/plain", 5);
+    assert_eq!(
+        signed.fields.get("x-amz-security-token"),
+        Some(token.as_str())
+    );
+    assert_refused(
+        &w.upload(&fields(&signed), b"hello", "text/plain"),
+        403,
+        "InvalidToken",
+    );
+}
+
+fn more_or_fewer_bytes_than_declared_are_400(w: &World) {
+    let signer = w.signer(&[]);
+    let signed = sign(&signer, "a.bin", "application/octet-stream", 1000);
+    let form = fields(&signed);
+    assert_refused(
+        &w.upload(&form, &content(1001, 2), "application/octet-stream"),
+        400,
+        "EntityTooLarge",
+    );
+    assert_refused(
+        &w.upload(&form, &content(999, 2), "application/octet-stream"),
+        400,
+        "EntityTooSmall",
+    );
+    assert_eq!(w.rgw.object(&signed.key).unwrap(), None);
+    // The exact size still goes through with the same form.
+    let answer = w.upload(&form, &content(1000, 2), "application/octet-stream");
+    assert_eq!(answer.status, 201, "{}", answer.text());
+}
+
+fn cors_preflight_passes_for_the_page_only(w: &World) {
+    let preflight = |origin: &str| {
+        request(
+            w.rgw.addr(),
+            "OPTIONS",
+            &format!("/{BUCKET}"),
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type"),
+            ],
+            b"",
+        )
+    };
+    let allowed = preflight(PAGE);
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    assert_eq!(allowed.header("access-control-allow-origin"), Some(PAGE));
+    assert!(
+        allowed
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("POST"))
+    );
+    let refused = preflight(OTHER_PAGE);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+}
+
+type Case = fn(&World);
+
+const CASES: &[(&str, Case)] = &[
+    (
+        "valid uploads are 201 with a PostResponse",
+        valid_uploads_are_201_with_a_post_response,
+    ),
+    ("a bad signature is 403", a_bad_signature_is_403),
+    ("a tampered policy is 403", a_tampered_policy_is_403),
+    ("an unknown access key is 403", an_unknown_access_key_is_403),
+    ("a wrong secret is 403", a_wrong_secret_is_403),
+    ("an expired policy is 403", an_expired_policy_is_403),
+    (
+        "a key outside the policy is 403",
+        a_key_outside_the_policy_is_403,
+    ),
+    ("another Content-Type is 403", another_content_type_is_403),
+    ("an extra form field is 403", an_extra_form_field_is_403),
+    ("a bogus session token is 403", a_bogus_session_token_is_403),
+    (
+        "more or fewer bytes than declared are 400",
+        more_or_fewer_bytes_than_declared_are_400,
+    ),
+    (
+        "CORS preflight passes for the page only",
+        cors_preflight_passes_for_the_page_only,
+    ),
+];
+
+fn main() -> ExitCode {
+    let missing = radosgw::missing_programs();
+    if !missing.is_empty() {
+        eprintln!(
+            "radosgw suite: cannot run, missing {} (Debian packages: {})",
+            missing.join(", "),
+            radosgw::PACKAGES.join(" ")
+        );
+        return ExitCode::FAILURE;
+    }
+    let started = Instant::now();
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("radosgw-{}", std::process::id()));
+    let rgw = match Radosgw::start(radosgw::Options {
+        dir,
+        bucket: BUCKET.into(),
+        access_key: ACCESS_KEY.into(),
+        secret_key: SECRET_KEY.into(),
+        allowed_origins: vec![PAGE.into()],
+    }) {
+        Ok(rgw) => rgw,
+        Err(e) => {
+            eprintln!("radosgw suite: the cluster did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "radosgw up at {} in {:.1} s",
+        rgw.endpoint(),
+        started.elapsed().as_secs_f64()
+    );
+    let session = match rgw.session_credentials(3600) {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!("radosgw suite: no session credentials: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Panics are reported per case, not as a backtrace each.
+    std::panic::set_hook(Box::new(|info| eprintln!("    {info}")));
+    let (mut passed, mut failed) = (0, Vec::new());
+    for (label, credentials) in [
+        ("long-term keys", rgw.client()),
+        ("session credentials", session),
+    ] {
+        let world = World {
+            rgw: &rgw,
+            credentials,
+        };
+        for (name, case) in CASES {
+            let outcome = catch_unwind(AssertUnwindSafe(|| case(&world)));
+            let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
+            println!("test radosgw [{label}] {name} ... {verdict}");
+            match outcome {
+                Ok(()) => passed += 1,
+                Err(_) => failed.push(format!("[{label}] {name}")),
+            }
+        }
+    }
+    drop(rgw);
+    println!(
+        "\nradosgw: {passed} passed, {} failed in {:.1} s",
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for name in failed {
+            println!("    failed: {name}");
+        }
+        ExitCode::FAILURE
+    }
+}
