@@ -3,7 +3,8 @@
 // (same signer, same fields, same S3 server), alternating, in rounds. Prints MiB/s and ratios, for
 // one 256 MiB file and for 100 files of 64 KiB picked at once, and the browser's memory during the
 // big upload (it must not grow with the file). BENCH_ROUNDS (default 3) and BENCH_CASES
-// (`big,small`) narrow it down.
+// (`big,small`) narrow it down. The S3 server is local-s3, or radosgw with UPLOADER_S3=radosgw
+// (`cargo xtask bench radosgw`).
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

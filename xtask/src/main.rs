@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("radosgw") => radosgw(),
         Some("size") => size(),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("package") => deploy::package(),
         Some("deploy") => deploy::deploy(&args[1..]),
         Some("teardown") => deploy::teardown(&args[1..]),
@@ -171,15 +171,28 @@ fn signer_against_radosgw() -> Result<(), String> {
 }
 
 /// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
-/// and local-s3.
-fn bench() -> Result<(), String> {
+/// and local-s3, or with `radosgw` against Ceph radosgw (the S3 the figures come from).
+fn bench(server: Option<&str>) -> Result<(), String> {
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
     let mut build = cargo();
     build.args(["build", "--release", "-p", "local-s3", "-p", "signer"]);
     run(build)?;
     build_page_and_report()?;
-    run_e2e("bench", &root().join("target").join("release"), &[])
+    let release = root().join("target").join("release");
+    match server {
+        None | Some("local-s3") => run_e2e("bench", &release, &[]),
+        Some("radosgw") => {
+            if !tools::ensure_radosgw()? {
+                return Err("Ceph's radosgw is not available here".into());
+            }
+            let (_rgw, env) = radosgw_for_e2e()?;
+            run_e2e("bench", &release, &env)
+        }
+        Some(other) => Err(format!(
+            "cargo xtask bench [local-s3 | radosgw]: no server {other:?}"
+        )),
+    }
 }
 
 /// The end-to-end suite (e2e/): the release page in headless Chromium against the signer and
@@ -195,6 +208,17 @@ fn end_to_end() -> Result<(), String> {
 /// can stop it), the page on its own origin allowed by the bucket's CORS rule, the signer with STS
 /// session credentials.
 fn end_to_end_radosgw() -> Result<(), String> {
+    let (rgw, env) = radosgw_for_e2e()?;
+    println!("end-to-end suite against radosgw at {}", rgw.endpoint());
+    run_e2e("test", &root().join("target").join("debug"), &env)
+}
+
+/// Variables for a child process.
+type Env = Vec<(&'static str, String)>;
+
+/// A cluster for e2e/stack.mjs, its gateway stopped (the stack runs its own), and the variables
+/// that point the stack at it. The cluster stops when the `Radosgw` is dropped.
+fn radosgw_for_e2e() -> Result<(local_s3::radosgw::Radosgw, Env), String> {
     use local_s3::radosgw::{Options, Radosgw};
     let (access_key, secret_key) = (
         "AKIAUPLOADERE2E00000",
@@ -209,7 +233,7 @@ fn end_to_end_radosgw() -> Result<(), String> {
     })?;
     let session = rgw.session_credentials(3600)?;
     rgw.stop_gateway();
-    let env = [
+    let env = vec![
         ("UPLOADER_S3", "radosgw".to_string()),
         ("UPLOADER_RGW_CONF", rgw.conf().display().to_string()),
         ("UPLOADER_RGW_NAME", rgw.gateway_name().to_string()),
@@ -224,8 +248,7 @@ fn end_to_end_radosgw() -> Result<(), String> {
             session.session_token.clone().unwrap_or_default(),
         ),
     ];
-    println!("end-to-end suite against radosgw at {}", rgw.endpoint());
-    run_e2e("test", &root().join("target").join("debug"), &env)
+    Ok((rgw, env))
 }
 
 /// `npm run <script>` in e2e/, with the binaries from `bin`, the page from dist/, and `env`.
