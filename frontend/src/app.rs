@@ -25,6 +25,11 @@ use crate::upload::queue::{
 
 /// How long to wait before asking an unreachable signer for the rules again.
 const RULES_RETRY_MS: u32 = 10_000;
+/// Uploads redraw the page at most this often (10 times a second): enough for moving bars, and
+/// the browser's main thread stays free for the uploads themselves (measured against radosgw,
+/// where the S3 server shares the machine's CPU: a redraw per frame cost a tenth of the
+/// throughput).
+const DRAW_INTERVAL_MS: f64 = 100.0;
 
 pub enum Msg {
     Configured(Result<PageConfig, String>),
@@ -34,6 +39,7 @@ pub enum Msg {
     Queue(Event),
     XhrProgress { id: FileId, attempt: u32, sent: u64 },
     Frame,
+    DrawDue,
     Drag(bool),
     OpenPicker,
     ToggleLang,
@@ -61,6 +67,9 @@ pub struct App {
     /// Progress reported since the last animation frame; applied once per frame.
     pending_progress: HashMap<FileId, (u32, u64)>,
     frame: Option<AnimationFrame>,
+    /// Waits out the rest of `DRAW_INTERVAL_MS` before asking for a frame.
+    draw_timer: Option<Timeout>,
+    last_draw_ms: f64,
     dragging: bool,
     copied: Option<FileId>,
     copied_timer: Option<Timeout>,
@@ -121,6 +130,8 @@ impl Component for App {
             _paste: paste,
             pending_progress: HashMap::new(),
             frame: None,
+            draw_timer: None,
+            last_draw_ms: 0.0,
             dragging: false,
             copied: None,
             copied_timer: None,
@@ -212,22 +223,36 @@ impl Component for App {
                     self.uploads.remove(&id);
                 }
                 let quiet = matches!(event, Event::Tick { .. });
+                // What the user just did shows at once; what the uploads report, on the next draw.
+                let by_user = matches!(
+                    event,
+                    Event::Cancel(_) | Event::Retry(_) | Event::Remove(_) | Event::ClearFinished
+                );
                 let commands = self.queue.update(event);
                 if quiet && commands.is_empty() {
                     return false;
                 }
                 self.run(ctx, commands);
-                self.draw_next_frame(ctx);
+                if by_user {
+                    return true;
+                }
+                self.draw_soon(ctx);
                 return false;
             }
             Msg::XhrProgress { id, attempt, sent } => {
                 self.pending_progress.insert(id, (attempt, sent));
-                self.draw_next_frame(ctx);
+                self.draw_soon(ctx);
+                return false;
+            }
+            Msg::DrawDue => {
+                self.draw_timer = None;
+                self.request_frame(ctx);
                 return false;
             }
             Msg::Frame => {
                 self.frame = None;
                 let now = now_ms();
+                self.last_draw_ms = now;
                 for (id, (attempt, sent)) in std::mem::take(&mut self.pending_progress) {
                     self.queue.update(Event::Progress {
                         id,
@@ -372,10 +397,26 @@ type Event_ = yew::events::Event;
 
 impl App {
     /// Queue events and progress arrive as separate browser tasks, a few per file: the page is
-    /// drawn once per animation frame for all of them (100 small files: one draw per frame
-    /// instead of one per event). A hidden tab draws nothing until it is shown again; its uploads
-    /// go on, since commands run as events arrive.
-    fn draw_next_frame(&mut self, ctx: &Context<Self>) {
+    /// drawn for all of them together, on an animation frame at least `DRAW_INTERVAL_MS` after
+    /// the last draw (100 small files: a few dozen draws instead of one per event). A hidden tab
+    /// draws nothing until it is shown again; its uploads go on, since commands run as events
+    /// arrive.
+    fn draw_soon(&mut self, ctx: &Context<Self>) {
+        if self.frame.is_some() || self.draw_timer.is_some() {
+            return;
+        }
+        let wait = DRAW_INTERVAL_MS - (now_ms() - self.last_draw_ms);
+        if wait <= 0.0 {
+            self.request_frame(ctx);
+        } else {
+            let link = ctx.link().clone();
+            self.draw_timer = Some(Timeout::new(wait.ceil() as u32, move || {
+                link.send_message(Msg::DrawDue)
+            }));
+        }
+    }
+
+    fn request_frame(&mut self, ctx: &Context<Self>) {
         if self.frame.is_none() {
             let link = ctx.link().clone();
             self.frame = Some(request_animation_frame(move |_| {

@@ -459,7 +459,7 @@ mon data avail warn = 1
 mon data avail crit = 0
 mon max pg per osd = 1000
 osd objectstore = memstore
-memstore device bytes = 4294967296
+memstore device bytes = 8589934592
 osd data = {d}/osd$id
 mon data = {d}/mon
 [client.admin]
