@@ -119,12 +119,6 @@ impl Drop for Stack {
     }
 }
 
-fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
-    let end = start + xml[start..].find(&format!("</{tag}>"))?;
-    Some(&xml[start..end])
-}
-
 fn content(size: usize, seed: u8) -> Vec<u8> {
     (0..size)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 11) as u8)
@@ -157,12 +151,13 @@ fn signed_forms_upload_files_byte_identical() {
         assert_eq!(response.status, 201, "{name}: {}", response.text());
         assert_eq!(response.header("access-control-allow-origin"), Some(PAGE));
         let xml = response.text();
-        assert_eq!(xml_value(&xml, "Key"), Some(signed.key.as_str()), "{xml}");
-        assert_eq!(xml_value(&xml, "Bucket"), Some(BUCKET), "{xml}");
-        assert!(
-            xml_value(&xml, "ETag").is_some_and(|e| !e.is_empty()),
+        assert_eq!(
+            response.xml("Key").as_deref(),
+            Some(signed.key.as_str()),
             "{xml}"
         );
+        assert_eq!(response.xml("Bucket").as_deref(), Some(BUCKET), "{xml}");
+        assert!(response.xml("ETag").is_some_and(|e| !e.is_empty()), "{xml}");
         assert!(
             stack.stored(&signed.key) == Some(file),
             "{name}: stored bytes differ"
@@ -281,7 +276,8 @@ fn forged_forms_are_refused() {
         forge(&mut form, &mut file);
         let response = stack.upload(&signed, &form, &file, "image/png");
         let xml = response.text();
-        let code = xml_value(&xml, "Code").unwrap_or_default();
+        let code = response.xml("Code").unwrap_or_default();
+        let code = code.as_str();
         assert!(
             expected.contains(&(response.status, code)),
             "{what}: expected one of {expected:?}, got {} {xml}",
@@ -306,7 +302,7 @@ fn an_expired_policy_is_refused() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let response = stack.upload(&signed, &fields(&signed), b"late", "text/plain");
     assert_eq!(response.status, 403, "{}", response.text());
-    assert_eq!(xml_value(&response.text(), "Code"), Some("AccessDenied"));
+    assert_eq!(response.xml("Code").as_deref(), Some("AccessDenied"));
     assert!(stack.stored(&signed.key).is_none());
 }
 
@@ -320,7 +316,7 @@ fn a_signer_with_the_wrong_secret_is_refused() {
     let response = stack.upload(&signed, &fields(&signed), b"x", "text/plain");
     assert_eq!(response.status, 403, "{}", response.text());
     assert_eq!(
-        xml_value(&response.text(), "Code"),
+        response.xml("Code").as_deref(),
         Some("SignatureDoesNotMatch")
     );
 
@@ -329,9 +325,7 @@ fn a_signer_with_the_wrong_secret_is_refused() {
     let response = stranger.upload(&signed, &fields(&signed), b"x", "text/plain");
     assert_eq!(response.status, 403, "{}", response.text());
     // AWS says InvalidAccessKeyId; s3s says NotSignedUp. Either way, refused.
-    let code = xml_value(&response.text(), "Code")
-        .unwrap_or_default()
-        .to_string();
+    let code = response.xml("Code").unwrap_or_default();
     assert!(
         ["InvalidAccessKeyId", "NotSignedUp"].contains(&code.as_str()),
         "{code}"
