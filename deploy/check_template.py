@@ -107,7 +107,22 @@ def check_cors_in_one_place(t):
     return problems
 
 
-CHECKS = [check_signer_role, check_public_access, check_cors_in_one_place]
+def check_token_secret(t):
+    """The upload-token secret comes from a secret the stack generates, never a literal."""
+    problems = []
+    secrets = resources(t, "AWS::SecretsManager::Secret")
+    for name, function in resources(t, "AWS::Serverless::Function").items():
+        variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        value = json.dumps(variables.get("UPLOAD_TOKEN_SECRET"))
+        generated = [s for s, r in secrets.items()
+                     if r.get("Properties", {}).get("GenerateSecretString")
+                     and "{{resolve:secretsmanager:${%s}:SecretString}}" % s in value]
+        if not generated:
+            problems.append(f"{name}: UPLOAD_TOKEN_SECRET must resolve a generated Secrets Manager secret, not {value}")
+    return problems
+
+
+CHECKS = [check_signer_role, check_public_access, check_cors_in_one_place, check_token_secret]
 
 
 def problems_of(template):
@@ -143,6 +158,10 @@ def self_test(template):
         "public-read ACL": mutate(template, bucket + ["AccessControl"], "PublicRead"),
         "CORS on the API too": mutate(template, ["Resources", "SignerApi", "Properties", "CorsConfiguration"],
                                       {"AllowOrigins": ["*"]}),
+        "a literal token secret": mutate(template, ["Resources", "Signer", "Properties", "Environment", "Variables",
+                                                    "UPLOAD_TOKEN_SECRET"], "0123456789abcdef0123456789abcdef"),
+        "no token secret": mutate(template, ["Resources", "Signer", "Properties", "Environment", "Variables",
+                                             "UPLOAD_TOKEN_SECRET"], lambda node, key: node.pop(key)),
         "SAM policies on the function": mutate(template, ["Resources", "Signer", "Properties", "Policies"],
                                                ["AmazonS3FullAccess"]),
     }

@@ -4,9 +4,11 @@
 //! page pre-checks a file with exactly the code the signer enforces.
 
 mod rules;
+mod token;
 mod wire;
 
 pub use rules::{
     ContentTypePattern, MAX_FILENAME_BYTES, Refusal, UploadRules, check_filename, human_bytes,
 };
+pub use token::{TOKEN_VERSION, UploadClaims};
 pub use wire::{ErrorBody, ErrorCode, ErrorDetail, FormFields, SignRequest, SignResponse};

@@ -268,11 +268,7 @@ mod tests {
         content_type: &str,
         size: u64,
     ) -> Result<String, ErrorCode> {
-        let request = SignRequest {
-            filename: filename.into(),
-            content_type: content_type.into(),
-            size,
-        };
+        let request = SignRequest::new(filename, content_type, size);
         rules.check(&request).map_err(|refusal| refusal.code)
     }
 

@@ -17,6 +17,23 @@ pub struct SignRequest {
     pub filename: String,
     pub content_type: String,
     pub size: u64,
+    /// The upload token of an earlier answer for this same file: the signer then signs the key that
+    /// token names again (a retry leaves one object, never two) after checking that the type and
+    /// size are the ones the token states. Optional: without it a new key is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl SignRequest {
+    /// A request for a new key (no token).
+    pub fn new(filename: impl Into<String>, content_type: impl Into<String>, size: u64) -> Self {
+        SignRequest {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size,
+            token: None,
+        }
+    }
 }
 
 /// A signed POST form for exactly one object. The shape (`method`, `url`, `fields`) is the one Uppy's
@@ -34,6 +51,8 @@ pub struct SignResponse {
     pub fields: FormFields,
     /// When the policy stops being accepted (RFC 3339, UTC).
     pub expires_at: String,
+    /// The upload token for this key (see `token.rs`): send it with a retry of the same file.
+    pub token: String,
 }
 
 /// Form fields in the order they must be sent. S3 reads every field before the file, so the order of
@@ -127,6 +146,11 @@ pub enum ErrorCode {
     InvalidFilename,
     /// The request came from a page origin the signer does not serve.
     OriginNotAllowed,
+    /// The upload token is not one this signer issued, was changed, is for another kind of
+    /// upload, or states another type or size than the request.
+    InvalidToken,
+    /// The upload token is older than its expiry: ask again without it (a new key).
+    TokenExpired,
     /// No such endpoint.
     NotFound,
     /// The endpoint exists but not for this method.
@@ -144,7 +168,7 @@ impl ErrorCode {
             | ErrorCode::InvalidContentType
             | ErrorCode::ContentTypeNotAllowed
             | ErrorCode::InvalidFilename => 400,
-            ErrorCode::OriginNotAllowed => 403,
+            ErrorCode::OriginNotAllowed | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTooLarge => 413,
@@ -153,7 +177,7 @@ impl ErrorCode {
     }
 
     /// Every code, for parsers that do not go through serde.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::MalformedRequest,
         ErrorCode::RequestTooLarge,
         ErrorCode::EmptyFile,
@@ -162,6 +186,8 @@ impl ErrorCode {
         ErrorCode::ContentTypeNotAllowed,
         ErrorCode::InvalidFilename,
         ErrorCode::OriginNotAllowed,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
@@ -185,6 +211,8 @@ impl ErrorCode {
             ErrorCode::ContentTypeNotAllowed => "ContentTypeNotAllowed",
             ErrorCode::InvalidFilename => "InvalidFilename",
             ErrorCode::OriginNotAllowed => "OriginNotAllowed",
+            ErrorCode::InvalidToken => "InvalidToken",
+            ErrorCode::TokenExpired => "TokenExpired",
             ErrorCode::NotFound => "NotFound",
             ErrorCode::MethodNotAllowed => "MethodNotAllowed",
             ErrorCode::Internal => "Internal",
@@ -213,12 +241,19 @@ mod tests {
     #[test]
     fn sign_request_is_camel_case() {
         check(
-            &SignRequest {
-                filename: "cat.png".into(),
-                content_type: "image/png".into(),
-                size: 12345,
-            },
+            &SignRequest::new("cat.png", "image/png", 12345),
             r#"{"filename":"cat.png","contentType":"image/png","size":12345}"#,
+        );
+    }
+
+    #[test]
+    fn sign_request_may_carry_a_token() {
+        check(
+            &SignRequest {
+                token: Some("v1.e30.AA".into()),
+                ..SignRequest::new("cat.png", "image/png", 12345)
+            },
+            r#"{"filename":"cat.png","contentType":"image/png","size":12345,"token":"v1.e30.AA"}"#,
         );
     }
 
@@ -242,13 +277,14 @@ mod tests {
                 ("x-amz-signature".into(), "00".into()),
             ]),
             expires_at: "2015-12-30T12:00:00Z".into(),
+            token: "v1.e30.AA".into(),
         };
         check(
             &response,
             concat!(
                 r#"{"method":"POST","url":"https://b.s3.us-east-1.amazonaws.com","key":"uploads/abc/cat.png","#,
                 r#""fields":{"key":"uploads/abc/cat.png","Content-Type":"image/png","policy":"e30=","x-amz-signature":"00"},"#,
-                r#""expiresAt":"2015-12-30T12:00:00Z"}"#
+                r#""expiresAt":"2015-12-30T12:00:00Z","token":"v1.e30.AA"}"#
             ),
         );
         assert_eq!(response.fields.get("content-type"), Some("image/png"));

@@ -9,6 +9,7 @@ use shared::{ContentTypePattern, UploadRules};
 
 use crate::key::MAX_KEY_BYTES;
 use crate::sigv4::Credentials;
+use crate::token::{MIN_SECRET_BYTES, TokenSecret};
 
 pub const DEFAULT_PREFIX: &str = "uploads/";
 /// 5 GiB: the largest object a single POST may upload to S3.
@@ -17,6 +18,10 @@ pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
 /// SigV4 signatures are valid for at most 7 days.
 const MAX_POLICY_TTL_SECONDS: u64 = 7 * 24 * 3600;
 pub const DEFAULT_SIGNER_ADDR: &str = "127.0.0.1:9001";
+/// How long an upload token lets the page sign its key again (retries after an outage, a Retry
+/// pressed later). Not a variable: long enough for the page's retry window, short enough that a
+/// token found later is useless.
+pub const TOKEN_TTL_SECONDS: u64 = 3600;
 /// A prefix leaves room in the 1024-byte key for the id and a readable name.
 const MAX_PREFIX_BYTES: usize = MAX_KEY_BYTES / 2;
 
@@ -34,6 +39,9 @@ pub struct Config {
     pub credentials: Credentials,
     /// Local mode only: where to listen.
     pub listen: SocketAddr,
+    /// `UPLOAD_TOKEN_SECRET`: signs upload tokens. Required under Lambda (every instance must
+    /// accept every other's tokens); a local signer without it makes one at start.
+    pub token_secret: Option<TokenSecret>,
 }
 
 /// The page origins the signer answers (CORS).
@@ -81,10 +89,10 @@ impl Config {
     }
 
     /// Reads the configuration through `var` (the environment in production).
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let var = |name: &str| {
-            var(name)
+            lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
@@ -217,6 +225,22 @@ impl Config {
             SocketAddr::from(([127, 0, 0, 1], 9001))
         });
 
+        let under_lambda = lookup("AWS_LAMBDA_RUNTIME_API").is_some();
+        let token_secret = match lookup("UPLOAD_TOKEN_SECRET") {
+            None if under_lambda => {
+                problems.push("UPLOAD_TOKEN_SECRET is required under Lambda but not set".into());
+                None
+            }
+            None => None,
+            Some(secret) => TokenSecret::new(secret.as_bytes()).or_else(|| {
+                problems.push(format!(
+                    "UPLOAD_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes (it is {})",
+                    secret.len()
+                ));
+                None
+            }),
+        };
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -234,6 +258,7 @@ impl Config {
             upload_url,
             credentials,
             listen,
+            token_secret,
         })
     }
 }
@@ -336,6 +361,33 @@ mod tests {
         assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.credentials.session_token, None);
+    }
+
+    #[test]
+    fn the_token_secret_is_optional_locally_and_required_under_lambda() {
+        assert_eq!(config(&MINIMAL).unwrap().token_secret, None);
+        let secret = "s".repeat(32);
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("UPLOAD_TOKEN_SECRET", &secret));
+        assert_eq!(
+            config(&vars).unwrap().token_secret,
+            TokenSecret::new(secret.as_bytes())
+        );
+        let mut lambda = MINIMAL.to_vec();
+        lambda.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9000"));
+        let err = config(&lambda).unwrap_err().to_string();
+        assert!(
+            err.contains("UPLOAD_TOKEN_SECRET is required under Lambda"),
+            "{err}"
+        );
+        lambda.push(("UPLOAD_TOKEN_SECRET", &secret));
+        assert!(config(&lambda).is_ok());
+        for short in ["", "too short"] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("UPLOAD_TOKEN_SECRET", short));
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(err.contains("at least 32 bytes"), "{err}");
+        }
     }
 
     #[test]

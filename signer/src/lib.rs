@@ -9,6 +9,7 @@ pub mod policy;
 pub mod service;
 pub mod sigv4;
 pub mod time;
+pub mod token;
 
 pub use config::Config;
 pub use service::{Incoming, Signer};

@@ -20,6 +20,11 @@ fn main() -> ExitCode {
     if config.allowed_origins == signer::config::AllowedOrigins::List(Vec::new()) {
         tracing::warn!("ALLOWED_ORIGINS is not set: browsers on any page will be refused");
     }
+    if config.token_secret.is_none() {
+        tracing::warn!(
+            "UPLOAD_TOKEN_SECRET is not set: a secret was made for this run, so upload tokens stop working when the signer stops"
+        );
+    }
     let signer = Arc::new(Signer::new(config));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -2,7 +2,8 @@
 //! response. Both edges, Lambda (`lambda.rs`) and the local server (`local.rs`), call [`Signer::handle`];
 //! neither knows the routes, and this module knows neither runtime.
 //!
-//! - `POST /sign`: a `SignRequest` in, a `SignResponse` out.
+//! - `POST /sign`: a `SignRequest` in, a `SignResponse` out. With the `token` of an earlier answer,
+//!   the same key is signed again (after checking the token and that type and size match it).
 //! - `GET /rules`: the public `UploadRules`.
 //! - `OPTIONS` on both: the CORS preflight. Other methods 405, other paths 404.
 //!
@@ -16,13 +17,14 @@ use http::header::{
 use std::sync::Mutex;
 
 use http::{Method, Response, StatusCode};
-use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse};
+use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
 
-use crate::config::Config;
+use crate::config::{Config, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, object_key};
 use crate::policy::{UploadPolicy, sign_post_policy};
 use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
+use crate::token::{TokenError, TokenSecret};
 
 /// The largest request body the signer reads. A sign request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -47,6 +49,9 @@ pub struct Signer {
     rules_json: String,
     /// Today's SigV4 signing key, derived again when the UTC date changes.
     signing_key: Mutex<SigningKey>,
+    /// Signs upload tokens: the configured secret, or one made at start. `None` only when the
+    /// system had no randomness for one; every sign request is then a 500.
+    token_secret: Option<TokenSecret>,
 }
 
 enum Route {
@@ -71,10 +76,17 @@ impl Signer {
             UnixTime::now(),
             &config.region,
         ));
+        let token_secret = match &config.token_secret {
+            Some(secret) => Some(secret.clone()),
+            None => TokenSecret::generate()
+                .inspect_err(|err| tracing::error!(%err, "no randomness for a token secret"))
+                .ok(),
+        };
         Signer {
             config,
             rules_json,
             signing_key,
+            token_secret,
         }
     }
 
@@ -178,7 +190,55 @@ impl Signer {
                 return error(refusal.code, refusal.message);
             }
         };
-        let key = object_key(&self.config.rules.prefix, id, &request.filename);
+        let Some(secret) = &self.token_secret else {
+            return error(
+                ErrorCode::Internal,
+                "The signer has no secret to sign upload tokens with.".into(),
+            );
+        };
+        let (key, token) = match &request.token {
+            // A retry of a file the signer already chose a key for: the same key again.
+            Some(token) => match secret.verify(token, now) {
+                Ok(claims)
+                    if !claims.is_multipart()
+                        && claims.size == request.size
+                        && claims.content_type == content_type =>
+                {
+                    (claims.key, token.clone())
+                }
+                Ok(_) => {
+                    tracing::info!(size = request.size, "token for another file refused");
+                    return error(
+                        ErrorCode::InvalidToken,
+                        "This upload token is for another file (type, size or kind of upload); send the request without it for a new key.".into(),
+                    );
+                }
+                Err(TokenError::Invalid) => {
+                    tracing::info!("invalid upload token refused");
+                    return error(
+                        ErrorCode::InvalidToken,
+                        "This upload token was not issued by this signer or was changed.".into(),
+                    );
+                }
+                Err(TokenError::Expired) => {
+                    return error(
+                        ErrorCode::TokenExpired,
+                        "This upload token has expired; send the request without it for a new key."
+                            .into(),
+                    );
+                }
+            },
+            None => {
+                let key = object_key(&self.config.rules.prefix, id, &request.filename);
+                let claims = UploadClaims::single(
+                    key.clone(),
+                    content_type.clone(),
+                    request.size,
+                    now.plus_seconds(TOKEN_TTL_SECONDS).0,
+                );
+                (key, secret.issue(&claims))
+            }
+        };
         let expires = now.plus_seconds(self.config.policy_ttl_seconds);
         let policy = UploadPolicy {
             bucket: &self.config.bucket,
@@ -201,6 +261,7 @@ impl Signer {
             key,
             fields,
             expires_at: expires.rfc3339(),
+            token,
         };
         json(
             StatusCode::OK,

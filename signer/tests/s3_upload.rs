@@ -69,8 +69,12 @@ impl Stack {
     }
 
     fn sign(&self, filename: &str, content_type: &str, size: u64) -> SignResponse {
-        let body =
-            serde_json::json!({"filename": filename, "contentType": content_type, "size": size});
+        self.sign_json(
+            serde_json::json!({"filename": filename, "contentType": content_type, "size": size}),
+        )
+    }
+
+    fn sign_json(&self, body: serde_json::Value) -> SignResponse {
         let response = request(
             self.signer.addr,
             "POST",
@@ -107,6 +111,26 @@ impl Stack {
 
     fn stored(&self, key: &str) -> Option<Vec<u8>> {
         std::fs::read(self.root.join(BUCKET).join(key)).ok()
+    }
+
+    /// Every object in the bucket, as keys (s3s-fs keeps one file per object).
+    fn keys(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, base, out);
+                } else if let Ok(relative) = path.strip_prefix(base) {
+                    out.push(relative.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let base = self.root.join(BUCKET);
+        let mut keys = Vec::new();
+        walk(&base, &base, &mut keys);
+        keys.retain(|k| k.starts_with("uploads/"));
+        keys.sort();
+        keys
     }
 }
 
@@ -163,6 +187,26 @@ fn signed_forms_upload_files_byte_identical() {
             "{name}: stored bytes differ"
         );
     }
+}
+
+#[test]
+fn a_retry_with_the_token_after_a_lost_answer_leaves_one_object() {
+    let stack = Stack::start("retry", &[]);
+    let bytes = content(4096, 9);
+    let first = stack.sign("retried.bin", "application/octet-stream", 4096);
+    // The first post reached S3 and was stored, but the page never saw the 201 (a dropped
+    // connection, a closed laptop): it signs again with the token and posts again.
+    let response = stack.upload(&first, &fields(&first), &bytes, "application/octet-stream");
+    assert_eq!(response.status, 201, "{}", response.text());
+    let retry = stack.sign_json(serde_json::json!({
+        "filename": "retried.bin", "contentType": "application/octet-stream", "size": 4096,
+        "token": first.token,
+    }));
+    assert_eq!(retry.key, first.key);
+    let response = stack.upload(&retry, &fields(&retry), &bytes, "application/octet-stream");
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(stack.keys(), vec![first.key.clone()]);
+    assert_eq!(stack.stored(&first.key).as_deref(), Some(&bytes[..]));
 }
 
 #[test]

@@ -310,6 +310,10 @@ fn lambda_emulator_check() -> Result<(), String> {
         .env("AWS_SECRET_ACCESS_KEY", "emulated/secret")
         .env("AWS_SESSION_TOKEN", "emulated-session-token")
         .env("ALLOWED_ORIGINS", "https://page.example")
+        .env(
+            "UPLOAD_TOKEN_SECRET",
+            "emulated-token-secret-of-32-bytes-or-more",
+        )
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
