@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
 use gloo::timers::callback::{Interval, Timeout};
 use shared::{UploadRules, human_bytes};
@@ -20,11 +20,13 @@ use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::form::form_parts;
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError,
+    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError, Status,
 };
 
-/// How long to wait before asking an unreachable signer for the rules again.
-const RULES_RETRY_MS: u32 = 10_000;
+/// Loading `config.json` or the rules is tried again after this long, doubling up to
+/// `LOAD_RETRY_MAX_MS`.
+const LOAD_RETRY_MS: u32 = 1_000;
+const LOAD_RETRY_MAX_MS: u32 = 30_000;
 /// Uploads redraw the page at most this often (10 times a second): enough for moving bars, and
 /// the browser's main thread stays free for the uploads themselves (measured against radosgw,
 /// where the S3 server shares the machine's CPU: a redraw per frame cost a tenth of the
@@ -32,12 +34,12 @@ const RULES_RETRY_MS: u32 = 10_000;
 const DRAW_INTERVAL_MS: f64 = 100.0;
 
 pub enum Msg {
+    LoadConfig,
     Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
     Picked(Vec<File>),
     Queue(Event),
-    XhrProgress { id: FileId, attempt: u32, sent: u64 },
     Frame,
     DrawDue,
     Drag(bool),
@@ -61,11 +63,12 @@ pub struct App {
     /// In-flight requests by file, with their attempt; dropping one aborts it.
     uploads: HashMap<FileId, (u32, xhr::Upload)>,
     retry_timers: HashMap<FileId, Timeout>,
-    rules_timer: Option<Timeout>,
+    /// Loading `config.json` (before it is loaded) or the rules again, and the next wait.
+    load_timer: Option<Timeout>,
+    load_retry_ms: u32,
     _ticker: Interval,
-    _paste: Option<EventListener>,
-    /// Progress reported since the last animation frame; applied once per frame.
-    pending_progress: HashMap<FileId, (u32, u64)>,
+    /// Paste, online, beforeunload and the window's own drag and drop.
+    _listeners: Vec<EventListener>,
     frame: Option<AnimationFrame>,
     /// Waits out the rest of `DRAW_INTERVAL_MS` before asking for a frame.
     draw_timer: Option<Timeout>,
@@ -87,27 +90,10 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
+        ctx.link().send_message(Msg::LoadConfig);
         let link = ctx.link().clone();
-        spawn_local(async move { link.send_message(Msg::Configured(signer::load_config().await)) });
-        let link = ctx.link().clone();
-        let ticker = Interval::new(1_000, move || {
-            link.send_message(Msg::Queue(Event::Tick { now_ms: now_ms() }))
-        });
-        let link = ctx.link().clone();
-        let paste = gloo::utils::document_element()
-            .owner_document()
-            .map(|document| {
-                EventListener::new(&document, "paste", move |event| {
-                    let files = event
-                        .dyn_ref::<ClipboardEvent>()
-                        .and_then(ClipboardEvent::clipboard_data)
-                        .map(|data| files::from_list(data.files()))
-                        .unwrap_or_default();
-                    if !files.is_empty() {
-                        link.send_message(Msg::Picked(files));
-                    }
-                })
-            });
+        let ticker = Interval::new(1_000, move || link.send_message(Msg::Queue(Event::Tick)));
+        let listeners = window_listeners(ctx);
         let lang = web_sys::window()
             .and_then(|w| w.navigator().language())
             .map_or(Lang::En, |tag| Lang::from_tag(&tag));
@@ -125,10 +111,10 @@ impl Component for App {
             waiting_for_config: Vec::new(),
             uploads: HashMap::new(),
             retry_timers: HashMap::new(),
-            rules_timer: None,
+            load_timer: None,
+            load_retry_ms: LOAD_RETRY_MS,
             _ticker: ticker,
-            _paste: paste,
-            pending_progress: HashMap::new(),
+            _listeners: listeners,
             frame: None,
             draw_timer: None,
             last_draw_ms: 0.0,
@@ -147,22 +133,33 @@ impl Component for App {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
+            Msg::LoadConfig => {
+                self.load_timer = None;
+                let link = ctx.link().clone();
+                spawn_local(async move {
+                    link.send_message(Msg::Configured(signer::load_config().await))
+                });
+                return false;
+            }
             Msg::Configured(Ok(config)) => {
                 if let Some(concurrency) = config.concurrency {
                     self.queue.set_concurrency(concurrency);
                 }
                 self.signer_url = Some(config.signer_url);
+                self.config_error = None;
+                self.load_retry_ms = LOAD_RETRY_MS;
                 ctx.link().send_message(Msg::FetchRules);
                 let waiting = std::mem::take(&mut self.waiting_for_config);
                 self.run(ctx, waiting);
             }
             Msg::Configured(Err(error)) => {
+                // Said on the page, and tried again with backoff; sign requests wait meanwhile
+                // (the queue's stall timeout retries them too).
                 self.config_error = Some(error);
-                let waiting = std::mem::take(&mut self.waiting_for_config);
-                self.run(ctx, waiting);
+                self.retry_load(ctx, Msg::LoadConfig);
             }
             Msg::FetchRules => {
-                self.rules_timer = None;
+                self.load_timer = None;
                 if let Some(url) = self.signer_url.clone() {
                     let link = ctx.link().clone();
                     spawn_local(async move {
@@ -173,14 +170,12 @@ impl Component for App {
             }
             Msg::Rules(Ok(rules)) => {
                 self.rules_error = None;
+                self.load_retry_ms = LOAD_RETRY_MS;
                 self.apply(ctx, Event::RulesLoaded(rules));
             }
             Msg::Rules(Err(error)) => {
                 self.rules_error = Some(error);
-                let link = ctx.link().clone();
-                self.rules_timer = Some(Timeout::new(RULES_RETRY_MS, move || {
-                    link.send_message(Msg::FetchRules)
-                }));
+                self.retry_load(ctx, Msg::FetchRules);
             }
             Msg::Picked(picked) => {
                 if picked.is_empty() {
@@ -196,20 +191,18 @@ impl Component for App {
                             name: file.name(),
                             size: file.size() as u64,
                             content_type: file.type_(),
+                            last_modified: file.last_modified() as u64,
                         },
                     ));
                     self.files.insert(id, file);
                 }
-                if self.rules_error.is_some() && self.rules_timer.is_none() {
+                if self.rules_error.is_some() && self.signer_url.is_some() {
+                    // The user is waiting now: ask at once.
+                    self.load_timer = None;
+                    self.load_retry_ms = LOAD_RETRY_MS;
                     ctx.link().send_message(Msg::FetchRules);
                 }
-                self.apply(
-                    ctx,
-                    Event::Added {
-                        files: added,
-                        now_ms: now_ms(),
-                    },
-                );
+                self.apply(ctx, Event::Added { files: added });
             }
             Msg::Queue(event) => {
                 let finished = match &event {
@@ -222,25 +215,22 @@ impl Component for App {
                 {
                     self.uploads.remove(&id);
                 }
-                let quiet = matches!(event, Event::Tick { .. });
+                let tick = matches!(event, Event::Tick);
                 // What the user just did shows at once; what the uploads report, on the next draw.
                 let by_user = matches!(
                     event,
                     Event::Cancel(_) | Event::Retry(_) | Event::Remove(_) | Event::ClearFinished
                 );
-                let commands = self.queue.update(event);
-                if quiet && commands.is_empty() {
+                // Every event reaches the queue as it happens (progress too, also in a hidden
+                // tab where no animation frame runs); only drawing waits for a frame.
+                let commands = self.queue.update(now_ms(), event);
+                if tick && commands.is_empty() {
                     return false;
                 }
                 self.run(ctx, commands);
                 if by_user {
                     return true;
                 }
-                self.draw_soon(ctx);
-                return false;
-            }
-            Msg::XhrProgress { id, attempt, sent } => {
-                self.pending_progress.insert(id, (attempt, sent));
                 self.draw_soon(ctx);
                 return false;
             }
@@ -251,16 +241,7 @@ impl Component for App {
             }
             Msg::Frame => {
                 self.frame = None;
-                let now = now_ms();
-                self.last_draw_ms = now;
-                for (id, (attempt, sent)) in std::mem::take(&mut self.pending_progress) {
-                    self.queue.update(Event::Progress {
-                        id,
-                        attempt,
-                        sent,
-                        now_ms: now,
-                    });
-                }
+                self.last_draw_ms = now_ms();
             }
             Msg::Drag(over) => {
                 if self.dragging == over {
@@ -315,18 +296,11 @@ impl Component for App {
             let link = link.clone();
             Callback::from(move |e: DragEvent| {
                 e.prevent_default();
+                // The window's drop listener must not add these files a second time.
+                e.stop_propagation();
                 link.send_message(Msg::Drag(false));
-                let Some(data) = e.data_transfer() else {
-                    return;
-                };
-                let (plain, folders) = files::take_drop(&data);
-                link.send_message(Msg::Picked(plain));
-                if !folders.is_empty() {
-                    // Folders are read after the event; their files arrive as a second batch.
-                    let link = link.clone();
-                    spawn_local(async move {
-                        link.send_message(Msg::Picked(files::walk_folders(folders).await))
-                    });
+                if let Some(data) = e.data_transfer() {
+                    take_dropped(&link, &data);
                 }
             })
         };
@@ -395,6 +369,85 @@ impl Component for App {
 
 type Event_ = yew::events::Event;
 
+/// Listeners on the document and the window, for as long as the page lives:
+/// - paste: files pasted anywhere on the page are added;
+/// - online: files waiting to retry go at once;
+/// - beforeunload: the browser asks before leaving while uploads run;
+/// - dragover/drop outside the drop zone: a file dropped a little off target is added instead of
+///   replacing the page with the file.
+fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
+    let mut listeners = Vec::new();
+    let Some(window) = web_sys::window() else {
+        return listeners;
+    };
+    if let Some(document) = window.document() {
+        let link = ctx.link().clone();
+        listeners.push(EventListener::new(&document, "paste", move |event| {
+            let files = event
+                .dyn_ref::<ClipboardEvent>()
+                .and_then(ClipboardEvent::clipboard_data)
+                .map(|data| files::from_list(data.files()))
+                .unwrap_or_default();
+            if !files.is_empty() {
+                link.send_message(Msg::Picked(files));
+            }
+        }));
+    }
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new(&window, "online", move |_| {
+        link.send_message(Msg::Queue(Event::Online))
+    }));
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new_with_options(
+        &window,
+        "beforeunload",
+        EventListenerOptions::enable_prevent_default(),
+        move |event| {
+            if link.get_component().is_some_and(|app| app.busy()) {
+                event.prevent_default();
+                if let Some(event) = event.dyn_ref::<web_sys::BeforeUnloadEvent>() {
+                    event.set_return_value("");
+                }
+            }
+        },
+    ));
+    listeners.push(EventListener::new_with_options(
+        &window,
+        "dragover",
+        EventListenerOptions::enable_prevent_default(),
+        |event| event.prevent_default(),
+    ));
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new_with_options(
+        &window,
+        "drop",
+        EventListenerOptions::enable_prevent_default(),
+        move |event| {
+            event.prevent_default();
+            if let Some(data) = event
+                .dyn_ref::<DragEvent>()
+                .and_then(DragEvent::data_transfer)
+            {
+                take_dropped(&link, &data);
+            }
+        },
+    ));
+    listeners
+}
+
+/// Adds what a drop carries: its files at once, the files of its folders once walked.
+fn take_dropped(link: &yew::html::Scope<App>, data: &web_sys::DataTransfer) {
+    let (plain, folders) = files::take_drop(data);
+    link.send_message(Msg::Picked(plain));
+    if !folders.is_empty() {
+        // Folders are read after the event; their files arrive as a second batch.
+        let link = link.clone();
+        spawn_local(
+            async move { link.send_message(Msg::Picked(files::walk_folders(folders).await)) },
+        );
+    }
+}
+
 impl App {
     /// Queue events and progress arrive as separate browser tasks, a few per file: the page is
     /// drawn for all of them together, on an animation frame at least `DRAW_INTERVAL_MS` after
@@ -426,8 +479,25 @@ impl App {
     }
 
     fn apply(&mut self, ctx: &Context<Self>, event: Event) {
-        let commands = self.queue.update(event);
+        let commands = self.queue.update(now_ms(), event);
         self.run(ctx, commands);
+    }
+
+    /// Sends `msg` again after the current wait, and doubles the wait (up to a limit).
+    fn retry_load(&mut self, ctx: &Context<Self>, msg: Msg) {
+        let link = ctx.link().clone();
+        self.load_timer = Some(Timeout::new(self.load_retry_ms, move || {
+            link.send_message(msg)
+        }));
+        self.load_retry_ms = (self.load_retry_ms * 2).min(LOAD_RETRY_MAX_MS);
+    }
+
+    /// Whether leaving the page now would stop uploads.
+    fn busy(&self) -> bool {
+        self.queue
+            .entries()
+            .iter()
+            .any(|e| e.status.is_active() || matches!(e.status, Status::Queued | Status::Retrying))
     }
 
     /// Runs the queue's commands against the browser.
@@ -448,7 +518,6 @@ impl App {
                                     id,
                                     attempt,
                                     response,
-                                    now_ms: now_ms(),
                                 },
                                 Err(error) => Event::SignFailed { id, attempt, error },
                             };
@@ -485,13 +554,11 @@ impl App {
                     let link = ctx.link().clone();
                     let report = move |event: XhrEvent| match event {
                         XhrEvent::Progress(sent) => {
-                            link.send_message(Msg::XhrProgress { id, attempt, sent })
+                            link.send_message(Msg::Queue(Event::Progress { id, attempt, sent }))
                         }
-                        XhrEvent::BodySent => link.send_message(Msg::Queue(Event::BodySent {
-                            id,
-                            attempt,
-                            now_ms: now_ms(),
-                        })),
+                        XhrEvent::BodySent => {
+                            link.send_message(Msg::Queue(Event::BodySent { id, attempt }))
+                        }
                         XhrEvent::Answered { status, body } => {
                             link.send_message(Msg::Queue(Event::Answered {
                                 id,
@@ -531,7 +598,6 @@ impl App {
                     self.files.remove(&id);
                     self.uploads.remove(&id);
                     self.retry_timers.remove(&id);
-                    self.pending_progress.remove(&id);
                 }
             }
         }

@@ -166,6 +166,18 @@ impl Lang {
             "OriginNotAllowed" => "This page is not allowed to use the signing service.".into(),
             codes::NETWORK if ko => "연결이 끊겼습니다.".into(),
             codes::NETWORK => "The connection failed.".into(),
+            codes::DUPLICATE if ko => {
+                "이미 목록에 있는 파일입니다. 다시 올리려면 '다시 시도'를 누르세요.".into()
+            }
+            codes::DUPLICATE => {
+                "This file is already in the list; press Retry to upload it again.".into()
+            }
+            "TokenExpired" | "InvalidToken" if ko => {
+                "업로드 권한이 만료되었습니다. 다시 시도하세요.".into()
+            }
+            "TokenExpired" | "InvalidToken" => {
+                "The upload's permission has expired; press Retry to start it again.".into()
+            }
             codes::TIMEOUT if ko => "30초 동안 진행이 없었습니다.".into(),
             codes::TIMEOUT => "No progress for 30 seconds.".into(),
             codes::SIGNER_UNREACHABLE if ko => {
@@ -215,6 +227,7 @@ mod tests {
             name: "a.mov".into(),
             size: 3 * 1024 * 1024,
             content_type: "video/quicktime".into(),
+            last_modified: 0,
         };
         let big = failure("FileTooLarge", "ignored");
         assert_eq!(

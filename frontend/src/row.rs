@@ -102,7 +102,7 @@ impl Component for FileRow {
                     if status.can_cancel() {
                         <button type="button" onclick={button(RowAction::Cancel)}>{ w.cancel }</button>
                     }
-                    if status.can_retry() {
+                    if Status::offers_retry(entry) {
                         <button type="button" onclick={button(RowAction::Retry)}>{ w.retry }</button>
                     }
                     if !status.is_active() {

@@ -53,6 +53,7 @@ pub fn sign_response(text: &str) -> Option<SignResponse> {
         key: string(&value, "key")?,
         fields: FormFields(fields),
         expires_at: string(&value, "expiresAt").unwrap_or_default(),
+        token: string(&value, "token").unwrap_or_default(),
     })
 }
 
@@ -86,6 +87,9 @@ pub fn sign_request(request: &SignRequest) -> String {
     set("filename", JsValue::from_str(&request.filename));
     set("contentType", JsValue::from_str(&request.content_type));
     set("size", JsValue::from_f64(request.size as f64));
+    if let Some(token) = &request.token {
+        set("token", JsValue::from_str(token));
+    }
     JSON::stringify(&object)
         .ok()
         .and_then(|s| s.as_string())

@@ -1,9 +1,11 @@
-//! The upload queue as a pure state machine: `Queue::update(event) -> commands`.
+//! The upload queue as a pure state machine: `Queue::update(now, event) -> commands`.
 //!
 //! Each file goes `queued -> signing -> uploading -> finalizing -> done | failed | cancelled`, or is
 //! `refused` by the rules before any request, or waits in `retrying` before another try. The browser
 //! edge runs the commands (sign, upload, abort, set a timer) and reports back with events. Events
-//! carry the attempt they belong to, so a late answer to an aborted attempt is ignored.
+//! carry the attempt they belong to, so a late answer to an aborted attempt is ignored, and every
+//! event comes with the time it happened (`now`), so no decision uses a clock a hidden tab's
+//! throttled timers left a minute behind.
 //!
 //! Policy: at most `concurrency` files sign or upload at once (the `signing`, `uploading` and
 //! `finalizing` ones). While they do, up to `concurrency` of the files still `queued` are signed
@@ -11,9 +13,16 @@
 //! small files the signer's round trip was half of each file's time. A form signed ahead is used
 //! only while fresh (`SIGNED_AHEAD_FRESH_MS`), else the file is signed again when its turn comes,
 //! so no policy expires in the queue; a failed sign-ahead is forgotten and the file is signed in
-//! its turn, where failures are reported. Network errors, timeouts and 5xx answers are retried
-//! with exponential backoff and jitter, up to `MAX_TRIES` tries, signing again each time; S3
-//! refusals (4xx) are final, except a policy that expired, which is signed again and retried once.
+//! its turn, where failures are reported.
+//!
+//! Failures: network errors, timeouts and 5xx answers are transient. They are retried with
+//! exponential backoff and jitter capped at `MAX_BACKOFF_MS`, at once when the browser says it is
+//! online again, until the file has made no progress for `RETRY_WINDOW_MS`; only then is it
+//! `failed` (with Retry). S3 refusals (4xx) are final, except a policy that expired, which is
+//! signed again and retried once. Every retry sends the signer the file's upload token, so it is
+//! signed for the same key: a retry after a lost answer overwrites, never duplicates. Once the
+//! whole body is sent (`finalizing`) the file waits for S3's answer (a timeout scaled to its
+//! size, not the stall timeout) and cannot be cancelled: S3 may already hold it.
 
 use shared::{ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
 
@@ -22,12 +31,19 @@ use super::s3_xml;
 
 pub type FileId = u32;
 
-/// Tries per file before it is `failed` (the first try included).
-pub const MAX_TRIES: u32 = 3;
-/// An upload with no progress for this long is aborted and retried.
+/// Transient failures are retried until a file has made no progress for this long (a short S3
+/// outage, a dropped Wi-Fi, a laptop lid closed for a minute all fit in it).
+pub const RETRY_WINDOW_MS: f64 = 300_000.0;
+/// A signing or uploading file with no progress for this long is aborted and retried.
 pub const STALL_MS: f64 = 30_000.0;
-/// The first retry waits about this long; each later one twice as long.
+/// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF_MS`.
 pub const BACKOFF_BASE_MS: f64 = 1_000.0;
+pub const MAX_BACKOFF_MS: f64 = 30_000.0;
+/// How long S3 may take to answer once the whole body is sent: a minute, plus a second for every
+/// 8 MiB (the store checks and writes what it received).
+pub fn finalize_timeout_ms(size: u64) -> f64 {
+    60_000.0 + (size / (8 * 1024 * 1024)) as f64 * 1_000.0
+}
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// A form signed ahead is used only this soon after it was signed (policies live 10 minutes by
 /// default; the expired-policy path covers a signer configured shorter).
@@ -40,6 +56,8 @@ pub mod codes {
     pub const NETWORK: &str = "Network";
     pub const TIMEOUT: &str = "Timeout";
     pub const SIGNER_UNREACHABLE: &str = "SignerUnreachable";
+    /// The same file (name, size, modification time) is already in the list.
+    pub const DUPLICATE: &str = "Duplicate";
 }
 
 /// What the page knows about a file (its bytes stay in the browser's `File`).
@@ -49,6 +67,8 @@ pub struct FileInfo {
     pub size: u64,
     /// As the browser reports it; empty when unknown.
     pub content_type: String,
+    /// `File.lastModified` (ms): with the name and size, what tells the same file picked twice.
+    pub last_modified: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,19 +120,28 @@ impl Status {
         )
     }
 
+    /// Not once the whole body is sent (`finalizing`): S3 may have stored the file already, and a
+    /// cancel could not take that back.
     pub fn can_cancel(self) -> bool {
         matches!(
             self,
-            Status::Queued
-                | Status::Signing
-                | Status::Uploading
-                | Status::Finalizing
-                | Status::Retrying
+            Status::Queued | Status::Signing | Status::Uploading | Status::Retrying
         )
     }
 
     pub fn can_retry(self) -> bool {
         matches!(self, Status::Failed | Status::Cancelled)
+    }
+
+    /// Whether this entry offers Retry: failed or cancelled, or a duplicate held back (Retry then
+    /// means "upload it anyway").
+    pub fn offers_retry(entry: &Entry) -> bool {
+        entry.status.can_retry()
+            || (entry.status == Status::Refused
+                && entry
+                    .failure
+                    .as_ref()
+                    .is_some_and(|f| f.code == codes::DUPLICATE))
     }
 
     /// Cleared by "clear finished".
@@ -162,6 +191,9 @@ pub struct Entry {
     pub attempt: u32,
     /// The key the signer issued for the latest attempt.
     pub key: Option<String>,
+    /// The signer's upload token for `key`: every later sign request for this file sends it, so
+    /// the key stays the same.
+    token: Option<String>,
     pub failure: Option<Failure>,
     /// Bytes sent in the current attempt.
     pub sent: u64,
@@ -169,8 +201,10 @@ pub struct Entry {
     /// S3's answer once done.
     pub etag: Option<String>,
     pub location: Option<String>,
-    /// Tries since the file was added or the user pressed Retry.
-    tries: u32,
+    /// Transient failures in a row (the backoff grows with it).
+    streak: u32,
+    /// When the current run of failures began; `None` while the file makes progress.
+    failing_since_ms: Option<f64>,
     /// A policy that expired is signed again once per try.
     re_signed_after_expiry: bool,
     /// When this attempt last showed signs of life (for the stall timeout).
@@ -179,10 +213,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// 100 only once S3 said it stored the file; a file whose bytes are all sent and that waits
+    /// for S3's answer shows 99.
     pub fn percent(&self) -> u8 {
         match self.status {
             Status::Done => 100,
-            _ => percent(self.sent, self.file.size),
+            _ => percent(self.sent, self.file.size).min(99),
         }
     }
 
@@ -213,31 +249,28 @@ pub enum Event {
     /// Files picked, dropped or pasted; the ids are the edge's handles for the `File`s.
     Added {
         files: Vec<(FileId, FileInfo)>,
-        now_ms: f64,
     },
     RulesLoaded(UploadRules),
     Signed {
         id: FileId,
         attempt: u32,
         response: SignResponse,
-        now_ms: f64,
     },
     SignFailed {
         id: FileId,
         attempt: u32,
         error: SignError,
     },
+    /// Bytes of the body sent so far (reported as they happen, also in a hidden tab).
     Progress {
         id: FileId,
         attempt: u32,
         sent: u64,
-        now_ms: f64,
     },
     /// The last byte has left the browser; S3 has not answered yet.
     BodySent {
         id: FileId,
         attempt: u32,
-        now_ms: f64,
     },
     /// S3 answered.
     Answered {
@@ -252,9 +285,9 @@ pub enum Event {
         attempt: u32,
     },
     /// Periodic: lets the queue notice stalled uploads.
-    Tick {
-        now_ms: f64,
-    },
+    Tick,
+    /// The browser says it is online again: files waiting to retry go at once.
+    Online,
     /// A retry timer fired.
     RetryDue {
         id: FileId,
@@ -311,8 +344,7 @@ pub struct Queue {
     concurrency: usize,
     /// xorshift64 state for backoff jitter (seeded by the edge).
     random: u64,
-    /// The latest time an event carried (events without one happen "now" as far as the queue
-    /// can tell; `Tick` keeps this within a second).
+    /// The time of the latest event (never goes back).
     now_ms: f64,
 }
 
@@ -403,18 +435,13 @@ impl Queue {
         }
     }
 
-    pub fn update(&mut self, event: Event) -> Vec<Command> {
+    /// Applies one event that happened at `now_ms` (ms since the epoch; only differences count).
+    pub fn update(&mut self, now_ms: f64, event: Event) -> Vec<Command> {
         let mut commands = Vec::new();
-        if let Event::Added { now_ms, .. }
-        | Event::Signed { now_ms, .. }
-        | Event::Progress { now_ms, .. }
-        | Event::BodySent { now_ms, .. }
-        | Event::Tick { now_ms } = &event
-        {
-            self.now_ms = self.now_ms.max(*now_ms);
-        }
+        self.now_ms = self.now_ms.max(now_ms);
+        let now_ms = self.now_ms;
         match event {
-            Event::Added { files, now_ms } => {
+            Event::Added { files } => {
                 for (id, file) in files {
                     self.add(id, file, now_ms);
                 }
@@ -434,7 +461,6 @@ impl Queue {
                 id,
                 attempt,
                 response,
-                now_ms,
             } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
                     commands.push(start_upload(entry, response, now_ms));
@@ -452,8 +478,19 @@ impl Queue {
                     && entry.ahead == Ahead::Asked
                 {
                     entry.ahead = Ahead::Failed;
-                } else if self.current(id, attempt, &[Status::Signing]).is_some() {
+                } else if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
                     match error {
+                        SignError::Refused {
+                            code: ErrorCode::InvalidToken | ErrorCode::TokenExpired,
+                            ..
+                        } if entry.token.is_some() => {
+                            // The token is too old (or from a signer since restarted with another
+                            // secret): ask for a new key, once.
+                            entry.token = None;
+                            entry.attempt += 1;
+                            entry.last_activity_ms = now_ms;
+                            commands.push(sign_command(entry));
+                        }
                         SignError::Refused { code, message } => {
                             self.fail(id, Failure::new(code.as_str(), message));
                         }
@@ -474,23 +511,18 @@ impl Queue {
                     }
                 }
             }
-            Event::Progress {
-                id,
-                attempt,
-                sent,
-                now_ms,
-            } => {
+            Event::Progress { id, attempt, sent } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
+                    if sent > entry.sent {
+                        entry.streak = 0;
+                        entry.failing_since_ms = None;
+                    }
                     entry.sent = sent.clamp(entry.sent, entry.file.size);
                     entry.speed.sample(now_ms, entry.sent);
                     entry.last_activity_ms = now_ms;
                 }
             }
-            Event::BodySent {
-                id,
-                attempt,
-                now_ms,
-            } => {
+            Event::BodySent { id, attempt } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
                     entry.status = Status::Finalizing;
                     entry.sent = entry.file.size;
@@ -519,17 +551,33 @@ impl Queue {
                     self.retry_or_fail(id, failure, &mut commands);
                 }
             }
-            Event::Tick { now_ms } => {
+            Event::Tick => {
                 let stalled: Vec<FileId> = self
                     .entries
                     .iter()
-                    .filter(|e| e.status.is_active() && now_ms - e.last_activity_ms > STALL_MS)
+                    .filter(|e| {
+                        let quiet = now_ms - e.last_activity_ms;
+                        match e.status {
+                            Status::Signing | Status::Uploading => quiet > STALL_MS,
+                            Status::Finalizing => quiet > finalize_timeout_ms(e.file.size),
+                            _ => false,
+                        }
+                    })
                     .map(|e| e.id)
                     .collect();
                 for id in stalled {
                     commands.push(Command::Abort { id });
                     let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
                     self.retry_or_fail(id, failure, &mut commands);
+                }
+            }
+            Event::Online => {
+                for entry in &mut self.entries {
+                    if entry.status == Status::Retrying {
+                        entry.status = Status::Queued;
+                        entry.attempt += 1;
+                        entry.ahead = Ahead::No;
+                    }
                 }
             }
             Event::RetryDue { id, attempt } => {
@@ -545,7 +593,7 @@ impl Queue {
                     .iter_mut()
                     .find(|e| e.id == id && e.status.can_cancel())
                 {
-                    if matches!(entry.status, Status::Uploading | Status::Finalizing) {
+                    if entry.status == Status::Uploading {
                         commands.push(Command::Abort { id });
                     }
                     entry.status = Status::Cancelled;
@@ -558,13 +606,15 @@ impl Queue {
                 if let Some(entry) = self
                     .entries
                     .iter_mut()
-                    .find(|e| e.id == id && e.status.can_retry())
+                    .find(|e| e.id == id && Status::offers_retry(e))
                 {
                     entry.attempt += 1;
-                    entry.tries = 0;
+                    entry.streak = 0;
+                    entry.failing_since_ms = None;
                     entry.re_signed_after_expiry = false;
                     entry.sent = 0;
                     entry.ahead = Ahead::No;
+                    entry.last_activity_ms = now_ms;
                     match prevalidate(rules.as_ref(), &entry.file) {
                         Some(failure) => {
                             entry.status = Status::Refused;
@@ -601,7 +651,18 @@ impl Queue {
     }
 
     fn add(&mut self, id: FileId, file: FileInfo, now_ms: f64) {
-        let failure = prevalidate(self.rules.as_ref(), &file);
+        let duplicate = self
+            .entries
+            .iter()
+            .any(|e| e.file == file && !matches!(e.status, Status::Refused | Status::Cancelled));
+        let failure = prevalidate(self.rules.as_ref(), &file).or_else(|| {
+            duplicate.then(|| {
+                Failure::new(
+                    codes::DUPLICATE,
+                    "This file is already in the list; Retry uploads it again.",
+                )
+            })
+        });
         self.entries.push(Entry {
             id,
             status: if failure.is_some() {
@@ -613,11 +674,13 @@ impl Queue {
             file,
             attempt: 1,
             key: None,
+            token: None,
             sent: 0,
             speed: Speed::default(),
             etag: None,
             location: None,
-            tries: 0,
+            streak: 0,
+            failing_since_ms: None,
             re_signed_after_expiry: false,
             last_activity_ms: now_ms,
             ahead: Ahead::No,
@@ -640,6 +703,8 @@ impl Queue {
             entry.status = Status::Done;
             entry.sent = entry.file.size;
             entry.failure = None;
+            entry.streak = 0;
+            entry.failing_since_ms = None;
             if let Some(response) = response {
                 entry.key = response.key.or(entry.key.take());
                 entry.etag = response.etag;
@@ -655,7 +720,11 @@ impl Queue {
                 format!("Storage answered {status}."),
             ),
         };
-        if status >= 500 {
+        // 5xx, 429 and S3's RequestTimeout (the connection was too slow) are worth another try.
+        let transient = status >= 500
+            || status == 429
+            || error.as_ref().is_some_and(|e| e.code == "RequestTimeout");
+        if transient {
             self.retry_or_fail(id, failure, commands);
             return;
         }
@@ -683,18 +752,23 @@ impl Queue {
         }
     }
 
+    /// A transient failure: wait and try again (signing again, with the token: same key), unless
+    /// the file has made no progress for `RETRY_WINDOW_MS`.
     fn retry_or_fail(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
         let jitter = self.next_unit();
+        let now_ms = self.now_ms;
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
             return;
         };
-        if entry.tries >= MAX_TRIES {
+        let since = *entry.failing_since_ms.get_or_insert(now_ms);
+        if now_ms - since >= RETRY_WINDOW_MS {
             entry.status = Status::Failed;
             entry.failure = Some(failure);
             return;
         }
-        // Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s...
-        let base = BACKOFF_BASE_MS * f64::from(1u32 << (entry.tries.saturating_sub(1)).min(10));
+        // Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s... up to 30 s.
+        let base = (BACKOFF_BASE_MS * f64::from(1u32 << entry.streak.min(10))).min(MAX_BACKOFF_MS);
+        entry.streak += 1;
         let delay_ms = (base * (0.5 + 0.5 * jitter)) as u32;
         entry.status = Status::Retrying;
         entry.failure = Some(failure);
@@ -718,7 +792,6 @@ impl Queue {
                 continue;
             }
             free -= 1;
-            entry.tries += 1;
             entry.re_signed_after_expiry = false;
             entry.sent = 0;
             entry.last_activity_ms = now_ms;
@@ -769,6 +842,8 @@ impl Queue {
 fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Command {
     entry.status = Status::Uploading;
     entry.key = Some(response.key);
+    // A signer from before upload tokens answers none.
+    entry.token = Some(response.token).filter(|t| !t.is_empty());
     entry.sent = 0;
     entry.speed = Speed::start(now_ms, 0);
     entry.last_activity_ms = now_ms;
@@ -781,10 +856,12 @@ fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Comma
 }
 
 fn sign_command(entry: &Entry) -> Command {
+    let mut request = sign_request(&entry.file);
+    request.token = entry.token.clone();
     Command::Sign {
         id: entry.id,
         attempt: entry.attempt,
-        request: sign_request(&entry.file),
+        request,
     }
 }
 
@@ -795,11 +872,7 @@ pub fn sign_request(file: &FileInfo) -> SignRequest {
     } else {
         file.content_type.clone()
     };
-    SignRequest {
-        filename: file.name.clone(),
-        content_type,
-        size: file.size,
-    }
+    SignRequest::new(file.name.clone(), content_type, file.size)
 }
 
 /// The same check the signer runs, before any request.
@@ -833,6 +906,7 @@ mod tests {
             name: name.into(),
             size,
             content_type: content_type.into(),
+            last_modified: 1_700_000_000_000 + size,
         }
     }
 
@@ -843,6 +917,7 @@ mod tests {
             key: key.into(),
             fields: FormFields(vec![("key".into(), key.into())]),
             expires_at: "2026-11-30T00:10:00Z".into(),
+            token: format!("token-for-{key}"),
         }
     }
 
@@ -886,14 +961,17 @@ mod tests {
                 .enumerate()
                 .map(|(i, f)| (first + i as u32, f))
                 .collect();
-            self.queue.update(Event::Added {
-                files,
-                now_ms: self.now,
-            })
+            self.queue.update(self.now, Event::Added { files })
         }
 
         fn send(&mut self, event: Event) -> Vec<Command> {
-            self.queue.update(event)
+            self.queue.update(self.now, event)
+        }
+
+        /// Moves the clock to `now`, then sends `event`.
+        fn at(&mut self, now: f64, event: Event) -> Vec<Command> {
+            self.now = now;
+            self.send(event)
         }
 
         fn status(&self, id: FileId) -> Status {
@@ -923,7 +1001,6 @@ mod tests {
                     id,
                     attempt,
                     response: signed(&key),
-                    now_ms: self.now,
                 });
                 assert!(
                     commands
@@ -939,14 +1016,9 @@ mod tests {
                 id,
                 attempt,
                 sent: size / 2,
-                now_ms: self.now,
             });
             self.now += 600.0;
-            self.send(Event::BodySent {
-                id,
-                attempt,
-                now_ms: self.now,
-            });
+            self.send(Event::BodySent { id, attempt });
             assert_eq!(self.status(id), Status::Finalizing);
             self.send(Event::Answered {
                 id,
@@ -988,20 +1060,18 @@ mod tests {
             vec![Command::Sign {
                 id: 1,
                 attempt: 1,
-                request: SignRequest {
-                    filename: "cat.png".into(),
-                    content_type: "image/png".into(),
-                    size: 100
-                }
+                request: SignRequest::new("cat.png", "image/png", 100)
             }]
         );
         assert_eq!(j.status(1), Status::Signing);
-        let commands = j.send(Event::Signed {
-            id: 1,
-            attempt: 1,
-            response: signed("uploads/a/cat.png"),
-            now_ms: 0.0,
-        });
+        let commands = j.at(
+            0.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("uploads/a/cat.png"),
+            },
+        );
         assert_eq!(
             commands,
             vec![Command::Upload {
@@ -1015,22 +1085,22 @@ mod tests {
             j.queue.entry(1).unwrap().key.as_deref(),
             Some("uploads/a/cat.png")
         );
-        j.send(Event::Progress {
-            id: 1,
-            attempt: 1,
-            sent: 40,
-            now_ms: 500.0,
-        });
+        j.at(
+            500.0,
+            Event::Progress {
+                id: 1,
+                attempt: 1,
+                sent: 40,
+            },
+        );
         assert_eq!(j.queue.entry(1).unwrap().percent(), 40);
         assert_eq!(j.queue.entry(1).unwrap().speed.bytes_per_second(), 80.0);
         assert_eq!(j.queue.entry(1).unwrap().seconds_left(), Some(0.75));
-        j.send(Event::BodySent {
-            id: 1,
-            attempt: 1,
-            now_ms: 700.0,
-        });
+        j.at(700.0, Event::BodySent { id: 1, attempt: 1 });
         assert_eq!(j.status(1), Status::Finalizing);
-        assert_eq!(j.queue.entry(1).unwrap().percent(), 100);
+        // All bytes sent, but 100% only once S3 said so.
+        assert_eq!(j.queue.entry(1).unwrap().percent(), 99);
+        assert!(!j.status(1).can_cancel());
         j.send(Event::Answered {
             id: 1,
             attempt: 1,
@@ -1083,12 +1153,14 @@ mod tests {
             [] => {}
             other => panic!("{other:?}"),
         }
-        j.send(Event::Signed {
-            id: 1,
-            attempt: 1,
-            response: signed("uploads/k1/a.bin"),
-            now_ms: 0.0,
-        });
+        j.at(
+            0.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("uploads/k1/a.bin"),
+            },
+        );
         let commands = j.send(Event::TransportFailed { id: 1, attempt: 1 });
         assert_eq!(j.status(1), Status::Retrying);
         assert_eq!(j.code(1).as_deref(), Some(codes::NETWORK));
@@ -1114,37 +1186,284 @@ mod tests {
     }
 
     #[test]
-    fn three_tries_then_failed_and_backoff_grows() {
+    fn transient_failures_are_retried_with_capped_backoff_for_five_minutes_then_fail() {
         let mut j = Journey::new(4);
         j.add(&[file("a.bin", 100, "application/octet-stream")]);
         let mut delays = Vec::new();
-        for attempt in 1..=3 {
-            let commands = j.upload(
-                1,
-                503,
-                &s3_error("ServiceUnavailable", "Reduce your request rate."),
-            );
-            if attempt < 3 {
-                let (_, _, delay) = retry_after(&commands).unwrap();
-                delays.push(delay);
-                j.send(Event::RetryDue { id: 1, attempt });
-            } else {
-                assert_eq!(retry_after(&commands), None);
-            }
+        loop {
+            let attempt = j.attempt(1);
+            assert_eq!(j.status(1), Status::Signing);
+            j.send(Event::Signed {
+                id: 1,
+                attempt,
+                response: signed("uploads/k/a.bin"),
+            });
+            // S3 is down: every try fails before a byte is sent.
+            let commands = j.send(Event::Answered {
+                id: 1,
+                attempt,
+                status: 503,
+                body: s3_error("ServiceUnavailable", "Please reduce your request rate."),
+            });
+            let Some((_, due, delay)) = retry_after(&commands) else {
+                break;
+            };
+            assert_eq!(j.status(1), Status::Retrying);
+            delays.push(delay);
+            j.now += f64::from(delay);
+            j.send(Event::RetryDue {
+                id: 1,
+                attempt: due,
+            });
         }
         assert_eq!(j.status(1), Status::Failed);
         assert_eq!(j.code(1).as_deref(), Some("ServiceUnavailable"));
-        assert_eq!(j.attempt(1), 3);
+        // Not three quick tries: retried for five minutes, with backoff that grows and is capped.
+        assert!(j.now >= RETRY_WINDOW_MS, "{delays:?}");
         assert!(
             (500..=1000).contains(&delays[0]) && (1000..=2000).contains(&delays[1]),
             "{delays:?}"
         );
+        assert!(
+            delays.iter().all(|&d| f64::from(d) <= MAX_BACKOFF_MS),
+            "{delays:?}"
+        );
+        assert!(delays.len() >= 10 && delays.len() <= 30, "{delays:?}");
         // The user's Retry starts a fresh round of tries.
+        let before = j.attempt(1);
         let commands = j.send(Event::Retry(1));
         assert_eq!(signs(&commands), vec![1]);
-        assert_eq!(j.attempt(1), 4);
-        j.upload(1, 201, &created("uploads/1-4/f"));
+        assert_eq!(j.attempt(1), before + 1);
+        j.upload(1, 201, &created("uploads/k/a.bin"));
         assert_eq!(j.status(1), Status::Done);
+    }
+
+    #[test]
+    fn progress_between_failures_keeps_a_flaky_upload_going() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 1000, "application/octet-stream")]);
+        // Twenty failures, ten minutes apart, each after some progress: never failed.
+        for _ in 0..20 {
+            let attempt = j.attempt(1);
+            j.upload(
+                1,
+                500,
+                &s3_error("InternalError", "We encountered an internal error."),
+            );
+            assert_eq!(j.status(1), Status::Retrying);
+            j.now += 600_000.0;
+            j.send(Event::RetryDue { id: 1, attempt });
+        }
+        j.upload(1, 201, &created("uploads/1-1/f"));
+        assert_eq!(j.status(1), Status::Done);
+    }
+
+    #[test]
+    fn throttling_and_slow_connections_are_transient() {
+        let mut j = Journey::new(4);
+        j.add(&[
+            file("a.bin", 10, "text/plain"),
+            file("b.bin", 11, "text/plain"),
+        ]);
+        let commands = j.upload(1, 429, "");
+        assert!(retry_after(&commands).is_some());
+        assert_eq!(j.code(1).as_deref(), Some("Http429"));
+        let commands = j.upload(
+            2,
+            400,
+            &s3_error("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period."),
+        );
+        assert!(retry_after(&commands).is_some());
+        assert_eq!(j.status(2), Status::Retrying);
+    }
+
+    #[test]
+    fn every_retry_sends_the_token_so_the_key_stays_the_same() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "application/octet-stream")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/first/a.bin"),
+        });
+        j.send(Event::Progress {
+            id: 1,
+            attempt: 1,
+            sent: 100,
+        });
+        j.send(Event::BodySent { id: 1, attempt: 1 });
+        // The connection drops after the last byte: S3 may have stored the file.
+        let commands = j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        let (_, due, delay) = retry_after(&commands).unwrap();
+        j.now += f64::from(delay);
+        let commands = j.send(Event::RetryDue {
+            id: 1,
+            attempt: due,
+        });
+        let request = commands
+            .iter()
+            .find_map(|c| match c {
+                Command::Sign { request, .. } => Some(request.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            request.token.as_deref(),
+            Some("token-for-uploads/first/a.bin")
+        );
+        // A cancelled file retried by the user sends it too.
+        j.send(Event::Cancel(1));
+        let commands = j.send(Event::Retry(1));
+        assert!(commands.iter().any(|c| matches!(
+            c,
+            Command::Sign { request, .. } if request.token.as_deref() == Some("token-for-uploads/first/a.bin")
+        )));
+    }
+
+    #[test]
+    fn an_expired_token_is_dropped_once_for_a_new_key() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a.bin", 100, "application/octet-stream")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/first/a.bin"),
+        });
+        j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        j.now += 3_600_000.0;
+        j.send(Event::RetryDue { id: 1, attempt: 1 });
+        let commands = j.send(Event::SignFailed {
+            id: 1,
+            attempt: 2,
+            error: SignError::Refused {
+                code: ErrorCode::TokenExpired,
+                message: "old".into(),
+            },
+        });
+        assert_eq!(
+            commands,
+            vec![Command::Sign {
+                id: 1,
+                attempt: 3,
+                request: SignRequest::new("a.bin", "application/octet-stream", 100),
+            }]
+        );
+        assert_eq!(j.status(1), Status::Signing);
+        // Without a token, a refusal is final.
+        j.send(Event::SignFailed {
+            id: 1,
+            attempt: 3,
+            error: SignError::Refused {
+                code: ErrorCode::InvalidToken,
+                message: "no".into(),
+            },
+        });
+        assert_eq!(j.status(1), Status::Failed);
+    }
+
+    #[test]
+    fn progress_is_what_keeps_an_upload_alive_not_the_tick() {
+        // A hidden tab: the tick comes once a minute, progress as bytes go.
+        let mut j = Journey::new(4);
+        j.add(&[file("big.bin", 1_000_000, "application/octet-stream")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/k/big.bin"),
+        });
+        for step in 1..=20u64 {
+            j.at(
+                step as f64 * 20_000.0,
+                Event::Progress {
+                    id: 1,
+                    attempt: 1,
+                    sent: step * 50_000,
+                },
+            );
+            if step % 3 == 0 {
+                assert!(j.send(Event::Tick).is_empty());
+            }
+        }
+        assert_eq!(j.status(1), Status::Uploading);
+        assert_eq!(j.attempt(1), 1);
+        // 30 s without progress is a stall, whenever the tick notices it.
+        let commands = j.at(j.now + 90_000.0, Event::Tick);
+        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert_eq!(j.code(1).as_deref(), Some(codes::TIMEOUT));
+    }
+
+    #[test]
+    fn waiting_for_s3_after_the_last_byte_has_its_own_timeout() {
+        let mut j = Journey::new(4);
+        let size = 80 * 1024 * 1024;
+        j.add(&[file("big.bin", size, "application/octet-stream")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("uploads/k/big.bin"),
+        });
+        j.send(Event::BodySent { id: 1, attempt: 1 });
+        assert_eq!(j.status(1), Status::Finalizing);
+        // Not the 30 s stall timeout.
+        assert!(j.at(j.now + STALL_MS * 2.0, Event::Tick).is_empty());
+        assert_eq!(j.status(1), Status::Finalizing);
+        // Cancel is not offered and does nothing: S3 may be storing the file.
+        assert!(j.send(Event::Cancel(1)).is_empty());
+        assert_eq!(j.status(1), Status::Finalizing);
+        // 60 s + 10 s for 80 MiB: then aborted and retried with the same key.
+        let commands = j.at(finalize_timeout_ms(size) + 1.0, Event::Tick);
+        assert_eq!(finalize_timeout_ms(size), 70_000.0);
+        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert_eq!(j.status(1), Status::Retrying);
+    }
+
+    #[test]
+    fn online_again_retries_at_once() {
+        let mut j = Journey::new(4);
+        j.add(&[
+            file("a.bin", 10, "text/plain"),
+            file("b.bin", 11, "text/plain"),
+        ]);
+        for id in [1, 2] {
+            j.send(Event::SignFailed {
+                id,
+                attempt: 1,
+                error: SignError::Unreachable {
+                    message: "offline".into(),
+                },
+            });
+            assert_eq!(j.status(id), Status::Retrying);
+        }
+        let commands = j.send(Event::Online);
+        assert_eq!(signs(&commands), vec![1, 2]);
+        // The timers that were set for attempt 1 change nothing now.
+        assert!(j.send(Event::RetryDue { id: 1, attempt: 1 }).is_empty());
+        assert_eq!(j.attempt(1), 2);
+    }
+
+    #[test]
+    fn the_same_file_twice_is_held_back_until_the_user_says_so() {
+        let mut j = Journey::new(4);
+        let a = file("a.bin", 10, "text/plain");
+        j.add(std::slice::from_ref(&a));
+        // The same name and size but another modification time is another file.
+        let other = FileInfo {
+            last_modified: 1,
+            ..a.clone()
+        };
+        let commands = j.add(&[a.clone(), other]);
+        assert_eq!(signs(&commands), vec![3]);
+        assert_eq!(j.status(2), Status::Refused);
+        assert_eq!(j.code(2).as_deref(), Some(codes::DUPLICATE));
+        assert!(Status::offers_retry(j.queue.entry(2).unwrap()));
+        let commands = j.send(Event::Retry(2));
+        assert_eq!(signs(&commands), vec![2]);
+        assert_eq!(j.status(2), Status::Signing);
+        // A refusal by the rules offers no Retry.
+        j.send(Event::RulesLoaded(rules(5, &["*/*"])));
+        j.add(&[file("big.bin", 6, "text/plain")]);
+        assert!(!Status::offers_retry(j.queue.entry(4).unwrap()));
+        assert!(j.send(Event::Retry(4)).is_empty());
     }
 
     #[test]
@@ -1199,18 +1518,22 @@ mod tests {
         // One slot, and next.bin signed ahead while big.bin uploads.
         let commands = j.add(&[file("big.bin", 1_000_000, ""), file("next.bin", 10, "")]);
         assert_eq!(signs(&commands), vec![1, 2]);
-        j.send(Event::Signed {
-            id: 1,
-            attempt: 1,
-            response: signed("uploads/x/big.bin"),
-            now_ms: 0.0,
-        });
-        j.send(Event::Progress {
-            id: 1,
-            attempt: 1,
-            sent: 300_000,
-            now_ms: 100.0,
-        });
+        j.at(
+            0.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("uploads/x/big.bin"),
+            },
+        );
+        j.at(
+            100.0,
+            Event::Progress {
+                id: 1,
+                attempt: 1,
+                sent: 300_000,
+            },
+        );
         assert_eq!(j.status(2), Status::Queued);
         let commands = j.send(Event::Cancel(1));
         assert_eq!(commands[0], Command::Abort { id: 1 });
@@ -1234,12 +1557,14 @@ mod tests {
         assert_eq!(j.status(3), Status::Cancelled);
         j.send(Event::Cancel(2));
         assert_eq!(j.status(2), Status::Cancelled);
-        j.send(Event::Signed {
-            id: 2,
-            attempt: 1,
-            response: signed("late"),
-            now_ms: 0.0,
-        });
+        j.at(
+            0.0,
+            Event::Signed {
+                id: 2,
+                attempt: 1,
+                response: signed("late"),
+            },
+        );
         assert_eq!(j.status(2), Status::Cancelled);
         assert_eq!(j.queue.active(), 0);
         // Cancelled files can be retried.
@@ -1282,7 +1607,6 @@ mod tests {
                     id,
                     attempt,
                     response: signed(&format!("uploads/{id}")),
-                    now_ms: j.now,
                 })
             } else {
                 let (id, attempt) = to_finish.remove(0);
@@ -1334,12 +1658,14 @@ mod tests {
             signs(&j.add(&[file("a", 10, ""), file("b", 10, ""), file("c", 10, "")])),
             vec![1, 2]
         );
-        let commands = j.send(Event::Signed {
-            id: 2,
-            attempt: 1,
-            response: signed("uploads/early/b"),
-            now_ms: 1_010.0,
-        });
+        let commands = j.at(
+            1_010.0,
+            Event::Signed {
+                id: 2,
+                attempt: 1,
+                response: signed("uploads/early/b"),
+            },
+        );
         assert!(commands.is_empty(), "b waits for the slot");
         assert_eq!(
             (j.status(2), j.queue.entry(2).unwrap().key.clone()),
@@ -1371,19 +1697,20 @@ mod tests {
         let mut j = Journey::new(1);
         j.add(&[file("a", 10, ""), file("b", 10, "")]);
         for (id, key) in [(1, "uploads/a"), (2, "uploads/old/b")] {
-            j.send(Event::Signed {
-                id,
-                attempt: 1,
-                response: signed(key),
-                now_ms: 0.0,
-            });
+            j.at(
+                0.0,
+                Event::Signed {
+                    id,
+                    attempt: 1,
+                    response: signed(key),
+                },
+            );
         }
         j.now = SIGNED_AHEAD_FRESH_MS;
         j.send(Event::Progress {
             id: 1,
             attempt: 1,
             sent: 5,
-            now_ms: j.now,
         });
         let commands = j.upload(1, 201, &created("uploads/a"));
         assert_eq!(signs(&commands), vec![2]);
@@ -1428,28 +1755,30 @@ mod tests {
         j.add(&[file("a", 10, ""), file("b", 10, "")]);
         // a takes two minutes; b waited all that time.
         for (id, key) in [(1, "uploads/a"), (2, "uploads/b")] {
-            j.send(Event::Signed {
-                id,
-                attempt: 1,
-                response: signed(key),
-                now_ms: 0.0,
-            });
+            j.at(
+                0.0,
+                Event::Signed {
+                    id,
+                    attempt: 1,
+                    response: signed(key),
+                },
+            );
         }
         for second in 1..=120 {
-            j.send(Event::Progress {
-                id: 1,
-                attempt: 1,
-                sent: 0,
-                now_ms: f64::from(second) * 1_000.0,
-            });
-            j.send(Event::Tick {
-                now_ms: f64::from(second) * 1_000.0,
-            });
+            j.at(
+                f64::from(second) * 1_000.0,
+                Event::Progress {
+                    id: 1,
+                    attempt: 1,
+                    sent: 0,
+                },
+            );
+            j.at(f64::from(second) * 1_000.0, Event::Tick {});
         }
         j.now = 120_000.0;
         let commands = j.upload(1, 201, &created("uploads/a"));
         assert_eq!(signs(&commands), vec![2], "b's form from long ago is stale");
-        assert!(j.send(Event::Tick { now_ms: 122_000.0 }).is_empty());
+        assert!(j.at(122_000.0, Event::Tick).is_empty());
         assert_eq!(j.status(2), Status::Signing);
     }
 
@@ -1481,7 +1810,6 @@ mod tests {
             id: 3,
             attempt: 1,
             response: signed("uploads/c"),
-            now_ms: j.now,
         });
         assert!(matches!(commands[..], [Command::Upload { id: 3, .. }]));
     }
@@ -1490,28 +1818,30 @@ mod tests {
     fn a_stalled_upload_times_out_and_is_retried() {
         let mut j = Journey::new(4);
         j.add(&[file("a.bin", 100, "")]);
-        j.send(Event::Signed {
-            id: 1,
-            attempt: 1,
-            response: signed("k"),
-            now_ms: 0.0,
-        });
-        j.send(Event::Progress {
-            id: 1,
-            attempt: 1,
-            sent: 10,
-            now_ms: 1_000.0,
-        });
-        assert!(j.send(Event::Tick { now_ms: 30_000.0 }).is_empty());
-        let commands = j.send(Event::Tick { now_ms: 31_001.0 });
+        j.at(
+            0.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("k"),
+            },
+        );
+        j.at(
+            1_000.0,
+            Event::Progress {
+                id: 1,
+                attempt: 1,
+                sent: 10,
+            },
+        );
+        assert!(j.at(30_000.0, Event::Tick).is_empty());
+        let commands = j.at(31_001.0, Event::Tick);
         assert_eq!(commands[0], Command::Abort { id: 1 });
         assert_eq!(j.status(1), Status::Retrying);
         assert_eq!(j.code(1).as_deref(), Some(codes::TIMEOUT));
         // A signer that never answers times out the same way.
         j.add(&[file("b.bin", 100, "")]);
-        j.send(Event::Tick {
-            now_ms: 0.0 + 31_001.0 + STALL_MS + 1.0,
-        });
+        j.at(0.0 + 31_001.0 + STALL_MS + 1.0, Event::Tick {});
         assert_eq!(j.status(2), Status::Retrying);
     }
 
@@ -1556,6 +1886,17 @@ mod tests {
                 },
             });
         }
+        assert_eq!(j.status(2), Status::Retrying);
+        j.now = RETRY_WINDOW_MS;
+        j.send(Event::RetryDue { id: 2, attempt: 3 });
+        j.send(Event::SignFailed {
+            id: 2,
+            attempt: 4,
+            error: SignError::Failed {
+                status: 502,
+                message: "bad gateway".into(),
+            },
+        });
         assert_eq!(j.status(2), Status::Failed);
         assert_eq!(j.code(2).as_deref(), Some("Internal"));
     }
