@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Socket, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,6 +139,11 @@ export class Stack {
         return res.end(extra);
       }
       if (path === '/config.json') {
+        if (this.failConfig > 0) {
+          this.failConfig -= 1;
+          res.writeHead(503, { 'content-type': 'text/plain' });
+          return res.end('config unavailable');
+        }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         const concurrency = process.env.UPLOADER_CONCURRENCY;
         return res.end(JSON.stringify({ signerUrl: this.signerUrl, ...(concurrency && { concurrency: Number(concurrency) }) }));
@@ -178,6 +183,8 @@ export class Stack {
         S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
         SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
         MAX_UPLOAD_BYTES: String(this.maxBytes), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
+        // Fixed, as under Lambda: tokens stay valid when the signer is restarted.
+        UPLOAD_TOKEN_SECRET: 'e2e-upload-token-secret-0123456789abcdef',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -224,11 +231,44 @@ export class Stack {
     try { return await readFile(join(this.root, BUCKET, key)); } catch { return null; }
   }
 
+  /// Every key in the bucket under `prefix`.
+  async keys(prefix = 'uploads/') {
+    if (RADOSGW) {
+      const keys = [];
+      let token = '';
+      for (;;) {
+        const query = `list-type=2&prefix=${encode(prefix)}` + (token ? `&continuation-token=${encode(token)}` : '');
+        const sorted = query.split('&').sort().join('&');
+        const { status, body } = await s3Request(this.s3Port, 'GET', `/${BUCKET}`, { query: sorted });
+        if (status !== 200) throw new Error(`ListObjectsV2 answered ${status}: ${body}`);
+        const text = body.toString();
+        const unescape = t => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+        keys.push(...[...text.matchAll(/<Key>(.*?)<\/Key>/g)].map(m => unescape(m[1])));
+        token = text.match(/<NextContinuationToken>(.*?)<\/NextContinuationToken>/)?.[1];
+        if (!token) return keys.sort();
+        token = unescape(token);
+      }
+    }
+    const base = join(this.root, BUCKET);
+    const keys = [];
+    const walk = dir => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else keys.push(path.slice(base.length + 1));
+      }
+    };
+    try { walk(base); } catch { return []; }
+    return keys.filter(k => k.startsWith(prefix)).sort();
+  }
+
   /// A fresh page on the uploader, with the page's errors collected. By default it waits for the
   /// signer's rules (pre-validation on); with `{ rules: false }` it does not (signer down).
-  async open({ rules = true } = {}) {
+  /// `init`: a script run in the page before its own (the background-tab simulation).
+  async open({ rules = true, init } = {}) {
     const context = await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
+    if (init) await page.addInitScript(init);
     page.errors = [];
     page.on('pageerror', e => page.errors.push(e.message));
     await page.goto(this.pageUrl);
@@ -255,6 +295,37 @@ export async function waitForStatus(page, names, statuses, timeout = 60000) {
     return row && statuses.includes(row.dataset.status);
   }), [names, statuses], { timeout });
 }
+
+/// What a browser does to a background tab, which headless Chromium never does by itself: run
+/// before the page's scripts (`stack.open({ init: BACKGROUND_TAB })`), then `window.__hide()` and
+/// `window.__show()`. While hidden: `document.visibilityState` is 'hidden' (with a
+/// `visibilitychange` event), no `requestAnimationFrame` callback runs (they run once shown
+/// again), and interval timers fire at most once every 10 seconds.
+export const BACKGROUND_TAB = `(() => {
+  let hidden = false;
+  const held = [];
+  const raf = window.requestAnimationFrame.bind(window);
+  const interval = window.setInterval.bind(window);
+  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
+  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
+  window.requestAnimationFrame = cb => { if (hidden) { held.push(cb); return held.length; } return raf(cb); };
+  window.setInterval = (fn, ms, ...args) => {
+    let last = 0;
+    return interval(() => {
+      const now = performance.now();
+      if (hidden && now - last < 10000) { window.__throttled = (window.__throttled || 0) + 1; return; }
+      last = now;
+      fn(...args);
+    }, ms);
+  };
+  window.__hide = () => { hidden = true; document.dispatchEvent(new Event('visibilitychange')); };
+  window.__show = () => {
+    hidden = false;
+    document.dispatchEvent(new Event('visibilitychange'));
+    for (const cb of held.splice(0)) raf(cb);
+  };
+  window.__heldFrames = () => held.length;
+})();`;
 
 /// Slows the page's uploads down (bytes per second), or back to normal with -1.
 export async function throttleUploads(page, bytesPerSecond) {

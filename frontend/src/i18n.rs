@@ -1,6 +1,6 @@
 //! The page's words in English and Korean. Pure: the language comes from the browser at the edge.
 
-use shared::human_bytes;
+use shared::{human_bytes, human_bytes_apart};
 
 use crate::upload::queue::{Failure, FileInfo, Status, codes};
 
@@ -144,9 +144,9 @@ impl Lang {
             file.content_type.as_str()
         };
         match failure.code.as_str() {
-            "FileTooLarge" => match (max_bytes.map(human_bytes), ko) {
-                (Some(max), false) => format!("Too large: {size}; the limit is {max}."),
-                (Some(max), true) => format!("너무 큽니다: {size}, 한도는 {max}입니다."),
+            "FileTooLarge" => match (max_bytes.map(|max| human_bytes_apart(file.size, max)), ko) {
+                (Some((size, max)), false) => format!("Too large: {size}; the limit is {max}."),
+                (Some((size, max)), true) => format!("너무 큽니다: {size}, 한도는 {max}입니다."),
                 (None, false) => format!("Too large: {size}."),
                 (None, true) => format!("너무 큽니다: {size}."),
             },
@@ -237,6 +237,14 @@ mod tests {
         assert_eq!(
             Lang::Ko.reason(&big, &file, Some(1024 * 1024)),
             "너무 큽니다: 3.0 MiB, 한도는 1.0 MiB입니다."
+        );
+        let over = FileInfo {
+            size: 1024 * 1024 + 1,
+            ..file.clone()
+        };
+        assert_eq!(
+            Lang::En.reason(&big, &over, Some(1024 * 1024)),
+            "Too large: 1,048,577 bytes; the limit is 1,048,576 bytes."
         );
         let kind = failure("ContentTypeNotAllowed", "");
         assert!(

@@ -63,14 +63,10 @@ impl UploadRules {
             ));
         }
         if size > self.max_bytes {
-            return Err(Refusal::new(
-                ErrorCode::FileTooLarge,
-                format!(
-                    "The file is {} but the limit is {}.",
-                    human_bytes(size),
-                    human_bytes(self.max_bytes)
-                ),
-            ));
+            return Err(Refusal::new(ErrorCode::FileTooLarge, {
+                let (size, max) = human_bytes_apart(size, self.max_bytes);
+                format!("The file is {size} but the limit is {max}.")
+            }));
         }
         Ok(())
     }
@@ -246,9 +242,54 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
+/// Two sizes to show side by side (a file and a limit): as [`human_bytes`], unless they round to
+/// the same text (one byte over 8 MiB is "8.0 MiB" too), then in exact bytes, so the difference
+/// shows.
+pub fn human_bytes_apart(a: u64, b: u64) -> (String, String) {
+    let (x, y) = (human_bytes(a), human_bytes(b));
+    if x != y || a == b {
+        return (x, y);
+    }
+    (exact_bytes(a), exact_bytes(b))
+}
+
+/// `8388609 bytes` as `8,388,609 bytes`.
+fn exact_bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 6);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(" bytes");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_side_by_side_always_differ_when_they_do() {
+        let mib8 = 8 * 1024 * 1024;
+        assert_eq!(
+            human_bytes_apart(mib8 + 1, mib8),
+            ("8,388,609 bytes".to_string(), "8,388,608 bytes".to_string())
+        );
+        assert_eq!(
+            human_bytes_apart(3 * 1024 * 1024, 1024 * 1024),
+            ("3.0 MiB".to_string(), "1.0 MiB".to_string())
+        );
+        assert_eq!(
+            human_bytes_apart(999, 999),
+            ("999 B".to_string(), "999 B".to_string())
+        );
+        assert_eq!(exact_bytes(0), "0 bytes");
+        assert_eq!(exact_bytes(1000), "1,000 bytes");
+        assert_eq!(exact_bytes(u64::MAX), "18,446,744,073,709,551,615 bytes");
+    }
 
     fn rules(types: &[&str]) -> UploadRules {
         UploadRules {

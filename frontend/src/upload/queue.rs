@@ -425,7 +425,8 @@ impl Queue {
         Summary {
             sent,
             total,
-            percent: if all_done && total > 0 {
+            // A batch of 0-byte files is done at 100% too.
+            percent: if all_done && self.entries.iter().any(|e| counted(&e)) {
                 100
             } else {
                 percent(sent, total)
@@ -1236,6 +1237,20 @@ mod tests {
         assert_eq!(j.attempt(1), before + 1);
         j.upload(1, 201, &created("uploads/k/a.bin"));
         assert_eq!(j.status(1), Status::Done);
+    }
+
+    #[test]
+    fn a_batch_of_empty_files_ends_at_100_percent() {
+        let mut j = Journey::new(4);
+        let mut allow = rules(10, &["*/*"]);
+        allow.allow_empty = true;
+        j.send(Event::RulesLoaded(allow));
+        j.add(&[file("a", 0, "text/plain"), file("b", 0, "text/csv")]);
+        assert_eq!(j.queue.summary().percent, 0);
+        for id in [1, 2] {
+            j.upload(id, 201, &created("k"));
+        }
+        assert_eq!(j.queue.summary().percent, 100);
     }
 
     #[test]
