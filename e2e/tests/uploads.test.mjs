@@ -151,7 +151,8 @@ test('6. with the signer down the file waits with a clear reason and finishes by
     // The rules were loaded again too: the banner is gone.
     await page.waitForFunction(() => !document.querySelector('.banner[role=alert]'), null, { timeout: 40000 });
   } finally {
-    if (stack.signer.exitCode !== null) await stack.startSigner();
+    // Killed, a child has a signalCode and no exitCode.
+    if (stack.signer.exitCode !== null || stack.signer.signalCode !== null) await stack.startSigner();
   }
 });
 
@@ -329,6 +330,8 @@ test('13. leaving during an upload asks first; a file dropped beside the drop zo
   await throttleUploads(page, 1 * MIB);
   await page.setInputFiles('input[type=file]', [file('leaving.bin', randomBytes(16 * MIB))]);
   await page.waitForFunction(() => document.querySelector('[data-file-name="leaving.bin"]')?.dataset.status === 'uploading');
+  // Browsers ask only on a page the user has interacted with.
+  await page.click('h1');
   const dialog = new Promise(resolve => page.once('dialog', d => { resolve(d.type()); d.dismiss(); }));
   await page.close({ runBeforeUnload: true });
   assert.equal(await dialog, 'beforeunload');

@@ -267,12 +267,19 @@ mod tests {
     }
 
     #[test]
-    fn every_status_has_words() {
-        for status in Status::ALL {
-            assert!(!Lang::En.status(status).is_empty());
-            assert!(!Lang::Ko.status(status).is_empty());
+    fn every_status_has_its_own_words_in_each_language() {
+        for lang in [Lang::En, Lang::Ko] {
+            let words: Vec<&str> = Status::ALL.iter().map(|&s| lang.status(s)).collect();
+            let mut distinct = words.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), words.len(), "two statuses read alike: {words:?}");
         }
-        assert_eq!(EN.cancel, "Cancel");
-        assert_eq!(KO.cancel, "취소");
+        // Korean words are Korean, not English left behind.
+        for status in Status::ALL {
+            let ko = Lang::Ko.status(status);
+            assert!(ko.chars().any(|c| ('가'..='힣').contains(&c)), "{ko}");
+            assert!(!ko.is_ascii());
+        }
     }
 }
