@@ -273,7 +273,11 @@ mod tests {
             let mut distinct = words.clone();
             distinct.sort_unstable();
             distinct.dedup();
-            assert_eq!(distinct.len(), words.len(), "two statuses read alike: {words:?}");
+            assert_eq!(
+                distinct.len(),
+                words.len(),
+                "two statuses read alike: {words:?}"
+            );
         }
         // Korean words are Korean, not English left behind.
         for status in Status::ALL {

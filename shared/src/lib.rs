@@ -9,7 +9,7 @@ mod wire;
 
 pub use rules::{
     ContentTypePattern, MAX_FILENAME_BYTES, Refusal, UploadRules, check_filename, human_bytes,
-    human_bytes_apart,
+    human_bytes_apart, is_active_type,
 };
 pub use token::{TOKEN_VERSION, UploadClaims};
 pub use wire::{ErrorBody, ErrorCode, ErrorDetail, FormFields, SignRequest, SignResponse};

@@ -80,6 +80,14 @@ impl UploadRules {
         {
             Ok(normalised)
         } else {
+            if is_active_type(&normalised) {
+                return Err(Refusal::new(
+                    ErrorCode::ContentTypeNotAllowed,
+                    format!(
+                        "Files of type {normalised} are not accepted: a browser would run them as a page. The signer's ALLOWED_CONTENT_TYPES must name it exactly to accept it."
+                    ),
+                ));
+            }
             let allowed: Vec<&str> = self
                 .allowed_content_types
                 .iter()
@@ -98,6 +106,24 @@ impl UploadRules {
             ))
         }
     }
+}
+
+/// Types a browser runs script in when it opens them (HTML, XHTML, SVG, any XML, JavaScript):
+/// opened from the bucket's origin, which the page shares, they would run as the page. Refused
+/// unless the allow-list names them exactly; `*/*` and `image/*` do not include them.
+/// `content_type` must be normalised (lower case, trimmed).
+pub fn is_active_type(content_type: &str) -> bool {
+    let Some((kind, subtype)) = content_type.split_once('/') else {
+        return false;
+    };
+    subtype == "xml"
+        || subtype.ends_with("+xml")
+        || matches!(
+            subtype,
+            "html" | "javascript" | "ecmascript" | "x-javascript" | "jscript"
+        )
+        || (kind == "text" && matches!(subtype, "xsl" | "x-javascript" | "livescript"))
+        || content_type == "application/x-shockwave-flash"
 }
 
 /// A file name is refused only when it is far too long; anything else is made safe by the signer's
@@ -199,11 +225,15 @@ impl ContentTypePattern {
         &self.0
     }
 
-    /// `content_type` must already be normalised (lower case, trimmed).
+    /// `content_type` must already be normalised (lower case, trimmed). A wildcard never matches
+    /// an active type ([`is_active_type`]): those are allowed only when listed exactly.
     pub fn matches(&self, content_type: &str) -> bool {
         match self.0.split_once('/') {
-            Some(("*", "*")) => true,
-            Some((kind, "*")) => content_type.split_once('/').is_some_and(|(k, _)| k == kind),
+            Some(("*", "*")) => !is_active_type(content_type),
+            Some((kind, "*")) => {
+                !is_active_type(content_type)
+                    && content_type.split_once('/').is_some_and(|(k, _)| k == kind)
+            }
             _ => self.0 == content_type,
         }
     }
@@ -270,6 +300,48 @@ fn exact_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn active_types_need_an_exact_listing() {
+        let any = rules(&["*/*"]);
+        let images = rules(&["image/*", "text/*"]);
+        for active in [
+            "text/html",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "application/xml",
+            "text/xml",
+            "text/javascript",
+            "application/javascript",
+            "application/rss+xml",
+            "TEXT/HTML",
+        ] {
+            for rules in [&any, &images] {
+                let refusal = rules.check_content_type(active).expect_err(active);
+                assert_eq!(refusal.code, ErrorCode::ContentTypeNotAllowed);
+                assert!(
+                    refusal.message.contains("run them as a page"),
+                    "{}",
+                    refusal.message
+                );
+            }
+        }
+        let svg = rules(&["image/*", "image/svg+xml"]);
+        assert_eq!(
+            svg.check_content_type("image/svg+xml").unwrap(),
+            "image/svg+xml"
+        );
+        for passive in [
+            "image/png",
+            "text/plain",
+            "text/csv",
+            "application/pdf",
+            "application/json",
+        ] {
+            assert!(any.check_content_type(passive).is_ok(), "{passive}");
+        }
+        assert!(images.check_content_type("image/png").is_ok());
+    }
 
     #[test]
     fn sizes_side_by_side_always_differ_when_they_do() {

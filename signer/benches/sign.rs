@@ -23,6 +23,7 @@ fn benches(c: &mut Criterion) {
         region: "eu-west-1",
         key: "uploads/5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a/holiday photo.jpg",
         content_type: "image/jpeg",
+        content_disposition: "attachment; filename*=UTF-8''holiday%20photo.jpg",
         size: 3_500_000,
         expires: now.plus_seconds(600),
     };

@@ -15,8 +15,8 @@ pub const DEFAULT_PREFIX: &str = "uploads/";
 /// 5 GiB: the largest object a single POST may upload to S3.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
-/// SigV4 signatures are valid for at most 7 days.
-const MAX_POLICY_TTL_SECONDS: u64 = 7 * 24 * 3600;
+/// A signed form can be replayed until it expires: at most an hour (SigV4 would allow 7 days).
+const MAX_POLICY_TTL_SECONDS: u64 = 3600;
 pub const DEFAULT_SIGNER_ADDR: &str = "127.0.0.1:9001";
 /// How long an upload token lets the page sign its key again (retries after an outage, a Retry
 /// pressed later). Not a variable: long enough for the page's retry window, short enough that a
@@ -52,13 +52,69 @@ pub enum AllowedOrigins {
 }
 
 impl AllowedOrigins {
+    /// Whether a request's `Origin` is served. Compared as URL origins (scheme and host in any
+    /// case, the default port written or not); an origin that is not ASCII is never served.
     pub fn allows(&self, origin: &str) -> bool {
+        let Some(origin) = normalise_origin(origin) else {
+            return false;
+        };
         match self {
             AllowedOrigins::Any => true,
-            AllowedOrigins::List(list) => list.iter().any(|o| o == origin),
+            AllowedOrigins::List(list) => list.contains(&origin),
         }
     }
 }
+
+/// `scheme://host[:port]` in canonical form: lower case, no default port (80 for http, 443 for
+/// https), no trailing slash. `None` for anything else (a path, user info, non-ASCII, no host).
+pub fn normalise_origin(origin: &str) -> Option<String> {
+    if !origin.is_ascii() {
+        return None;
+    }
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, rest) = origin.split_once("://")?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    if rest.is_empty()
+        || !rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    {
+        return None;
+    }
+    let host = rest.strip_suffix(default_port).unwrap_or(rest);
+    if let Some((name, port)) = host.rsplit_once(':')
+        && !host.ends_with(']')
+        && (name.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(format!("{scheme}://{host}"))
+}
+
+/// Every variable the signer reads: set but empty is an error, never "the default" (an empty
+/// `ALLOWED_CONTENT_TYPES` once meant every type).
+const VARIABLES: [&str; 16] = [
+    "UPLOAD_BUCKET",
+    "AWS_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "ACCESS_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "SECRET_KEY",
+    "AWS_SESSION_TOKEN",
+    "UPLOAD_PREFIX",
+    "MAX_UPLOAD_BYTES",
+    "POLICY_TTL_SECONDS",
+    "ALLOW_EMPTY_FILES",
+    "ALLOWED_CONTENT_TYPES",
+    "ALLOWED_ORIGINS",
+    "S3_ENDPOINT",
+    "SIGNER_ADDR",
+    "UPLOAD_TOKEN_SECRET",
+];
 
 /// All that is wrong with the environment, one line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +146,11 @@ impl Config {
 
     /// Reads the configuration through `var` (the environment in production).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
+        let mut problems: Vec<String> = VARIABLES
+            .iter()
+            .filter(|name| lookup(name).is_some_and(|v| v.trim().is_empty()))
+            .map(|name| format!("{name} is set but empty; unset it to use the default"))
+            .collect();
         let var = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
@@ -169,16 +229,24 @@ impl Config {
 
         let allowed_content_types = match var("ALLOWED_CONTENT_TYPES") {
             None => vec![ContentTypePattern::any()],
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .filter_map(|s| {
-                    ContentTypePattern::parse(s)
-                        .map_err(|why| problems.push(format!("ALLOWED_CONTENT_TYPES: {why}")))
-                        .ok()
-                })
-                .collect(),
+            Some(list) => {
+                let patterns: Vec<ContentTypePattern> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .filter_map(|s| {
+                        ContentTypePattern::parse(s)
+                            .map_err(|why| problems.push(format!("ALLOWED_CONTENT_TYPES: {why}")))
+                            .ok()
+                    })
+                    .collect();
+                if patterns.is_empty() && !list.split(',').any(|s| !s.trim().is_empty()) {
+                    problems.push(format!(
+                        "ALLOWED_CONTENT_TYPES {list:?} names no type; unset it to allow every passive type"
+                    ));
+                }
+                patterns
+            }
         };
 
         let allowed_origins = match var("ALLOWED_ORIGINS") {
@@ -189,8 +257,8 @@ impl Config {
                     .map(|o| o.trim().trim_end_matches('/'))
                     .filter(|o| !o.is_empty())
                     .filter_map(|o| {
-                        if is_origin(o) {
-                            Some(o.to_string())
+                        if let Some(origin) = normalise_origin(o) {
+                            Some(origin)
                         } else {
                             problems.push(format!(
                                 "ALLOWED_ORIGINS: {o:?} is not an origin like https://example.com"
@@ -319,18 +387,6 @@ fn is_bucket_name(name: &str) -> bool {
         && !name.contains("..")
 }
 
-fn is_origin(origin: &str) -> bool {
-    let Some((scheme, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    matches!(scheme, "http" | "https")
-        && !rest.is_empty()
-        && !rest.contains('/')
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +444,84 @@ mod tests {
             let err = config(&vars).unwrap_err().to_string();
             assert!(err.contains("at least 32 bytes"), "{err}");
         }
+    }
+
+    #[test]
+    fn empty_variables_are_errors_not_defaults() {
+        for name in VARIABLES {
+            let mut vars = MINIMAL.to_vec();
+            vars.retain(|(n, _)| *n != name);
+            vars.push((name, "  "));
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(err.contains(&format!("{name} is set but empty")), "{err}");
+        }
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("ALLOWED_CONTENT_TYPES", " , "));
+        let err = config(&vars).unwrap_err().to_string();
+        assert!(err.contains("names no type"), "{err}");
+    }
+
+    #[test]
+    fn origins_are_compared_as_url_origins() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push((
+            "ALLOWED_ORIGINS",
+            "HTTPS://Example.COM:443/, http://127.0.0.1:8080, http://[::1]:80",
+        ));
+        let c = config(&vars).unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            AllowedOrigins::List(vec![
+                "https://example.com".into(),
+                "http://127.0.0.1:8080".into(),
+                "http://[::1]".into(),
+            ])
+        );
+        for same in [
+            "https://example.com",
+            "https://EXAMPLE.com:443",
+            "HTTPS://example.com/",
+        ] {
+            assert!(c.allowed_origins.allows(same), "{same}");
+        }
+        for other in [
+            "http://example.com",
+            "https://example.com:8443",
+            "https://example.com.evil.example",
+            "https://exämple.com",
+            "http://127.0.0.1:8081",
+            "null",
+            "",
+        ] {
+            assert!(!c.allowed_origins.allows(other), "{other}");
+        }
+        assert!(!AllowedOrigins::Any.allows("https://bücher.example"));
+        assert!(AllowedOrigins::Any.allows("https://any.example"));
+        for bad in [
+            "example.com",
+            "ftp://x",
+            "https://a/b",
+            "https://user@a",
+            "https://a:b",
+            "https://",
+        ] {
+            assert_eq!(normalise_origin(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn policies_live_an_hour_at_most() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("POLICY_TTL_SECONDS", "3601"));
+        assert!(
+            config(&vars)
+                .unwrap_err()
+                .to_string()
+                .contains("POLICY_TTL_SECONDS")
+        );
+        vars.pop();
+        vars.push(("POLICY_TTL_SECONDS", "3600"));
+        assert_eq!(config(&vars).unwrap().policy_ttl_seconds, 3600);
     }
 
     #[test]

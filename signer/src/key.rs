@@ -2,6 +2,8 @@
 //! share a key, so a signed form can never overwrite another upload; sanitising keeps the name
 //! readable while ruling out path tricks and invisible characters.
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::sigv4::hex;
 
 /// S3's limit on a key, in UTF-8 bytes.
@@ -32,16 +34,43 @@ pub fn object_key(prefix: &str, id: UploadId, filename: &str) -> String {
     key
 }
 
+/// The `Content-Disposition` every object gets: `attachment` with the key's last segment (the
+/// sanitised name) as `filename*` (RFC 6266 / RFC 8187: UTF-8, percent-encoded), so a browser
+/// that opens the object from the bucket downloads it under its name instead of showing it.
+pub fn content_disposition(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let mut value = String::with_capacity(30 + name.len() * 3);
+    value.push_str("attachment; filename*=UTF-8''");
+    for &b in name.as_bytes() {
+        // RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" /
+        // "_" / "`" / "|" / "~"; everything else percent-encoded.
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            )
+        {
+            value.push(b as char);
+        } else {
+            value.push('%');
+            value.push_str(&hex(&[b]).to_ascii_uppercase());
+        }
+    }
+    value
+}
+
 /// Makes a file name safe as the last segment of a key, at most `max_bytes` long:
+/// - NFC normalised (a name typed on macOS and on Windows gives the same key);
 /// - path separators (`/`, `\`) become `_`, so the name is one segment;
-/// - control characters and invisible format characters (bidi overrides, zero-width) are dropped;
+/// - `$` is dropped (so nothing in a key reads as an S3 POST variable like `${filename}`), and so
+///   are control characters and every invisible code point (see [`is_invisible`]);
 /// - surrounding white space is trimmed; a name of dots only (`.`, `..`) counts as empty;
 /// - an over-long name is shortened on a character boundary, keeping a short extension;
 /// - an empty result becomes [`FALLBACK_NAME`].
 pub fn sanitise_filename(filename: &str, max_bytes: usize) -> String {
     let cleaned: String = filename
-        .chars()
-        .filter(|c| !is_invisible(*c))
+        .nfc()
+        .filter(|c| !is_invisible(*c) && *c != '$')
         .map(|c| if c == '/' || c == '\\' { '_' } else { c })
         .collect();
     let trimmed = cleaned.trim();
@@ -56,11 +85,35 @@ pub fn sanitise_filename(filename: &str, max_bytes: usize) -> String {
     }
 }
 
-/// Characters that must not reach a key: C0/C1 controls, DEL, and format characters that change how
-/// a name is displayed without being seen (U+200B-U+200F, U+202A-U+202E, U+2060-U+2069, U+FEFF).
-fn is_invisible(c: char) -> bool {
+/// Characters that must not reach a key because they are not seen: C0/C1 controls and DEL, every
+/// Default_Ignorable_Code_Point of Unicode (soft hyphen, zero-width and bidi controls, variation
+/// selectors, Hangul fillers, tag characters...), line and paragraph separators, and the
+/// noncharacters (U+FDD0-U+FDEF and the last two of every plane, U+FFFE/U+FFFF among them).
+pub fn is_invisible(c: char) -> bool {
+    let n = u32::from(c);
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FDD0}'..='\u{FDEF}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+        || n & 0xFFFE == 0xFFFE
 }
 
 fn shorten(name: &str, max_bytes: usize) -> String {
@@ -71,6 +124,12 @@ fn shorten(name: &str, max_bytes: usize) -> String {
         .rfind('.')
         .filter(|&dot| dot > 0 && name.len() - dot <= MAX_KEPT_EXTENSION_BYTES)
         .map_or("", |dot| &name[dot..]);
+    // An extension that leaves no room for a stem is not kept.
+    let extension = if extension.len() < max_bytes {
+        extension
+    } else {
+        ""
+    };
     let stem_budget = max_bytes - extension.len();
     let stem = &name[..floor_char_boundary(name, stem_budget)];
     format!("{stem}{extension}")
@@ -119,6 +178,36 @@ mod tests {
         check("  spaced  .txt ", "spaced  .txt");
         check(".bashrc", ".bashrc");
         check("quote\"and'apostrophe.txt", "quote\"and'apostrophe.txt");
+        check("${filename}.txt", "{filename}.txt");
+        check("price $5.txt", "price 5.txt");
+        // Invisible code points of every kind.
+        check(
+            "a\u{AD}b\u{34F}c\u{FE0F}d\u{E0041}e\u{3164}f\u{FFA0}g\u{115F}h\u{2028}i\u{2029}j\u{FFFE}k\u{FFFF}l\u{1FFFE}m\u{180E}n.txt",
+            "abcdefghijklmn.txt",
+        );
+        check("\u{3164}\u{FEFF}\u{200B}", FALLBACK_NAME);
+        // NFC: a decomposed name (as macOS writes it) gives the composed key.
+        check("cafe\u{301}.txt", "caf\u{E9}.txt");
+        check("\u{1100}\u{1161}.txt", "\u{AC00}.txt");
+    }
+
+    #[test]
+    fn shortening_never_overflows() {
+        for max in 0..40 {
+            for name in [
+                format!("a.{}", "e".repeat(16)),
+                format!("{}.{}", "가".repeat(30), "x".repeat(15)),
+                ".".repeat(50),
+                format!("x.{}", "가".repeat(5)),
+            ] {
+                let short = sanitise_filename(&name, max);
+                assert!(
+                    short.len() <= max.max(FALLBACK_NAME.len()),
+                    "{name} {max}: {short}"
+                );
+                assert!(!short.is_empty());
+            }
+        }
     }
 
     #[test]
@@ -131,6 +220,22 @@ mod tests {
         assert_eq!(sanitise_filename(&no_extension, 10), "xxxxxxxxxx");
         let long_extension = format!("a.{}", "e".repeat(40));
         assert_eq!(sanitise_filename(&long_extension, 8), "a.eeeeee");
+    }
+
+    #[test]
+    fn every_object_is_a_download_under_its_name() {
+        assert_eq!(
+            content_disposition("uploads/ab/cat.png"),
+            "attachment; filename*=UTF-8''cat.png"
+        );
+        assert_eq!(
+            content_disposition("uploads/ab/고양이 사진 #1 (50%).png"),
+            "attachment; filename*=UTF-8''%EA%B3%A0%EC%96%91%EC%9D%B4%20%EC%82%AC%EC%A7%84%20#1%20%2850%25%29.png"
+        );
+        assert_eq!(
+            content_disposition("uploads/ab/a\"b;c=d$e.txt"),
+            "attachment; filename*=UTF-8''a%22b%3Bc%3Dd%24e.txt"
+        );
     }
 
     #[test]

@@ -34,10 +34,7 @@ pub fn respond(signer: &Signer, request: &Request, now: UnixTime, id: UploadId) 
 fn with_incoming(request: &Request, handle: impl FnOnce(&Incoming) -> Outgoing) -> Outgoing {
     // `Body` derefs to its bytes whether it came as text or base64-decoded binary.
     let body: &[u8] = request.body();
-    let origin = request
-        .headers()
-        .get(http::header::ORIGIN)
-        .and_then(|value| value.to_str().ok());
+    let origin = crate::service::origin_header(request.headers().get(http::header::ORIGIN));
     handle(&Incoming {
         method: request.method(),
         path: path_without_stage(request),

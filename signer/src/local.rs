@@ -64,10 +64,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 async fn answer(signer: &Signer, request: Request<HyperBody>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let body = read_limited(body, MAX_BODY_BYTES + 1).await;
-    let origin = parts
-        .headers
-        .get(http::header::ORIGIN)
-        .and_then(|value| value.to_str().ok());
+    let origin = crate::service::origin_header(parts.headers.get(http::header::ORIGIN));
     let response = signer.handle_now(&Incoming {
         method: &parts.method,
         path: parts.uri.path(),

@@ -17,6 +17,9 @@ pub struct UploadPolicy<'a> {
     pub region: &'a str,
     pub key: &'a str,
     pub content_type: &'a str,
+    /// `attachment; filename*=UTF-8''…`: every download of the object is a download, never a
+    /// page (see `key::content_disposition`).
+    pub content_disposition: &'a str,
     pub size: u64,
     pub expires: UnixTime,
 }
@@ -45,9 +48,13 @@ pub fn sign_post_policy(
     let base64_policy = BASE64.encode(document);
     let signature = signing_key.sign(&base64_policy);
 
-    let mut fields: Vec<(String, String)> = Vec::with_capacity(9);
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(10);
     fields.push(("key".into(), policy.key.into()));
     fields.push(("Content-Type".into(), policy.content_type.into()));
+    fields.push((
+        "Content-Disposition".into(),
+        policy.content_disposition.into(),
+    ));
     fields.push(("success_action_status".into(), SUCCESS_ACTION_STATUS.into()));
     fields.push(("x-amz-algorithm".into(), ALGORITHM.into()));
     fields.push(("x-amz-credential".into(), credential));
@@ -78,6 +85,8 @@ pub fn policy_document(
     push_eq(&mut json, "key", policy.key);
     json.push(',');
     push_eq(&mut json, "Content-Type", policy.content_type);
+    json.push(',');
+    push_eq(&mut json, "Content-Disposition", policy.content_disposition);
     // Writing to a String cannot fail.
     let _ = write!(
         json,
@@ -166,6 +175,7 @@ mod tests {
             region: "us-east-1",
             key,
             content_type: "image/png",
+            content_disposition: "attachment; filename*=UTF-8''cat.png",
             size: 12345,
             expires: NOW.plus_seconds(600),
         }
@@ -192,6 +202,7 @@ mod tests {
                     {"bucket": "sigv4examplebucket"},
                     {"key": "uploads/id/cat.png"},
                     {"Content-Type": "image/png"},
+                    {"Content-Disposition": "attachment; filename*=UTF-8''cat.png"},
                     ["content-length-range", 12345, 12345],
                     {"success_action_status": "201"},
                     {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
@@ -206,6 +217,7 @@ mod tests {
             [
                 "key",
                 "Content-Type",
+                "Content-Disposition",
                 "success_action_status",
                 "x-amz-algorithm",
                 "x-amz-credential",

@@ -20,7 +20,7 @@ use http::{Method, Response, StatusCode};
 use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
 
 use crate::config::{Config, TOKEN_TTL_SECONDS};
-use crate::key::{UploadId, object_key};
+use crate::key::{UploadId, content_disposition, object_key};
 use crate::policy::{UploadPolicy, sign_post_policy};
 use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
@@ -28,6 +28,15 @@ use crate::token::{TokenError, TokenSecret};
 
 /// The largest request body the signer reads. A sign request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the edges pass as the origin of a request whose `Origin` header is not visible ASCII:
+/// never an allowed origin, so such a request is refused, not taken as one without an origin.
+pub const UNREADABLE_ORIGIN: &str = "\u{FFFD}";
+
+/// The request's origin as the edges read it from its `Origin` header.
+pub fn origin_header(value: Option<&http::HeaderValue>) -> Option<&str> {
+    value.map(|value| value.to_str().unwrap_or(UNREADABLE_ORIGIN))
+}
 
 /// One HTTP request, as much of it as the API looks at.
 #[derive(Debug, Clone, Copy)]
@@ -130,13 +139,12 @@ impl Signer {
             && !self.config.allowed_origins.allows(origin)
         {
             tracing::info!(origin, path = request.path, "origin refused");
-            return with_common_headers(
-                error(
-                    ErrorCode::OriginNotAllowed,
-                    format!("This signer does not accept requests from pages at {origin}."),
-                ),
-                None,
-            );
+            let message = if origin.is_ascii() {
+                format!("This signer does not accept requests from pages at {origin}.")
+            } else {
+                "The Origin header is not an ASCII URL origin.".to_string()
+            };
+            return with_common_headers(error(ErrorCode::OriginNotAllowed, message), None);
         }
         let response = match (route(request.path), request.method) {
             (None, _) => error(
@@ -240,11 +248,13 @@ impl Signer {
             }
         };
         let expires = now.plus_seconds(self.config.policy_ttl_seconds);
+        let disposition = content_disposition(&key);
         let policy = UploadPolicy {
             bucket: &self.config.bucket,
             region: &self.config.region,
             key: &key,
             content_type: &content_type,
+            content_disposition: &disposition,
             size: request.size,
             expires,
         };
@@ -337,4 +347,43 @@ fn with_common_headers(mut response: Outgoing, allowed_origin: Option<&str>) -> 
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_ascii_origin_is_refused_not_ignored() {
+        let config = Config::from_pairs(&[
+            ("UPLOAD_BUCKET", "b-1"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+            ("ALLOWED_ORIGINS", "*"),
+        ])
+        .unwrap();
+        let signer = Signer::new(config);
+        let header = http::HeaderValue::from_bytes("https://bücher.example".as_bytes()).unwrap();
+        let origin = origin_header(Some(&header));
+        assert_eq!(origin, Some(UNREADABLE_ORIGIN));
+        let body = br#"{"filename":"a.txt","contentType":"text/plain","size":1}"#;
+        let request = |origin| Incoming {
+            method: &Method::POST,
+            path: "/sign",
+            origin,
+            body,
+        };
+        let refused = signer.handle(&request(origin), UnixTime(1_800_000_000), UploadId([1; 16]));
+        assert_eq!(refused.status(), 403);
+        assert!(
+            refused.body().contains("OriginNotAllowed"),
+            "{}",
+            refused.body()
+        );
+        assert!(refused.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        // Without an Origin header at all (curl), the request is served as before.
+        let served = signer.handle(&request(None), UnixTime(1_800_000_000), UploadId([1; 16]));
+        assert_eq!(served.status(), 200, "{}", served.body());
+    }
 }

@@ -62,6 +62,47 @@ fn content_type() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The signed policy, decoded, says exactly what the form fields say: one `eq` condition per
+/// field (the same value), the size at both ends of `content-length-range`, nothing else.
+fn policy_matches_fields_exactly(
+    signed: &shared::SignResponse,
+    size: u64,
+) -> Result<(), TestCaseError> {
+    use base64::Engine;
+    let policy = signed.fields.get("policy").unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(policy)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let document: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut conditions = Vec::new();
+    let mut range = None;
+    for condition in document["conditions"].as_array().unwrap() {
+        if let Some(object) = condition.as_object() {
+            prop_assert_eq!(object.len(), 1);
+            let (name, value) = object.iter().next().unwrap();
+            conditions.push((name.clone(), value.as_str().unwrap().to_string()));
+        } else {
+            prop_assert!(range.is_none(), "two ranges");
+            range = Some(condition.clone());
+        }
+    }
+    prop_assert_eq!(
+        range,
+        Some(serde_json::json!(["content-length-range", size, size]))
+    );
+    let bucket = conditions.remove(0);
+    prop_assert_eq!(bucket, ("bucket".to_string(), "prop-bucket".to_string()));
+    let fields: Vec<(String, String)> = signed
+        .fields
+        .iter()
+        .filter(|(name, _)| *name != "policy" && *name != "x-amz-signature")
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    prop_assert_eq!(conditions, fields);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -91,6 +132,10 @@ proptest! {
             prop_assert_eq!(key.matches('/').count(), PREFIX.matches('/').count() + 1);
             prop_assert_eq!(signed.fields.get("key"), Some(key));
             prop_assert!(size <= 1_000_000 && size > 0);
+            policy_matches_fields_exactly(&signed, size)?;
+            // No S3 POST variable and no invisible character in a key.
+            prop_assert!(!key.contains('$'), "{key}");
+            prop_assert!(!key.chars().any(signer::key::is_invisible), "{key:?}");
         }
     }
 

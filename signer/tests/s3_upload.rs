@@ -190,6 +190,29 @@ fn signed_forms_upload_files_byte_identical() {
 }
 
 #[test]
+fn html_is_refused_by_default_and_every_object_is_a_download() {
+    let stack = Stack::start("active", &[]);
+    let response = request(
+        stack.signer.addr,
+        "POST",
+        "/sign",
+        &[("Origin", PAGE)],
+        br#"{"filename":"page.html","contentType":"text/html","size":10}"#,
+    );
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert_eq!(json(&response)["error"]["code"], "ContentTypeNotAllowed");
+    // Listed exactly, HTML is accepted, and stored as an attachment.
+    let listed = Stack::start("listed", &[("ALLOWED_CONTENT_TYPES", "text/html,image/*")]);
+    let signed = listed.sign("page.html", "text/html", 10);
+    assert_eq!(
+        signed.fields.get("Content-Disposition"),
+        Some("attachment; filename*=UTF-8''page.html")
+    );
+    let response = listed.upload(&signed, &fields(&signed), b"<b>hi</b>!", "text/html");
+    assert_eq!(response.status, 201, "{}", response.text());
+}
+
+#[test]
 fn a_retry_with_the_token_after_a_lost_answer_leaves_one_object() {
     let stack = Stack::start("retry", &[]);
     let bytes = content(4096, 9);
@@ -243,7 +266,17 @@ fn forged_forms_are_refused() {
     // condition, where AWS says 403 AccessDenied), what s3s answers. Ceph radosgw matches AWS.
     let condition_failed: Expected = &[(403, "AccessDenied"), (400, "InvalidPolicyDocument")];
     type Expected = &'static [(u16, &'static str)];
-    let cases: [(&str, Forge, Expected); 9] = [
+    let cases: [(&str, Forge, Expected); 11] = [
+        (
+            "another Content-Disposition (inline: the browser would show the file)",
+            |f, _| set(f, "Content-Disposition", "inline".into()),
+            condition_failed,
+        ),
+        (
+            "no Content-Disposition",
+            |f, _| f.retain(|(n, _)| n != "Content-Disposition"),
+            condition_failed,
+        ),
         (
             "a bigger body",
             |_, file| file.push(b'!'),
@@ -413,6 +446,13 @@ fn the_signer_refuses_what_the_rules_forbid_before_s3_sees_it() {
         PAGE,
         400,
         "EmptyFile",
+    );
+    // `image/*` does not include SVG, which runs script when opened.
+    check(
+        r#"{"filename":"a.svg","contentType":"image/svg+xml","size":10}"#,
+        PAGE,
+        400,
+        "ContentTypeNotAllowed",
     );
     check(
         r#"{"filename":"a.png","contentType":"image/png","size":1}"#,
