@@ -97,7 +97,19 @@ fn init_tracing(under_lambda: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    if under_lambda {
+    // Lambda's JSON log format (the template sets it): one JSON object a line, with the fields
+    // of the runtime's invoke span, whose `requestId` ties each line to its request.
+    let json = under_lambda
+        && std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .without_time()
+            .init();
+    } else if under_lambda {
         // CloudWatch adds its own timestamps and shows no colours.
         builder.without_time().with_ansi(false).init();
     } else {

@@ -264,7 +264,16 @@ impl Signer {
             &self.signing_key(now),
             now,
         );
-        tracing::info!(key, size = request.size, content_type, "signed");
+        // Users' file names stay out of logs at info level: the key's unique part says which upload.
+        let upload = key.rsplit_once('/').map_or("", |(id, _)| id);
+        tracing::info!(
+            upload,
+            size = request.size,
+            content_type,
+            retry = request.token.is_some(),
+            "signed"
+        );
+        tracing::debug!(key, "signed key");
         let response = SignResponse {
             method: "POST".into(),
             url: self.config.upload_url.clone(),

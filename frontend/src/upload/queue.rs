@@ -729,7 +729,7 @@ impl Queue {
             self.retry_or_fail(id, failure, commands);
             return;
         }
-        let expired = error.as_ref().is_some_and(s3_xml::is_policy_expired);
+        let expired = error.as_ref().is_some_and(s3_xml::means_sign_again);
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
             return;
         };
@@ -1497,15 +1497,15 @@ mod tests {
         assert!(signs(&commands).is_empty());
         assert_eq!(j.status(1), Status::Failed);
         assert_eq!(j.code(1).as_deref(), Some("EntityTooLarge"));
+        // AccessDenied may be a stale form: one fresh signature, then final.
         j.add(&[file("b.bin", 100, "text/plain")]);
-        j.upload(
-            2,
-            403,
-            &s3_error(
-                "AccessDenied",
-                "Invalid according to Policy: Policy Condition failed",
-            ),
+        let denied = s3_error(
+            "AccessDenied",
+            "Invalid according to Policy: Policy Condition failed",
         );
+        j.upload(2, 403, &denied);
+        assert_eq!(j.status(2), Status::Signing);
+        j.upload(2, 403, &denied);
         assert_eq!(j.status(2), Status::Failed);
         assert_eq!(j.code(2).as_deref(), Some("AccessDenied"));
     }
@@ -1525,6 +1525,15 @@ mod tests {
         j.upload(1, 403, &expired);
         assert_eq!(j.status(1), Status::Failed);
         assert_eq!(j.code(1).as_deref(), Some("AccessDenied"));
+        // radosgw says the same with no message, and expired session credentials another code.
+        j.add(&[
+            file("b.bin", 101, "text/plain"),
+            file("c.bin", 102, "text/plain"),
+        ]);
+        for (id, code) in [(2, "AccessDenied"), (3, "ExpiredToken")] {
+            let commands = j.upload(id, 403, &s3_error(code, ""));
+            assert_eq!(signs(&commands), vec![id], "{code}");
+        }
     }
 
     #[test]

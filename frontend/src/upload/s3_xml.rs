@@ -38,13 +38,16 @@ pub fn parse_error(xml: &str) -> Option<S3Error> {
     })
 }
 
-/// AWS's wording for a policy past its expiration (`403 AccessDenied`).
-pub fn is_policy_expired(error: &S3Error) -> bool {
-    error.code == "AccessDenied"
-        && error
-            .message
-            .to_ascii_lowercase()
-            .contains("policy expired")
+/// Whether a refusal may only mean the form is stale, so one fresh signature is worth a try. By
+/// code, never by message text (radosgw sends an empty message): an expired policy is
+/// `AccessDenied` on AWS and radosgw alike; expired or refreshed temporary credentials
+/// (`ExpiredToken`, `TokenRefreshRequired`) and a skewed clock (`RequestTimeTooSkewed`) are
+/// cured by signing again too. A second refusal of a fresh form is final.
+pub fn means_sign_again(error: &S3Error) -> bool {
+    matches!(
+        error.code.as_str(),
+        "AccessDenied" | "ExpiredToken" | "TokenRefreshRequired" | "RequestTimeTooSkewed"
+    )
 }
 
 /// The text of the first `<tag>…</tag>`, entities decoded.
@@ -142,10 +145,10 @@ mod tests {
     fn errors() {
         let expired = parse_error(AWS_EXPIRED).unwrap();
         assert_eq!(expired.code, "AccessDenied");
-        assert!(is_policy_expired(&expired));
+        assert!(means_sign_again(&expired));
         let large = parse_error(AWS_TOO_LARGE).unwrap();
         assert_eq!(large.code, "EntityTooLarge");
-        assert!(!is_policy_expired(&large));
+        assert!(!means_sign_again(&large));
         let rgw = parse_error(RGW_DENIED).unwrap();
         assert_eq!(
             rgw,
@@ -154,6 +157,31 @@ mod tests {
                 message: String::new()
             }
         );
+        // radosgw's expired policy has no message: recognised all the same.
+        assert!(means_sign_again(&rgw));
+        for code in [
+            "ExpiredToken",
+            "TokenRefreshRequired",
+            "RequestTimeTooSkewed",
+        ] {
+            let error = S3Error {
+                code: code.into(),
+                message: String::new(),
+            };
+            assert!(means_sign_again(&error), "{code}");
+        }
+        for code in [
+            "EntityTooSmall",
+            "InvalidPolicyDocument",
+            "SignatureDoesNotMatch",
+            "NoSuchBucket",
+        ] {
+            let error = S3Error {
+                code: code.into(),
+                message: "x".into(),
+            };
+            assert!(!means_sign_again(&error), "{code}");
+        }
         assert_eq!(parse_error("<html>502 Bad Gateway</html>"), None);
         assert_eq!(parse_error(AWS_CREATED), None);
     }

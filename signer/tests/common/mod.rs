@@ -62,13 +62,33 @@ impl SignerProcess {
     /// Starts `signer` with these variables (and `SIGNER_ADDR=127.0.0.1:0`) and waits for its
     /// "listening" line.
     pub fn start(vars: &[(&str, &str)]) -> SignerProcess {
+        SignerProcess::spawn(vars, Stdio::inherit())
+    }
+
+    /// The same, with its standard error kept for [`SignerProcess::stop_and_read_stderr`].
+    pub fn start_with_stderr(vars: &[(&str, &str)]) -> SignerProcess {
+        SignerProcess::spawn(vars, Stdio::piped())
+    }
+
+    /// Stops the signer and returns all it wrote to standard error.
+    pub fn stop_and_read_stderr(&mut self) -> String {
+        let _ = self.child.kill();
+        let mut text = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        }
+        let _ = self.child.wait();
+        text
+    }
+
+    fn spawn(vars: &[(&str, &str)], stderr: Stdio) -> SignerProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_signer"));
         command
             .env_clear()
             .env("SIGNER_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (name, value) in vars {
             command.env(name, value);
         }
