@@ -3,10 +3,14 @@
 //! Everything here is plain data and pure functions: it compiles for the host and for `wasm32`, so the
 //! page pre-checks a file with exactly the code the signer enforces.
 
+mod parts;
 mod rules;
 mod token;
 mod wire;
 
+pub use parts::{
+    DEFAULT_PART_BYTES, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, PartPlan,
+};
 pub use rules::{
     ContentTypePattern, MAX_FILENAME_BYTES, Refusal, UploadRules, check_filename, human_bytes,
     human_bytes_apart, is_active_type,
