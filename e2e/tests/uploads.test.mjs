@@ -9,9 +9,18 @@ import { request as httpRequest } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, rows, throttleUploads, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/// axe-core's violations on the page as it is now, one line each.
+async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return violations.map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+}
 let stack;
 let dir;
 
@@ -363,4 +372,36 @@ test('15. config.json that fails to load is tried again, with the reason shown m
   assert.equal(stack.failConfig, 0);
   await page.setInputFiles('input[type=file]', [file('after-config.txt', Buffer.from('configured'))]);
   await waitForStatus(page, ['after-config.txt'], ['done']);
+});
+
+test('16. accessible: no axe-core violations idle, while uploading and with errors; named buttons, one announcement, language kept', async () => {
+  const page = await stack.open();
+  assert.deepEqual(await axe(page), [], 'idle');
+  assert.equal(await page.getAttribute('.dropzone button.choose', 'aria-describedby'), 'drop-hint drop-limits');
+  await throttleUploads(page, 2 * MIB);
+  const big = join(dir, 'too-big-a11y.bin');
+  closeSync(openSync(big, 'w'));
+  truncateSync(big, MAX_BYTES + 1);
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', [file('a11y-slow.bin', randomBytes(12 * MIB)), big]);
+  await page.waitForFunction(() => document.querySelector('[data-file-name="a11y-slow.bin"]')?.dataset.status === 'uploading');
+  await waitForStatus(page, ['too-big-a11y.bin'], ['refused']);
+  assert.deepEqual(await axe(page), [], 'uploading, with a refusal shown');
+  assert.equal(await page.getAttribute('[data-file-name="a11y-slow.bin"] button:text-is("Cancel")', 'aria-label'), 'Cancel a11y-slow.bin');
+  await throttleUploads(page, -1);
+  await waitForStatus(page, ['a11y-slow.bin'], ['done']);
+  await page.waitForFunction(() => document.querySelector('[role=status]')?.textContent === 'a11y-slow.bin uploaded');
+  // The summary is not a live region: it changes ten times a second.
+  assert.equal(await page.$('.summary[aria-live]'), null);
+  assert.deepEqual(await axe(page), [], 'done');
+  // The language: <html lang> follows it, and it is remembered.
+  await page.click('button.lang');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+  assert.deepEqual(await axe(page), [], 'in Korean');
+  await page.reload();
+  await page.waitForSelector('input[type=file]');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+  assert.equal(await page.textContent('h1'), '파일 업로드');
+  // A folder picker for keyboard users.
+  assert.ok(await page.$('input[type=file][webkitdirectory]'));
+  assert.ok(await page.$('button:text-is("폴더 선택")'));
 });

@@ -10,7 +10,7 @@ use gloo::timers::callback::{Interval, Timeout};
 use shared::{UploadRules, human_bytes};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement, KeyboardEvent};
+use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::browser::json::PageConfig;
@@ -44,6 +44,7 @@ pub enum Msg {
     DrawDue,
     Drag(bool),
     OpenPicker,
+    OpenFolderPicker,
     ToggleLang,
     Copy(FileId),
     Copied(Option<FileId>),
@@ -77,6 +78,10 @@ pub struct App {
     copied: Option<FileId>,
     copied_timer: Option<Timeout>,
     input: NodeRef,
+    folder_input: NodeRef,
+    /// The last file that finished or failed, said once by screen readers (a polite live region
+    /// of its own: the summary changes ten times a second and is not announced).
+    announcement: String,
     /// One callback for every row's buttons (a new one per render would redraw every row).
     row_actions: Callback<(FileId, RowAction)>,
 }
@@ -94,9 +99,13 @@ impl Component for App {
         let link = ctx.link().clone();
         let ticker = Interval::new(1_000, move || link.send_message(Msg::Queue(Event::Tick)));
         let listeners = window_listeners(ctx);
-        let lang = web_sys::window()
-            .and_then(|w| w.navigator().language())
-            .map_or(Lang::En, |tag| Lang::from_tag(&tag));
+        // The language the user chose last time, else the browser's.
+        let lang = stored_lang().unwrap_or_else(|| {
+            web_sys::window()
+                .and_then(|w| w.navigator().language())
+                .map_or(Lang::En, |tag| Lang::from_tag(&tag))
+        });
+        set_document_lang(lang);
         App {
             lang,
             queue: Queue::new(
@@ -122,6 +131,8 @@ impl Component for App {
             copied: None,
             copied_timer: None,
             input: NodeRef::default(),
+            folder_input: NodeRef::default(),
+            announcement: String::new(),
             row_actions: ctx.link().callback(|(id, action)| match action {
                 RowAction::Cancel => Msg::Queue(Event::Cancel(id)),
                 RowAction::Retry => Msg::Queue(Event::Retry(id)),
@@ -216,6 +227,12 @@ impl Component for App {
                     self.uploads.remove(&id);
                 }
                 let tick = matches!(event, Event::Tick);
+                let about = match &event {
+                    Event::Answered { id, .. }
+                    | Event::TransportFailed { id, .. }
+                    | Event::SignFailed { id, .. } => Some(*id),
+                    _ => None,
+                };
                 // What the user just did shows at once; what the uploads report, on the next draw.
                 let by_user = matches!(
                     event,
@@ -226,6 +243,24 @@ impl Component for App {
                 let commands = self.queue.update(now_ms(), event);
                 if tick && commands.is_empty() {
                     return false;
+                }
+                if let Some(entry) = about.and_then(|id| self.queue.entry(id)) {
+                    let w = self.lang.words();
+                    match entry.status {
+                        Status::Done => {
+                            self.announcement = format!("{} {}", entry.file.name, w.uploaded);
+                        }
+                        Status::Failed => {
+                            let reason = entry
+                                .failure
+                                .as_ref()
+                                .map(|f| self.lang.reason(f, &entry.file, None))
+                                .unwrap_or_default();
+                            self.announcement =
+                                format!("{} {}: {reason}", entry.file.name, w.failed);
+                        }
+                        _ => {}
+                    }
                 }
                 self.run(ctx, commands);
                 if by_user {
@@ -255,7 +290,17 @@ impl Component for App {
                 }
                 return false;
             }
-            Msg::ToggleLang => self.lang = self.lang.other(),
+            Msg::OpenFolderPicker => {
+                if let Some(input) = self.folder_input.cast::<HtmlInputElement>() {
+                    input.click();
+                }
+                return false;
+            }
+            Msg::ToggleLang => {
+                self.lang = self.lang.other();
+                set_document_lang(self.lang);
+                store_lang(self.lang);
+            }
             Msg::Copy(id) => {
                 let key = self.queue.entry(id).and_then(|e| e.key.clone());
                 let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
@@ -309,34 +354,38 @@ impl Component for App {
             Msg::Drag(true)
         });
         let on_drag_leave = link.callback(|_: DragEvent| Msg::Drag(false));
-        let on_key = link.batch_callback(|e: KeyboardEvent| {
-            (e.key() == "Enter" || e.key() == " ").then(|| {
-                e.prevent_default();
-                Msg::OpenPicker
-            })
-        });
+
         let summary = self.queue.summary();
         let finished = self.queue.entries().iter().any(|e| e.status.is_finished());
         html! {
             <main class="uploader" lang={w.lang_code}>
                 <header class="top">
                     <h1>{ w.title }</h1>
-                    <button type="button" class="lang" aria-label={w.switch_language}
-                        onclick={link.callback(|_| Msg::ToggleLang)}>{ w.other_language }</button>
+                    <button type="button" class="lang" onclick={link.callback(|_| Msg::ToggleLang)}>
+                        <span lang={self.lang.other().words().lang_code}>{ w.other_language }</span>
+                        <span class="visually-hidden">{ format!(" ({})", w.switch_language) }</span>
+                    </button>
                 </header>
                 { self.banner() }
+                // The zone takes drops and clicks anywhere in it; keyboard and screen reader users
+                // get a real button, described by the hint and the limits.
                 <div class={classes!("dropzone", self.dragging.then_some("dragging"))}
-                    role="button" tabindex="0" aria-label={w.choose}
-                    onclick={link.callback(|_| Msg::OpenPicker)} onkeydown={on_key}
+                    onclick={link.callback(|_| Msg::OpenPicker)}
                     ondragenter={on_drag_over.clone()} ondragover={on_drag_over}
                     ondragleave={on_drag_leave} ondrop={on_drop}>
-                    <p class="hint">{ w.drop_hint }</p>
-                    <p class="limits">{ self.limits() }</p>
-                    <span class="choose" aria-hidden="true">{ w.choose }</span>
+                    <p class="hint" id="drop-hint">{ w.drop_hint }</p>
+                    <p class="limits" id="drop-limits">{ self.limits() }</p>
+                    <button type="button" class="choose" aria-describedby="drop-hint drop-limits">{ w.choose }</button>
                 </div>
+                <p class="pickers">
+                    <button type="button" class="quiet" onclick={link.callback(|_| Msg::OpenFolderPicker)}>{ w.choose_folder }</button>
+                </p>
                 <input ref={self.input.clone()} type="file" multiple=true class="visually-hidden"
-                    tabindex="-1" aria-label={w.choose} onchange={on_change} />
-                <section class="summary" aria-live="polite">
+                    tabindex="-1" aria-label={w.choose} accept={self.accept()} onchange={on_change.clone()} />
+                <input ref={self.folder_input.clone()} type="file" webkitdirectory=true class="visually-hidden"
+                    tabindex="-1" aria-label={w.choose_folder} onchange={on_change} />
+                <p class="visually-hidden" role="status" aria-live="polite">{ &self.announcement }</p>
+                <section class="summary">
                     <div class="bar total" role="progressbar" aria-label={w.total}
                         aria-valuemin="0" aria-valuemax="100" aria-valuenow={summary.percent.to_string()}>
                         <div class="fill" style={format!("--p:{}", summary.percent)}></div>
@@ -433,6 +482,32 @@ fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
         },
     ));
     listeners
+}
+
+const LANG_KEY: &str = "uploader-lang";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn stored_lang() -> Option<Lang> {
+    Lang::from_stored(&local_storage()?.get_item(LANG_KEY).ok()??)
+}
+
+fn store_lang(lang: Lang) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(LANG_KEY, lang.words().lang_code);
+    }
+}
+
+/// `<html lang>` follows the page's language, so screen readers speak it in the right voice.
+fn set_document_lang(lang: Lang) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", lang.words().lang_code);
+    }
 }
 
 /// Adds what a drop carries: its files at once, the files of its folders once walked.
@@ -615,6 +690,19 @@ impl App {
             return html! { <p class="banner">{ w.loading }</p> };
         }
         Html::default()
+    }
+
+    /// The picker's `accept`: the allowed types, when the rules list some (`*/*` accepts all).
+    fn accept(&self) -> Option<String> {
+        let rules = self.queue.rules()?;
+        let types: Vec<&str> = rules
+            .allowed_content_types
+            .iter()
+            .map(|t| t.as_str())
+            .filter(|t| *t != "*/*")
+            .collect();
+        (types.len() == rules.allowed_content_types.len() && !types.is_empty())
+            .then(|| types.join(","))
     }
 
     fn limits(&self) -> String {

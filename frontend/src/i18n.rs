@@ -35,12 +35,17 @@ pub struct Words {
     pub not_configured: &'static str,
     pub signer_down: &'static str,
     pub loading: &'static str,
+    pub choose_folder: &'static str,
+    /// Announced (once) when a file is stored: "<name> uploaded".
+    pub uploaded: &'static str,
+    /// Announced (once) when a file fails: "<name> failed: <reason>".
+    pub failed: &'static str,
 }
 
 pub const EN: Words = Words {
     lang_code: "en",
     title: "Upload files",
-    drop_hint: "Drop files or folders here, paste them, or press Enter to choose",
+    drop_hint: "Drop files or folders here, paste them, or choose them",
     choose: "Choose files",
     limits: "Up to",
     any_type: "any type",
@@ -57,15 +62,18 @@ pub const EN: Words = Words {
     left: "left",
     progress_of: "Progress of",
     files: "Files",
-    not_configured: "The uploader is not configured (config.json):",
+    not_configured: "The uploader could not load its configuration (config.json); trying again:",
     signer_down: "The signing service cannot be reached right now; files will be tried again.",
     loading: "Loading…",
+    choose_folder: "Choose a folder",
+    uploaded: "uploaded",
+    failed: "failed",
 };
 
 pub const KO: Words = Words {
     lang_code: "ko",
     title: "파일 업로드",
-    drop_hint: "파일이나 폴더를 여기에 놓거나, 붙여넣거나, Enter를 눌러 고르세요",
+    drop_hint: "파일이나 폴더를 여기에 놓거나, 붙여넣거나, 골라 주세요",
     choose: "파일 선택",
     limits: "최대",
     any_type: "모든 형식",
@@ -82,9 +90,12 @@ pub const KO: Words = Words {
     left: "남음",
     progress_of: "진행률:",
     files: "파일",
-    not_configured: "업로더 설정(config.json)을 읽지 못했습니다:",
+    not_configured: "업로더 설정(config.json)을 읽지 못해 다시 시도합니다:",
     signer_down: "지금은 서명 서비스에 연결할 수 없습니다. 파일은 다시 시도됩니다.",
     loading: "불러오는 중…",
+    choose_folder: "폴더 선택",
+    uploaded: "업로드 완료",
+    failed: "실패",
 };
 
 impl Lang {
@@ -94,6 +105,15 @@ impl Lang {
             Lang::Ko
         } else {
             Lang::En
+        }
+    }
+
+    /// The stored choice (`"en"`/`"ko"`), if it is one.
+    pub fn from_stored(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
         }
     }
 

@@ -54,6 +54,9 @@ impl Component for FileRow {
             let on_action = on_action.clone();
             Callback::from(move |_: MouseEvent| on_action.emit((id, action)))
         };
+        // A screen reader lists buttons out of context: each says which file it is for (the
+        // visible word comes first, so speech input finds it by what is shown).
+        let named = |word: &str| format!("{word} {}", entry.file.name);
         let percent = entry.percent();
         let status = entry.status;
         let failure = entry
@@ -92,7 +95,7 @@ impl Component for FileRow {
                 </div>
                 if let (Status::Done, Some(key)) = (status, entry.key.as_ref()) {
                     <div class="key"><span>{ format!("{}: ", w.key) }</span><code>{ key }</code>
-                        <button type="button" onclick={button(RowAction::CopyKey)}>
+                        <button type="button" aria-label={named(if *copied { w.copied } else { w.copy_key })} onclick={button(RowAction::CopyKey)}>
                             { if *copied { w.copied } else { w.copy_key } }
                         </button>
                     </div>
@@ -100,13 +103,13 @@ impl Component for FileRow {
                 if let Some(reason) = reason { <p class="reason">{ reason }</p> }
                 <div class="actions">
                     if status.can_cancel() {
-                        <button type="button" onclick={button(RowAction::Cancel)}>{ w.cancel }</button>
+                        <button type="button" aria-label={named(w.cancel)} onclick={button(RowAction::Cancel)}>{ w.cancel }</button>
                     }
                     if Status::offers_retry(entry) {
-                        <button type="button" onclick={button(RowAction::Retry)}>{ w.retry }</button>
+                        <button type="button" aria-label={named(w.retry)} onclick={button(RowAction::Retry)}>{ w.retry }</button>
                     }
                     if !status.is_active() {
-                        <button type="button" class="quiet" onclick={button(RowAction::Remove)}>{ w.remove }</button>
+                        <button type="button" class="quiet" aria-label={named(w.remove)} onclick={button(RowAction::Remove)}>{ w.remove }</button>
                     }
                 </div>
             </li>
