@@ -405,3 +405,20 @@ test('16. accessible: no axe-core violations idle, while uploading and with erro
   assert.ok(await page.$('input[type=file][webkitdirectory]'));
   assert.ok(await page.$('button:text-is("폴더 선택")'));
 });
+
+test('17. a picked folder keeps its structure: the relative path is shown and kept in the key', async () => {
+  const page = await stack.open();
+  file('tree/a/readme.txt', Buffer.from('readme of a'));
+  file('tree/b/readme.txt', Buffer.from('readme of b'));
+  file('tree/b/deeper/notes #1.txt', Buffer.from('notes'));
+  await page.setInputFiles('input[type=file][webkitdirectory]', join(dir, 'tree'));
+  const names = ['tree/a/readme.txt', 'tree/b/readme.txt', 'tree/b/deeper/notes #1.txt'];
+  await waitForStatus(page, names, ['done']);
+  for (const [name, content] of [[names[0], 'readme of a'], [names[1], 'readme of b'], [names[2], 'notes']]) {
+    const r = await row(page, name);
+    assert.match(r.key, /^uploads\/[0-9a-f]{32}\//);
+    assert.ok(r.key.endsWith(`/${name}`), r.key);
+    assert.equal((await stack.object(r.key)).toString(), content);
+  }
+  assert.match(await page.textContent('[data-file-name="tree/b/deeper/notes #1.txt"] .name'), /tree\/b\/deeper\/notes #1\.txt/);
+});

@@ -38,7 +38,7 @@ pub enum Msg {
     Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
-    Picked(Vec<File>),
+    Picked(Vec<files::Picked>),
     Queue(Event),
     Frame,
     DrawDue,
@@ -193,13 +193,13 @@ impl Component for App {
                     return false;
                 }
                 let mut added = Vec::with_capacity(picked.len());
-                for file in picked {
+                for files::Picked { file, name } in picked {
                     let id = self.next_id;
                     self.next_id += 1;
                     added.push((
                         id,
                         FileInfo {
-                            name: file.name(),
+                            name,
                             size: file.size() as u64,
                             content_type: file.type_(),
                             last_modified: file.last_modified() as u64,

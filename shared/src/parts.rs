@@ -141,7 +141,10 @@ mod tests {
         let gib = PartPlan::for_size(1024 * MIB).unwrap();
         assert_eq!((gib.part_size, gib.parts), (DEFAULT_PART_BYTES, 128));
         let largest = PartPlan::for_size(MAX_OBJECT_BYTES).unwrap();
-        assert!(largest.parts <= 10_000 && largest.parts > 9_900, "{largest:?}");
+        assert!(
+            largest.parts <= 10_000 && largest.parts > 9_900,
+            "{largest:?}"
+        );
         assert!(largest.part_size <= MAX_PART_BYTES);
         // A plan someone changed is not valid.
         let tampered = PartPlan {

@@ -19,13 +19,16 @@ const MAX_KEPT_EXTENSION_BYTES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadId(pub [u8; 16]);
 
+/// Folders kept below the unique id, at most this many (deeper ones keep their innermost folders).
+pub const MAX_FOLDERS: usize = 16;
+
 /// The key for one upload. `prefix` has been validated by the configuration (ends in `/`, no `..`).
+/// `filename` may be a relative path (`photos/2024/cat.png`, from a folder the user picked or
+/// dropped): its folders are kept below the unique id, so `a/readme` and `b/readme` stay apart.
 pub fn object_key(prefix: &str, id: UploadId, filename: &str) -> String {
     let id = hex(&id.0);
-    let budget = MAX_KEY_BYTES
-        .saturating_sub(prefix.len() + id.len() + 1)
-        .min(MAX_NAME_BYTES);
-    let name = sanitise_filename(filename, budget);
+    let budget = MAX_KEY_BYTES.saturating_sub(prefix.len() + id.len() + 1);
+    let name = sanitise_path(filename, budget);
     let mut key = String::with_capacity(prefix.len() + id.len() + 1 + name.len());
     key.push_str(prefix);
     key.push_str(&id);
@@ -57,6 +60,31 @@ pub fn content_disposition(key: &str) -> String {
         }
     }
     value
+}
+
+/// A relative path made safe below the id: split on `/`, every segment sanitised as a name
+/// ([`sanitise_filename`], so `\` and the rest are dealt with there), empty, `.` and `..`
+/// segments dropped, at most [`MAX_FOLDERS`] folders (the innermost), and at most `max_bytes`
+/// in all (outer folders go first, then the name is shortened).
+pub fn sanitise_path(path: &str, max_bytes: usize) -> String {
+    let mut segments: Vec<&str> = path.split('/').collect();
+    let name = segments.pop().unwrap_or_default();
+    let mut folders: Vec<String> = segments
+        .into_iter()
+        .filter(|s| !s.trim().chars().all(|c| c == '.'))
+        .map(|s| sanitise_filename(s, MAX_NAME_BYTES))
+        .collect();
+    if folders.len() > MAX_FOLDERS {
+        folders.drain(..folders.len() - MAX_FOLDERS);
+    }
+    let name = sanitise_filename(name, max_bytes.min(MAX_NAME_BYTES));
+    while !folders.is_empty()
+        && folders.iter().map(|f| f.len() + 1).sum::<usize>() + name.len() > max_bytes
+    {
+        folders.remove(0);
+    }
+    folders.push(name);
+    folders.join("/")
 }
 
 /// Makes a file name safe as the last segment of a key, at most `max_bytes` long:
@@ -236,6 +264,36 @@ mod tests {
             content_disposition("uploads/ab/a\"b;c=d$e.txt"),
             "attachment; filename*=UTF-8''a%22b%3Bc%3Dd%24e.txt"
         );
+    }
+
+    #[test]
+    fn folders_are_kept_below_the_id_segment_by_segment() {
+        let id = UploadId([0xab; 16]);
+        let key = |name| object_key("uploads/", id, name);
+        let base = "uploads/abababababababababababababababab/";
+        assert_eq!(key("a/readme"), format!("{base}a/readme"));
+        assert_ne!(key("a/readme"), key("b/readme"));
+        assert_eq!(key("../../etc/passwd"), format!("{base}etc/passwd"));
+        assert_eq!(key("./a//b/./c.txt"), format!("{base}a/b/c.txt"));
+        assert_eq!(key("a\\b/c.txt"), format!("{base}a_b/c.txt"));
+        assert_eq!(
+            key("photos/\u{200B}/x.png"),
+            format!("{base}photos/file/x.png")
+        );
+        assert_eq!(key("folder/"), format!("{base}folder/file"));
+        assert_eq!(key("/"), format!("{base}file"));
+        let deep = (0..40)
+            .map(|i| format!("d{i}"))
+            .collect::<Vec<_>>()
+            .join("/")
+            + "/f.txt";
+        let k = key(&deep);
+        assert_eq!(k.matches('/').count(), 2 + MAX_FOLDERS, "{k}");
+        assert!(k.ends_with("/d39/f.txt"), "{k}");
+        let long = format!("{}/{}/n.txt", "a".repeat(300), "b".repeat(300));
+        let k = key(&long);
+        assert!(k.len() <= MAX_KEY_BYTES, "{}", k.len());
+        assert!(k.ends_with("/n.txt"));
     }
 
     #[test]
