@@ -162,7 +162,9 @@ export class Stack {
     this.pagePort = this.page.address().port;
   }
 
-  async startS3() {
+  /// `allowOrigin`: the page origin S3's CORS rule allows (another one makes the page's requests
+  /// fail the browser's CORS check).
+  async startS3({ allowOrigin = this.origin } = {}) {
     if (RADOSGW) {
       this.s3 = spawn('radosgw', ['-f', '-c', required('UPLOADER_RGW_CONF'), '-n', required('UPLOADER_RGW_NAME')],
         { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -170,7 +172,7 @@ export class Stack {
     }
     this.s3 = spawn(required('UPLOADER_S3_BIN'), [
       '--addr', `127.0.0.1:${this.s3Port}`, '--root', this.root, '--bucket', BUCKET,
-      '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, '--allow-origin', this.origin,
+      '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, '--allow-origin', allowOrigin,
     ], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitForPort(this.s3Port, this.s3, 'local-s3');
   }
@@ -209,9 +211,17 @@ export class Stack {
     rmSync(this.root, { recursive: true, force: true });
   }
 
+  /// S3's CORS rule allows `origin` only: local-s3 is started again with it, radosgw's bucket
+  /// gets a new rule.
+  async setS3Origin(origin) {
+    if (RADOSGW) return this.allowPageOrigin(origin);
+    await this.stopS3();
+    await this.startS3({ allowOrigin: origin });
+  }
+
   /// The bucket's CORS rule on radosgw: this page's origin may POST and read the answers.
-  async allowPageOrigin() {
-    const rule = Buffer.from(`<CORSConfiguration><CORSRule><AllowedOrigin>${this.origin}</AllowedOrigin>` +
+  async allowPageOrigin(origin = this.origin) {
+    const rule = Buffer.from(`<CORSConfiguration><CORSRule><AllowedOrigin>${origin}</AllowedOrigin>` +
       '<AllowedMethod>POST</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>' +
       '<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>');
     const md5 = createHash('md5').update(rule).digest('base64');

@@ -174,6 +174,9 @@ test('7. S3 unreachable for 20 s in the middle of an upload: it is retried until
   const key = (await row(page, 'during-outage.bin')).key;
   await stack.stopS3();
   try {
+    // Told truthfully while it waits: storage cannot be reached (not a generic failure).
+    await page.waitForFunction(() => document.querySelector('[data-file-name="during-outage.bin"]')?.dataset.error === 'StoreUnreachable', null, { timeout: 15000 });
+    assert.match(await page.textContent('[data-file-name="during-outage.bin"] .reason'), /cannot be reached/);
     await page.waitForTimeout(20000);
     const waiting = await row(page, 'during-outage.bin');
     assert.notEqual(waiting.status, 'failed', 'failed during a 20 s outage');
@@ -421,4 +424,44 @@ test('17. a picked folder keeps its structure: the relative path is shown and ke
     assert.equal((await stack.object(r.key)).toString(), content);
   }
   assert.match(await page.textContent('[data-file-name="tree/b/deeper/notes #1.txt"] .name'), /tree\/b\/deeper\/notes #1\.txt/);
+});
+
+test('18. a CORS rule that leaves the page out is named as such; once fixed, the upload goes through', async () => {
+  await stack.setS3Origin('http://127.0.0.1:1');
+  try {
+    const page = await stack.open();
+    await page.setInputFiles('input[type=file]:not([webkitdirectory])', [file('cors.txt', Buffer.from('cross origin'))]);
+    await page.waitForFunction(() => document.querySelector('[data-file-name="cors.txt"]')?.dataset.error === 'CorsBlocked', null, { timeout: 20000 });
+    assert.match(await page.textContent('[data-file-name="cors.txt"] .reason'), /CORS rule/);
+    assert.equal((await row(page, 'cors.txt')).status, 'retrying');
+    await stack.setS3Origin(stack.origin);
+    await waitForStatus(page, ['cors.txt'], ['done'], 60000);
+    assert.equal((await stack.object((await row(page, 'cors.txt')).key)).toString(), 'cross origin');
+  } finally {
+    await stack.setS3Origin(stack.origin);
+  }
+});
+
+test('19. a throttled signer (429, Retry-After) is waited out without an error shown', async () => {
+  const page = await stack.open();
+  let throttled = 0;
+  await page.route(`${stack.signerUrl}/sign`, route => {
+    if (route.request().method() !== 'POST' || throttled > 0) return route.continue();
+    throttled += 1;
+    return route.fulfill({
+      status: 429,
+      headers: { 'retry-after': '3', 'access-control-allow-origin': stack.origin, 'access-control-expose-headers': 'Retry-After', 'content-type': 'application/json' },
+      body: '{"message":"Too Many Requests"}',
+    });
+  });
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', [file('throttled.txt', Buffer.from('patient'))]);
+  await page.waitForFunction(() => document.querySelector('[data-file-name="throttled.txt"]')?.dataset.status === 'retrying');
+  const waiting = await row(page, 'throttled.txt');
+  assert.equal(waiting.error, null, 'no error shown for a short wait');
+  assert.equal(await page.$('[data-file-name="throttled.txt"] .reason'), null);
+  const started = Date.now();
+  await waitForStatus(page, ['throttled.txt'], ['done'], 30000);
+  assert.ok(Date.now() - started >= 1500, 'waited for Retry-After');
+  assert.equal(throttled, 1);
+  assert.equal((await row(page, 'throttled.txt')).attempt, 2);
 });

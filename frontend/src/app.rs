@@ -20,7 +20,7 @@ use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::form::form_parts;
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError, Status,
+    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError, Status, TransportCause,
 };
 
 /// Loading `config.json` or the rules is tried again after this long, doubling up to
@@ -40,6 +40,12 @@ pub enum Msg {
     FetchRules,
     Picked(Vec<files::Picked>),
     Queue(Event),
+    /// An upload ended without a readable answer: find out why before telling the queue.
+    XhrFailed {
+        id: FileId,
+        attempt: u32,
+        url: String,
+    },
     Frame,
     DrawDue,
     Drag(bool),
@@ -218,7 +224,7 @@ impl Component for App {
             Msg::Queue(event) => {
                 let finished = match &event {
                     Event::Answered { id, attempt, .. }
-                    | Event::TransportFailed { id, attempt } => Some((*id, *attempt)),
+                    | Event::TransportFailed { id, attempt, .. } => Some((*id, *attempt)),
                     _ => None,
                 };
                 if let Some((id, attempt)) = finished
@@ -267,6 +273,23 @@ impl Component for App {
                     return true;
                 }
                 self.draw_soon(ctx);
+                return false;
+            }
+            Msg::XhrFailed { id, attempt, url } => {
+                // What the queue knows now: whether any of the body went out.
+                let nothing_sent = self
+                    .queue
+                    .entry(id)
+                    .is_some_and(|e| e.status == Status::Uploading && e.sent == 0);
+                let link = ctx.link().clone();
+                spawn_local(async move {
+                    let cause = match (xhr::reachable(&url).await, nothing_sent) {
+                        (false, _) => TransportCause::Unreachable,
+                        (true, true) => TransportCause::Blocked,
+                        (true, false) => TransportCause::Dropped,
+                    };
+                    link.send_message(Msg::Queue(Event::TransportFailed { id, attempt, cause }));
+                });
                 return false;
             }
             Msg::DrawDue => {
@@ -627,6 +650,7 @@ impl App {
                     };
                     let size = entry.file.size;
                     let link = ctx.link().clone();
+                    let url_for_probe = url.clone();
                     let report = move |event: XhrEvent| match event {
                         XhrEvent::Progress(sent) => {
                             link.send_message(Msg::Queue(Event::Progress { id, attempt, sent }))
@@ -642,17 +666,21 @@ impl App {
                                 body,
                             }))
                         }
-                        XhrEvent::Failed => {
-                            link.send_message(Msg::Queue(Event::TransportFailed { id, attempt }))
-                        }
+                        XhrEvent::Failed => link.send_message(Msg::XhrFailed {
+                            id,
+                            attempt,
+                            url: url_for_probe.clone(),
+                        }),
                     };
                     match xhr::start(&url, &form_parts(&fields), file, size, report) {
                         Ok(upload) => {
                             self.uploads.insert(id, (attempt, upload));
                         }
-                        Err(_) => ctx
-                            .link()
-                            .send_message(Msg::Queue(Event::TransportFailed { id, attempt })),
+                        Err(_) => ctx.link().send_message(Msg::Queue(Event::TransportFailed {
+                            id,
+                            attempt,
+                            cause: TransportCause::Dropped,
+                        })),
                     }
                 }
                 Command::Abort { id } => {

@@ -184,8 +184,22 @@ impl Lang {
             "InvalidFilename" => "The file name is too long.".into(),
             "OriginNotAllowed" if ko => "이 페이지는 서명 서비스를 쓸 수 없습니다.".into(),
             "OriginNotAllowed" => "This page is not allowed to use the signing service.".into(),
-            codes::NETWORK if ko => "연결이 끊겼습니다.".into(),
-            codes::NETWORK => "The connection failed.".into(),
+            codes::NETWORK if ko => "저장소와의 연결이 끊겼습니다. 다시 시도합니다.".into(),
+            codes::NETWORK => "The connection to storage dropped; trying again.".into(),
+            codes::STORE_UNREACHABLE if ko => {
+                "저장소에 연결할 수 없습니다. 인터넷 연결(또는 S3 주소)을 확인하세요.".into()
+            }
+            codes::STORE_UNREACHABLE => {
+                "Storage cannot be reached: check the connection (or the S3 endpoint).".into()
+            }
+            codes::CORS_BLOCKED if ko => {
+                "저장소가 이 페이지의 요청을 거부했습니다. 버킷의 CORS 규칙에 이 페이지의 출처가 있는지 확인하세요.".into()
+            }
+            codes::CORS_BLOCKED => {
+                "Storage answers but refuses this page: check that the bucket's CORS rule allows this page's origin.".into()
+            }
+            codes::THROTTLED if ko => "서명 서비스가 바쁩니다. 잠시 후 다시 시도합니다.".into(),
+            codes::THROTTLED => "The signing service is busy; trying again shortly.".into(),
             codes::DUPLICATE if ko => {
                 "이미 목록에 있는 파일입니다. 다시 올리려면 '다시 시도'를 누르세요.".into()
             }
@@ -284,6 +298,39 @@ mod tests {
             Lang::Ko.reason(&failure(codes::TIMEOUT, ""), &file, None),
             "30초 동안 진행이 없었습니다."
         );
+    }
+
+    #[test]
+    fn the_pages_own_codes_have_words_in_both_languages() {
+        let file = FileInfo {
+            name: "a.bin".into(),
+            size: 1,
+            content_type: "application/octet-stream".into(),
+            last_modified: 0,
+        };
+        for code in [
+            codes::NETWORK,
+            codes::TIMEOUT,
+            codes::SIGNER_UNREACHABLE,
+            codes::DUPLICATE,
+            codes::STORE_UNREACHABLE,
+            codes::CORS_BLOCKED,
+            codes::THROTTLED,
+            "TokenExpired",
+            "InvalidToken",
+        ] {
+            let f = failure(code, "english detail");
+            let en = Lang::En.reason(&f, &file, None);
+            let ko = Lang::Ko.reason(&f, &file, None);
+            // Not the fallback "<code>: <message>", and Korean is Korean.
+            assert!(!en.starts_with(code), "{code}: {en}");
+            assert!(!ko.starts_with(code), "{code}: {ko}");
+            assert!(
+                ko.chars().any(|c| ('가'..='힣').contains(&c)),
+                "{code}: {ko}"
+            );
+            assert_ne!(en, ko);
+        }
     }
 
     #[test]

@@ -11,8 +11,8 @@
 
 use http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, VARY,
-    X_CONTENT_TYPE_OPTIONS,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE,
+    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use std::sync::Mutex;
 
@@ -354,6 +354,11 @@ fn with_common_headers(mut response: Outgoing, allowed_origin: Option<&str>) -> 
     }
     if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        // A throttled answer's wait, readable by the page (a proxy in front may add one).
+        headers.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
     }
     response
 }

@@ -11,7 +11,7 @@ use crate::upload::queue::SignError;
 /// Loads `config.json` relative to the page (so the page works under any base path); the signer's
 /// base URL comes back without a trailing slash.
 pub async fn load_config() -> Result<json::PageConfig, String> {
-    let (status, text) = fetch("config.json", "GET", None)
+    let (status, text, _) = fetch("config.json", "GET", None)
         .await
         .map_err(|e| format!("config.json: {e}"))?;
     if status != 200 {
@@ -27,7 +27,7 @@ pub async fn load_config() -> Result<json::PageConfig, String> {
 }
 
 pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
-    let (status, text) = fetch(&format!("{signer}/rules"), "GET", None).await?;
+    let (status, text, _) = fetch(&format!("{signer}/rules"), "GET", None).await?;
     if status != 200 {
         return Err(error_message(status, &text));
     }
@@ -36,10 +36,16 @@ pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
 
 pub async fn sign(signer: &str, request: &SignRequest) -> Result<SignResponse, SignError> {
     let body = json::sign_request(request);
-    let (status, text) = fetch(&format!("{signer}/sign"), "POST", Some(&body))
+    let (status, text, retry_after) = fetch(&format!("{signer}/sign"), "POST", Some(&body))
         .await
         .map_err(|message| SignError::Unreachable { message })?;
     match status {
+        // Throttled (API Gateway's rate limit): wait as long as it says, when it says.
+        429 => Err(SignError::Throttled {
+            retry_after_ms: retry_after
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .map(|seconds| seconds.saturating_mul(1000)),
+        }),
         200 => json::sign_response(&text).ok_or_else(|| SignError::Failed {
             status,
             message: "unexpected answer from the signer".into(),
@@ -65,8 +71,13 @@ fn error_message(status: u16, text: &str) -> String {
     }
 }
 
-/// One request; the status and the body text, or why there is no answer.
-async fn fetch(url: &str, method: &str, body: Option<&str>) -> Result<(u16, String), String> {
+/// One request; the status, the body text and `Retry-After` (when the answer lets the page read
+/// it), or why there is no answer.
+async fn fetch(
+    url: &str,
+    method: &str,
+    body: Option<&str>,
+) -> Result<(u16, String, Option<String>), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = RequestInit::new();
     init.set_method(method);
@@ -89,7 +100,12 @@ async fn fetch(url: &str, method: &str, body: Option<&str>) -> Result<(u16, Stri
     let text = JsFuture::from(response.text().map_err(describe)?)
         .await
         .map_err(describe)?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    Ok((
+        response.status(),
+        text.as_string().unwrap_or_default(),
+        retry_after,
+    ))
 }
 
 fn describe(error: JsValue) -> String {

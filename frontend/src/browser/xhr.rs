@@ -4,7 +4,8 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
-use web_sys::{File, FormData, ProgressEvent, XmlHttpRequest};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{File, FormData, ProgressEvent, RequestInit, RequestMode, XmlHttpRequest};
 
 use crate::upload::form::{FILE_FIELD, FormPart};
 
@@ -118,4 +119,21 @@ pub fn start(
         xhr,
         _callbacks: callbacks,
     })
+}
+
+/// Whether anything answers at `url`, whatever it says: a `no-cors` request resolves (with an
+/// opaque answer) whenever a server answers, and fails only when none does. It tells a storage
+/// that cannot be reached from one that refuses this page's origin (CORS), which an
+/// `XMLHttpRequest` reports alike.
+pub async fn reachable(url: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(RequestMode::NoCors);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .is_ok()
 }

@@ -58,7 +58,29 @@ pub mod codes {
     pub const SIGNER_UNREACHABLE: &str = "SignerUnreachable";
     /// The same file (name, size, modification time) is already in the list.
     pub const DUPLICATE: &str = "Duplicate";
+    /// Storage could not be reached at all (no connection, a wrong endpoint, S3 down).
+    pub const STORE_UNREACHABLE: &str = "StoreUnreachable";
+    /// Storage answers, but the browser kept its answer from the page: the bucket's CORS rule
+    /// does not allow this page's origin.
+    pub const CORS_BLOCKED: &str = "CorsBlocked";
+    /// The signer asked to slow down (429).
+    pub const THROTTLED: &str = "Throttled";
 }
+
+/// Why a request to storage ended without an answer the page can read, as far as the browser
+/// lets the edge tell (it probes the storage URL after the failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCause {
+    /// The connection dropped during the request (storage was reachable).
+    Dropped,
+    /// Nothing answers at storage's address.
+    Unreachable,
+    /// Storage answers, yet nothing of the request went through: the CORS preflight was refused.
+    Blocked,
+}
+
+/// A throttled answer that asks for at most this long a wait is not shown as an error.
+pub const QUIET_THROTTLE_MS: u32 = 10_000;
 
 /// What the page knows about a file (its bytes stay in the browser's `File`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +261,8 @@ pub enum SignError {
     Refused { code: ErrorCode, message: String },
     /// A 5xx: the signer failed; try again later.
     Failed { status: u16, message: String },
+    /// A 429: wait at least `retry_after_ms` (its `Retry-After`, when the page may read it).
+    Throttled { retry_after_ms: Option<u32> },
     /// No answer (network, CORS, no configuration).
     Unreachable { message: String },
 }
@@ -283,6 +307,7 @@ pub enum Event {
     TransportFailed {
         id: FileId,
         attempt: u32,
+        cause: TransportCause,
     },
     /// Periodic: lets the queue notice stalled uploads.
     Tick,
@@ -502,6 +527,13 @@ impl Queue {
                             );
                             self.retry_or_fail(id, failure, &mut commands);
                         }
+                        SignError::Throttled { retry_after_ms } => {
+                            let failure = Failure::new(codes::THROTTLED, "The signer is busy.");
+                            self.retry_or_fail(id, failure, &mut commands);
+                            if let Some(wait) = retry_after_ms {
+                                self.wait_at_least(id, wait, &mut commands);
+                            }
+                        }
                         SignError::Unreachable { message } => {
                             self.retry_or_fail(
                                 id,
@@ -543,12 +575,23 @@ impl Queue {
                     self.answered(id, status, &body, &mut commands);
                 }
             }
-            Event::TransportFailed { id, attempt } => {
+            Event::TransportFailed { id, attempt, cause } => {
                 if self
                     .current(id, attempt, &[Status::Uploading, Status::Finalizing])
                     .is_some()
                 {
-                    let failure = Failure::new(codes::NETWORK, "The connection to storage failed.");
+                    let failure = match cause {
+                        TransportCause::Dropped => {
+                            Failure::new(codes::NETWORK, "The connection to storage dropped.")
+                        }
+                        TransportCause::Unreachable => {
+                            Failure::new(codes::STORE_UNREACHABLE, "Storage cannot be reached.")
+                        }
+                        TransportCause::Blocked => Failure::new(
+                            codes::CORS_BLOCKED,
+                            "Storage refused this page's origin (CORS).",
+                        ),
+                    };
                     self.retry_or_fail(id, failure, &mut commands);
                 }
             }
@@ -778,6 +821,31 @@ impl Queue {
             attempt: entry.attempt,
             delay_ms,
         });
+    }
+
+    /// Makes the retry just scheduled for `id` wait at least `wait_ms` (a `Retry-After`), and
+    /// shows no error for a short wait: being asked to wait a moment is not a failure.
+    fn wait_at_least(&mut self, id: FileId, wait_ms: u32, commands: &mut [Command]) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        if entry.status != Status::Retrying {
+            return;
+        }
+        for command in commands.iter_mut() {
+            if let Command::RetryAfter {
+                id: for_id,
+                delay_ms,
+                ..
+            } = command
+                && *for_id == id
+            {
+                *delay_ms = (*delay_ms).max(wait_ms);
+            }
+        }
+        if wait_ms <= QUIET_THROTTLE_MS {
+            entry.failure = None;
+        }
     }
 
     /// Starts queued files, in order, while there are free slots (with the form signed ahead
@@ -1162,7 +1230,11 @@ mod tests {
                 response: signed("uploads/k1/a.bin"),
             },
         );
-        let commands = j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        let commands = j.send(Event::TransportFailed {
+            id: 1,
+            attempt: 1,
+            cause: TransportCause::Dropped,
+        });
         assert_eq!(j.status(1), Status::Retrying);
         assert_eq!(j.code(1).as_deref(), Some(codes::NETWORK));
         let (id, attempt, delay) = retry_after(&commands).unwrap();
@@ -1308,7 +1380,11 @@ mod tests {
         });
         j.send(Event::BodySent { id: 1, attempt: 1 });
         // The connection drops after the last byte: S3 may have stored the file.
-        let commands = j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        let commands = j.send(Event::TransportFailed {
+            id: 1,
+            attempt: 1,
+            cause: TransportCause::Dropped,
+        });
         let (_, due, delay) = retry_after(&commands).unwrap();
         j.now += f64::from(delay);
         let commands = j.send(Event::RetryDue {
@@ -1344,7 +1420,11 @@ mod tests {
             attempt: 1,
             response: signed("uploads/first/a.bin"),
         });
-        j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        j.send(Event::TransportFailed {
+            id: 1,
+            attempt: 1,
+            cause: TransportCause::Dropped,
+        });
         j.now += 3_600_000.0;
         j.send(Event::RetryDue { id: 1, attempt: 1 });
         let commands = j.send(Event::SignFailed {
@@ -1430,6 +1510,72 @@ mod tests {
         assert_eq!(finalize_timeout_ms(size), 70_000.0);
         assert!(commands.contains(&Command::Abort { id: 1 }));
         assert_eq!(j.status(1), Status::Retrying);
+    }
+
+    #[test]
+    fn a_failure_without_an_answer_says_why() {
+        let mut j = Journey::new(4);
+        j.add(&[
+            file("a", 10, "text/plain"),
+            file("b", 11, "text/plain"),
+            file("c", 12, "text/plain"),
+        ]);
+        for (id, cause, code) in [
+            (1, TransportCause::Dropped, codes::NETWORK),
+            (2, TransportCause::Unreachable, codes::STORE_UNREACHABLE),
+            (3, TransportCause::Blocked, codes::CORS_BLOCKED),
+        ] {
+            j.send(Event::Signed {
+                id,
+                attempt: 1,
+                response: signed("k"),
+            });
+            let commands = j.send(Event::TransportFailed {
+                id,
+                attempt: 1,
+                cause,
+            });
+            assert!(retry_after(&commands).is_some());
+            assert_eq!(j.code(id).as_deref(), Some(code));
+        }
+    }
+
+    #[test]
+    fn a_throttled_signer_is_waited_out_quietly() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a", 10, "text/plain"), file("b", 11, "text/plain")]);
+        let commands = j.send(Event::SignFailed {
+            id: 1,
+            attempt: 1,
+            error: SignError::Throttled {
+                retry_after_ms: Some(5_000),
+            },
+        });
+        let (_, _, delay) = retry_after(&commands).unwrap();
+        assert!(delay >= 5_000, "{delay}");
+        assert_eq!(j.status(1), Status::Retrying);
+        // A short wait is not an error to show.
+        assert_eq!(j.code(1), None);
+        // A long one is, and an unreadable one waits the usual backoff.
+        let commands = j.send(Event::SignFailed {
+            id: 2,
+            attempt: 1,
+            error: SignError::Throttled {
+                retry_after_ms: Some(60_000),
+            },
+        });
+        assert_eq!(retry_after(&commands).unwrap().2, 60_000);
+        assert_eq!(j.code(2).as_deref(), Some(codes::THROTTLED));
+        j.now += 60_000.0;
+        j.send(Event::RetryDue { id: 2, attempt: 1 });
+        let commands = j.send(Event::SignFailed {
+            id: 2,
+            attempt: 2,
+            error: SignError::Throttled {
+                retry_after_ms: None,
+            },
+        });
+        assert!(retry_after(&commands).unwrap().2 <= 2_000);
     }
 
     #[test]
@@ -1566,7 +1712,11 @@ mod tests {
         assert_eq!(j.status(2), Status::Signing);
         assert_eq!(j.status(1), Status::Cancelled);
         // The aborted request's last events are ignored.
-        j.send(Event::TransportFailed { id: 1, attempt: 1 });
+        j.send(Event::TransportFailed {
+            id: 1,
+            attempt: 1,
+            cause: TransportCause::Dropped,
+        });
         j.send(Event::Answered {
             id: 1,
             attempt: 1,
