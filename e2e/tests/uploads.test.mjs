@@ -465,3 +465,23 @@ test('19. a throttled signer (429, Retry-After) is waited out without an error s
   assert.equal(throttled, 1);
   assert.equal((await row(page, 'throttled.txt')).attempt, 2);
 });
+
+test('20. Cancel all stops every upload and stores nothing; Retry all uploads them again, with a total time left', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 1 * MIB);
+  const names = ['all-1.bin', 'all-2.bin', 'all-3.bin'];
+  const contents = names.map(() => randomBytes(6 * MIB));
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', names.map((n, i) => file(n, contents[i])));
+  await page.waitForFunction(() => document.querySelectorAll('[data-status="uploading"]').length >= 2);
+  await page.waitForFunction(() => /left/.test(document.querySelector('.summary .counts')?.textContent));
+  await page.click('button:text-is("Cancel all")');
+  await waitForStatus(page, names, ['cancelled'], 5000);
+  await page.waitForTimeout(500);
+  for (const n of names) assert.deepEqual((await stack.keys()).filter(k => k.endsWith(`/${n}`)), []);
+  await throttleUploads(page, -1);
+  await page.click('button:text-is("Retry all")');
+  await waitForStatus(page, names, ['done'], 60000);
+  for (const [i, n] of names.entries()) {
+    assert.ok(contents[i].equals(await stack.object((await row(page, n)).key)), n);
+  }
+});

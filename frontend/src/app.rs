@@ -19,6 +19,7 @@ use crate::browser::{files, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::form::form_parts;
+use crate::upload::progress::clock;
 use crate::upload::queue::{
     Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError, Status, TransportCause,
 };
@@ -242,7 +243,12 @@ impl Component for App {
                 // What the user just did shows at once; what the uploads report, on the next draw.
                 let by_user = matches!(
                     event,
-                    Event::Cancel(_) | Event::Retry(_) | Event::Remove(_) | Event::ClearFinished
+                    Event::Cancel(_)
+                        | Event::Retry(_)
+                        | Event::Remove(_)
+                        | Event::ClearFinished
+                        | Event::CancelAll
+                        | Event::RetryAll
                 );
                 // Every event reaches the queue as it happens (progress too, also in a hidden
                 // tab where no animation frame runs); only drawing waits for a frame.
@@ -416,15 +422,24 @@ impl Component for App {
                     <p class="counts">
                         { format!("{}% · {} / {}", summary.percent, human_bytes(summary.sent), human_bytes(summary.total)) }
                         { if summary.bytes_per_second > 0.0 { format!(" · {}/s", human_bytes(summary.bytes_per_second as u64)) } else { String::new() } }
+                        { summary.seconds_left.map(|s| format!(" · {} {}", clock(s), w.left)).unwrap_or_default() }
                         { for summary.counts.iter().map(|(status, n)| html! {
                             <span class={classes!("count", status.as_str())}>{ format!("{} {n}", self.lang.status(*status)) }</span>
                         }) }
                     </p>
-                    if finished {
-                        <button type="button" class="clear" onclick={link.callback(|_| Msg::Queue(Event::ClearFinished))}>
-                            { w.clear_finished }
-                        </button>
-                    }
+                    <p class="bulk">
+                        if summary.can_cancel_any {
+                            <button type="button" onclick={link.callback(|_| Msg::Queue(Event::CancelAll))}>{ w.cancel_all }</button>
+                        }
+                        if summary.can_retry_any {
+                            <button type="button" onclick={link.callback(|_| Msg::Queue(Event::RetryAll))}>{ w.retry_all }</button>
+                        }
+                        if finished {
+                            <button type="button" class="clear" onclick={link.callback(|_| Msg::Queue(Event::ClearFinished))}>
+                                { w.clear_finished }
+                            </button>
+                        }
+                    </p>
                 </section>
                 <ul class="files" aria-label={w.files}>
                     { for self.queue.entries().iter().map(|entry| html! {

@@ -36,6 +36,8 @@ pub struct Words {
     pub signer_down: &'static str,
     pub loading: &'static str,
     pub choose_folder: &'static str,
+    pub cancel_all: &'static str,
+    pub retry_all: &'static str,
     /// Announced (once) when a file is stored: "<name> uploaded".
     pub uploaded: &'static str,
     /// Announced (once) when a file fails: "<name> failed: <reason>".
@@ -66,6 +68,8 @@ pub const EN: Words = Words {
     signer_down: "The signing service cannot be reached right now; files will be tried again.",
     loading: "Loading…",
     choose_folder: "Choose a folder",
+    cancel_all: "Cancel all",
+    retry_all: "Retry all",
     uploaded: "uploaded",
     failed: "failed",
 };
@@ -94,6 +98,8 @@ pub const KO: Words = Words {
     signer_down: "지금은 서명 서비스에 연결할 수 없습니다. 파일은 다시 시도됩니다.",
     loading: "불러오는 중…",
     choose_folder: "폴더 선택",
+    cancel_all: "모두 취소",
+    retry_all: "모두 다시 시도",
     uploaded: "업로드 완료",
     failed: "실패",
 };

@@ -84,6 +84,54 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
+/// An RFC 3339 UTC time as the signer writes it (`2026-11-30T00:10:00Z`, fractions allowed), in
+/// milliseconds since the epoch; `None` for anything else. Integer arithmetic only (the page
+/// carries no date library).
+pub fn parse_utc_ms(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = text.get(range)?;
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let rest = &text[19..];
+    let rest = match rest.strip_prefix('.') {
+        Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    if rest != "Z"
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +176,33 @@ mod tests {
         assert_eq!(clock(65.0), "1:05");
         assert_eq!(clock(3723.0), "1:02:03");
         assert_eq!(clock(-3.0), "0:00");
+    }
+
+    #[test]
+    fn signer_times() {
+        assert_eq!(parse_utc_ms("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_utc_ms("1970-01-01T00:10:00Z"), Some(600_000.0));
+        assert_eq!(
+            parse_utc_ms("2015-12-29T00:00:00Z"),
+            Some(1_451_347_200_000.0)
+        );
+        assert_eq!(
+            parse_utc_ms("2024-02-29T23:59:59.123Z"),
+            Some(1_709_251_199_000.0)
+        );
+        assert_eq!(
+            parse_utc_ms("2026-11-30T00:10:00Z"),
+            Some(1_795_997_400_000.0)
+        );
+        for bad in [
+            "",
+            "2026-11-30",
+            "2026-11-30T00:10:00",
+            "2026-13-01T00:00:00Z",
+            "2026-11-30T00:10:00+01:00",
+            "x026-11-30T00:10:00Z",
+        ] {
+            assert_eq!(parse_utc_ms(bad), None, "{bad}");
+        }
     }
 }

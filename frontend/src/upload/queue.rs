@@ -11,7 +11,8 @@
 //! `finalizing` ones). While they do, up to `concurrency` of the files still `queued` are signed
 //! ahead, so a freed slot starts uploading at once instead of waiting for the signer: with many
 //! small files the signer's round trip was half of each file's time. A form signed ahead is used
-//! only while fresh (`SIGNED_AHEAD_FRESH_MS`), else the file is signed again when its turn comes,
+//! only until a minute before the `expiresAt` the signer gave it (`SIGNED_AHEAD_MARGIN_MS`), else
+//! the file is signed again when its turn comes,
 //! so no policy expires in the queue; a failed sign-ahead is forgotten and the file is signed in
 //! its turn, where failures are reported.
 //!
@@ -26,7 +27,7 @@
 
 use shared::{ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
 
-use super::progress::{Speed, percent};
+use super::progress::{Speed, parse_utc_ms, percent};
 use super::s3_xml;
 
 pub type FileId = u32;
@@ -48,6 +49,10 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// A form signed ahead is used only this soon after it was signed (policies live 10 minutes by
 /// default; the expired-policy path covers a signer configured shorter).
 pub const SIGNED_AHEAD_FRESH_MS: f64 = 60_000.0;
+/// A form signed ahead is used only while at least this long remains before its `expiresAt`
+/// (room for the upload to start, and for a browser clock a little ahead of the signer's; one
+/// further behind gets S3's refusal of an expired policy, which is signed again).
+pub const SIGNED_AHEAD_MARGIN_MS: f64 = 60_000.0;
 /// What the browser reports for a file it knows no type for.
 pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -319,6 +324,11 @@ pub enum Event {
         attempt: u32,
     },
     Cancel(FileId),
+    /// Cancel every file that can be cancelled.
+    CancelAll,
+    /// Retry every failed or cancelled file (not the duplicates held back: each of those is the
+    /// user's own decision).
+    RetryAll,
     Retry(FileId),
     Remove(FileId),
     ClearFinished,
@@ -360,6 +370,11 @@ pub struct Summary {
     pub counts: Vec<(Status, usize)>,
     /// Sum of the speeds of the files uploading now.
     pub bytes_per_second: f64,
+    /// Time to send what is left at that speed, while something uploads.
+    pub seconds_left: Option<f64>,
+    /// Whether "Cancel all" / "Retry all" would do anything.
+    pub can_cancel_any: bool,
+    pub can_retry_any: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -447,7 +462,12 @@ impl Queue {
             .filter(|e| e.status == Status::Uploading)
             .map(|e| e.speed.bytes_per_second())
             .sum();
+        let seconds_left =
+            (bytes_per_second > 0.0).then(|| total.saturating_sub(sent) as f64 / bytes_per_second);
         Summary {
+            seconds_left,
+            can_cancel_any: self.entries.iter().any(|e| e.status.can_cancel()),
+            can_retry_any: self.entries.iter().any(|e| e.status.can_retry()),
             sent,
             total,
             // A batch of 0-byte files is done at 100% too.
@@ -637,12 +657,24 @@ impl Queue {
                     .iter_mut()
                     .find(|e| e.id == id && e.status.can_cancel())
                 {
-                    if entry.status == Status::Uploading {
-                        commands.push(Command::Abort { id });
-                    }
-                    entry.status = Status::Cancelled;
-                    entry.failure = None;
-                    entry.ahead = Ahead::No;
+                    cancel(entry, &mut commands);
+                }
+            }
+            Event::CancelAll => {
+                for entry in self.entries.iter_mut().filter(|e| e.status.can_cancel()) {
+                    cancel(entry, &mut commands);
+                }
+            }
+            Event::RetryAll => {
+                let ids: Vec<FileId> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.status.can_retry())
+                    .map(|e| e.id)
+                    .collect();
+                for id in ids {
+                    // The same as each file's own Retry.
+                    commands.extend(self.update(now_ms, Event::Retry(id)));
                 }
             }
             Event::Retry(id) => {
@@ -869,7 +901,7 @@ impl Queue {
                 Ahead::Ready {
                     response,
                     signed_at_ms,
-                } if now_ms - signed_at_ms < SIGNED_AHEAD_FRESH_MS => {
+                } if is_fresh(&response, signed_at_ms, now_ms) => {
                     commands.push(start_upload(entry, response, now_ms));
                 }
                 // The answer on its way is for this attempt: it arrives as `Signed`.
@@ -904,6 +936,24 @@ impl Queue {
         x ^= x << 17;
         self.random = x;
         (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn cancel(entry: &mut Entry, commands: &mut Vec<Command>) {
+    if entry.status == Status::Uploading {
+        commands.push(Command::Abort { id: entry.id });
+    }
+    entry.status = Status::Cancelled;
+    entry.failure = None;
+    entry.ahead = Ahead::No;
+}
+
+/// Whether a form signed ahead may still be used: until a minute before its `expiresAt`, or for
+/// `SIGNED_AHEAD_FRESH_MS` when it has no readable one.
+fn is_fresh(response: &SignResponse, signed_at_ms: f64, now_ms: f64) -> bool {
+    match parse_utc_ms(&response.expires_at) {
+        Some(expires_ms) => now_ms < expires_ms - SIGNED_AHEAD_MARGIN_MS,
+        None => now_ms - signed_at_ms < SIGNED_AHEAD_FRESH_MS,
     }
 }
 
@@ -985,7 +1035,8 @@ mod tests {
             url: "http://127.0.0.1:9000/uploads".into(),
             key: key.into(),
             fields: FormFields(vec![("key".into(), key.into())]),
-            expires_at: "2026-11-30T00:10:00Z".into(),
+            // Ten minutes after the tests' clock starts (at 0).
+            expires_at: "1970-01-01T00:10:00Z".into(),
             token: format!("token-for-{key}"),
         }
     }
@@ -1579,6 +1630,47 @@ mod tests {
     }
 
     #[test]
+    fn cancel_all_and_retry_all() {
+        let mut j = Journey::new(2);
+        j.add(&[
+            file("a", 10, "text/plain"),
+            file("b", 11, "text/plain"),
+            file("c", 12, "text/plain"),
+        ]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("k1"),
+        });
+        j.at(
+            1_000.0,
+            Event::Progress {
+                id: 1,
+                attempt: 1,
+                sent: 5,
+            },
+        );
+        let summary = j.queue.summary();
+        assert!(summary.can_cancel_any && !summary.can_retry_any);
+        assert!(summary.seconds_left.is_some());
+        let commands = j.send(Event::CancelAll);
+        assert!(commands.contains(&Command::Abort { id: 1 }));
+        for id in [1, 2, 3] {
+            assert_eq!(j.status(id), Status::Cancelled);
+        }
+        assert!(j.queue.summary().can_retry_any);
+        let commands = j.send(Event::RetryAll);
+        // Two slots: two sign now (the first with its token), the third waits (signed ahead).
+        assert_eq!(signs(&commands), vec![1, 2, 3]);
+        assert_eq!(j.status(1), Status::Signing);
+        assert_eq!(j.status(3), Status::Queued);
+        assert!(commands.iter().any(|c| matches!(
+            c,
+            Command::Sign { id: 1, request, .. } if request.token.as_deref() == Some("token-for-k1")
+        )));
+    }
+
+    #[test]
     fn online_again_retries_at_once() {
         let mut j = Journey::new(4);
         j.add(&[
@@ -1880,7 +1972,8 @@ mod tests {
                 },
             );
         }
-        j.now = SIGNED_AHEAD_FRESH_MS;
+        // A minute before the form's expiry: too late to use it.
+        j.now = 600_000.0 - SIGNED_AHEAD_MARGIN_MS;
         j.send(Event::Progress {
             id: 1,
             attempt: 1,
@@ -1927,7 +2020,7 @@ mod tests {
     fn a_file_that_waited_long_in_line_does_not_time_out_when_it_starts() {
         let mut j = Journey::new(1);
         j.add(&[file("a", 10, ""), file("b", 10, "")]);
-        // a takes two minutes; b waited all that time.
+        // a takes ten minutes; b waited all that time, and its form signed ahead expired.
         for (id, key) in [(1, "uploads/a"), (2, "uploads/b")] {
             j.at(
                 0.0,
@@ -1940,19 +2033,19 @@ mod tests {
         }
         for second in 1..=120 {
             j.at(
-                f64::from(second) * 1_000.0,
+                f64::from(second) * 5_000.0,
                 Event::Progress {
                     id: 1,
                     attempt: 1,
                     sent: 0,
                 },
             );
-            j.at(f64::from(second) * 1_000.0, Event::Tick {});
+            j.at(f64::from(second) * 5_000.0, Event::Tick {});
         }
-        j.now = 120_000.0;
+        j.now = 600_000.0;
         let commands = j.upload(1, 201, &created("uploads/a"));
         assert_eq!(signs(&commands), vec![2], "b's form from long ago is stale");
-        assert!(j.at(122_000.0, Event::Tick).is_empty());
+        assert!(j.at(602_000.0, Event::Tick).is_empty());
         assert_eq!(j.status(2), Status::Signing);
     }
 
