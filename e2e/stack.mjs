@@ -135,7 +135,7 @@ export class Stack {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       const extra = this.extraPages[path.slice(1)];
       if (extra) {
-        res.writeHead(200, { 'content-type': 'text/html' });
+        res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'text/html' });
         return res.end(extra);
       }
       if (path === '/config.json') {

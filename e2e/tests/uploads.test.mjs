@@ -485,3 +485,54 @@ test('20. Cancel all stops every upload and stores nothing; Retry all uploads th
     assert.ok(contents[i].equals(await stack.object((await row(page, n)).key)), n);
   }
 });
+
+test('21. Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm) uploads through the README\'s glue, as it stands there', async () => {
+  const { build } = await import('esbuild');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Using the signer from an Uppy page'));
+  const glue = section.match(/```js\n([\s\S]*?)```/)[1];
+  const bundle = await build({
+    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('..', import.meta.url).pathname },
+    bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
+  });
+  stack.extraPages['uppy.js'] = bundle.outputFiles[0].text;
+  stack.extraPages['uppy.html'] = `<!doctype html><meta charset="utf-8"><title>Uppy</title><script src="uppy.js"></script>
+<script type="module">
+const SIGNER = (await (await fetch('config.json')).json()).signerUrl;
+const { Uppy, AwsS3 } = window;
+const uppy = new Uppy();
+${glue}
+window.uppy = uppy;
+</script>`;
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', e => errors.push(e.message));
+  await page.goto(`${stack.pageUrl}uppy.html`);
+  await page.waitForFunction(() => window.uppy);
+  const result = await page.evaluate(async () => {
+    window.uppy.addFile({ name: 'from-uppy.txt', type: 'text/plain', data: new Blob(['hello from uppy']) });
+    window.uppy.addFile({ name: '우피.bin', type: '', data: new Blob([new Uint8Array(300000).fill(7)]) });
+    const r = await window.uppy.upload();
+    return { ok: r.successful.map(f => [f.name, f.s3Multipart?.key ?? f.response?.body?.key ?? f.response?.uploadURL]), failed: r.failed.map(f => [f.name, String(f.error)]) };
+  });
+  assert.deepEqual(result.failed, []);
+  assert.equal(result.ok.length, 2, JSON.stringify(result));
+  const keys = await stack.keys();
+  const text = keys.find(k => k.endsWith('/from-uppy.txt'));
+  assert.match(text, /^uploads\/[0-9a-f]{32}\/from-uppy\.txt$/);
+  assert.equal((await stack.object(text)).toString(), 'hello from uppy');
+  const binary = keys.find(k => k.endsWith('/우피.bin'));
+  assert.equal((await stack.object(binary)).length, 300000);
+  // The signer refuses what its rules forbid, and Uppy reports it.
+  const refused = await page.evaluate(async () => {
+    window.uppy.cancelAll();
+    window.uppy.addFile({ name: 'page.html', type: 'text/html', data: new Blob(['<b>x</b>']) });
+    const r = await window.uppy.upload();
+    return r.failed.map(f => String(f.error));
+  });
+  assert.equal(refused.length, 1);
+  assert.match(refused[0], /not accepted/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
