@@ -1,9 +1,11 @@
-//! SigV4 for browser POST: the signing key and the signature over a base64 policy.
+//! SigV4: the signing key, the signature over a browser POST policy, and S3 requests signed in
+//! headers (the signer's own calls: create, list, complete, abort a multipart upload) or in the
+//! query (the presigned UploadPart URLs the page sends parts to).
 
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::time::UnixTime;
 
@@ -97,6 +99,156 @@ fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// One request to S3, for signing: method, the URL's host (with a port, if any), the path
+/// (already encoded as it goes on the wire: each segment URI-encoded), the query parameters
+/// (not encoded) and the headers that are signed (lower-case names).
+#[derive(Debug, Clone)]
+pub struct CanonicalRequest<'a> {
+    pub method: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// The body's SHA-256 in hex, or `UNSIGNED-PAYLOAD`.
+    pub payload_hash: &'a str,
+}
+
+impl CanonicalRequest<'_> {
+    /// The query string, encoded and sorted as SigV4 wants it (and as it is sent).
+    pub fn query_string(&self) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
+            .collect();
+        pairs.sort();
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// `host` plus the signed headers, sorted: `(names joined by ';', canonical header lines)`.
+    fn signed_headers(&self) -> (String, String) {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        headers.push(("host".into(), self.host.to_string()));
+        headers.sort();
+        let names = headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
+        let lines = headers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+        (names, lines)
+    }
+
+    fn signature(&self, signing_key: &SigningKey, now: UnixTime, scope: &str) -> String {
+        let (names, lines) = self.signed_headers();
+        let canonical = format!(
+            "{}\n{}\n{}\n{lines}\n{names}\n{}",
+            self.method,
+            self.path,
+            self.query_string(),
+            self.payload_hash
+        );
+        let to_sign = format!(
+            "{ALGORITHM}\n{}\n{scope}\n{}",
+            now.amz_date(),
+            hex(&Sha256::digest(canonical.as_bytes()))
+        );
+        hex(&hmac(&signing_key.key, to_sign.as_bytes()))
+    }
+}
+
+/// Signs `request` in its headers: adds `x-amz-date`, `x-amz-content-sha256` and, for temporary
+/// credentials, `x-amz-security-token` to the signed headers, and returns every header to send
+/// (the `Authorization` last). `request.headers` must not hold those already.
+pub fn sign_headers(
+    mut request: CanonicalRequest,
+    credentials: &Credentials,
+    signing_key: &SigningKey,
+    now: UnixTime,
+    region: &str,
+) -> Vec<(String, String)> {
+    request.headers.push((
+        "x-amz-content-sha256".into(),
+        request.payload_hash.to_string(),
+    ));
+    request.headers.push(("x-amz-date".into(), now.amz_date()));
+    if let Some(token) = &credentials.session_token {
+        request
+            .headers
+            .push(("x-amz-security-token".into(), token.clone()));
+    }
+    let scope = format!("{}/{region}/s3/aws4_request", now.date_stamp());
+    let signature = request.signature(signing_key, now, &scope);
+    let (names, _) = request.signed_headers();
+    let mut headers = request.headers;
+    headers.push((
+        "authorization".into(),
+        format!(
+            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={names}, Signature={signature}",
+            credentials.access_key_id
+        ),
+    ));
+    headers
+}
+
+/// A presigned URL's query string for `request` (valid `expires_seconds`), `UNSIGNED-PAYLOAD`:
+/// the request's own query parameters, the `X-Amz-*` ones, and the signature. The signed headers
+/// (`request.headers` and `host`) must be sent with exactly these values, or S3 refuses.
+pub fn presign_query(
+    mut request: CanonicalRequest,
+    credentials: &Credentials,
+    signing_key: &SigningKey,
+    now: UnixTime,
+    region: &str,
+    expires_seconds: u64,
+) -> String {
+    let scope = format!("{}/{region}/s3/aws4_request", now.date_stamp());
+    let (names, _) = request.signed_headers();
+    request.query.extend([
+        ("X-Amz-Algorithm".to_string(), ALGORITHM.to_string()),
+        (
+            "X-Amz-Credential".to_string(),
+            format!("{}/{scope}", credentials.access_key_id),
+        ),
+        ("X-Amz-Date".to_string(), now.amz_date()),
+        ("X-Amz-Expires".to_string(), expires_seconds.to_string()),
+        ("X-Amz-SignedHeaders".to_string(), names),
+    ]);
+    if let Some(token) = &credentials.session_token {
+        request
+            .query
+            .push(("X-Amz-Security-Token".to_string(), token.clone()));
+    }
+    let signature = request.signature(signing_key, now, &scope);
+    format!("{}&X-Amz-Signature={signature}", request.query_string())
+}
+
+/// RFC 3986 unreserved characters stay; everything else is `%XX` (and `/` too unless a path).
+pub fn uri_encode(text: &str, encode_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b'/' if !encode_slash => out.push('/'),
+            _ => {
+                out.push('%');
+                out.push_str(&hex(&[byte]).to_ascii_uppercase());
+            }
+        }
+    }
+    out
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -158,6 +310,73 @@ mod tests {
             "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
         );
         assert!(!format!("{key:?}").contains("cbcef1"));
+    }
+
+    // AWS's published examples for S3 (Signature Version 4, "Examples"): bucket examplebucket,
+    // 2013-05-24T00:00:00Z, us-east-1, the example keys.
+    const EXAMPLE_DATE: UnixTime = UnixTime(1_369_353_600);
+
+    fn example_credentials() -> Credentials {
+        Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: AWS_EXAMPLE_SECRET.into(),
+            session_token: None,
+        }
+    }
+
+    #[test]
+    fn aws_example_get_object_signed_in_headers() {
+        let key = SigningKey::derive(AWS_EXAMPLE_SECRET, EXAMPLE_DATE, "us-east-1");
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let headers = sign_headers(
+            CanonicalRequest {
+                method: "GET",
+                host: "examplebucket.s3.amazonaws.com",
+                path: "/test.txt",
+                query: vec![],
+                headers: vec![("range".into(), "bytes=0-9".into())],
+                payload_hash: empty,
+            },
+            &example_credentials(),
+            &key,
+            EXAMPLE_DATE,
+            "us-east-1",
+        );
+        assert_eq!(
+            headers.last().unwrap().1,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        );
+    }
+
+    #[test]
+    fn aws_example_presigned_get_object() {
+        let key = SigningKey::derive(AWS_EXAMPLE_SECRET, EXAMPLE_DATE, "us-east-1");
+        let query = presign_query(
+            CanonicalRequest {
+                method: "GET",
+                host: "examplebucket.s3.amazonaws.com",
+                path: "/test.txt",
+                query: vec![],
+                headers: vec![],
+                payload_hash: "UNSIGNED-PAYLOAD",
+            },
+            &example_credentials(),
+            &key,
+            EXAMPLE_DATE,
+            "us-east-1",
+            86_400,
+        );
+        assert_eq!(
+            query,
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        );
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(uri_encode("uploads/a b+c~d", false), "uploads/a%20b%2Bc~d");
+        assert_eq!(uri_encode("a/b", true), "a%2Fb");
+        assert_eq!(uri_encode("고", false), "%EA%B3%A0");
     }
 
     #[test]
