@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Least-privilege checks on deploy/template.yaml, run offline by `cargo xtask test`.
 
-Fails if the signer's role may do more than s3:PutObject on uploads/*, if anything grants public
+Fails if the signer's role may do more than s3:PutObject (and abort and list its multipart uploads'
+parts) on uploads/*, if anything grants public
 write (or public anything but reading page/*), if ACLs are enabled, or if CORS is configured on the
 API as well as in the code. `--self-test` also proves each check catches a broken template.
 
@@ -16,6 +17,8 @@ from cfnlint.decode import decode
 
 TEMPLATE = Path(__file__).with_name("template.yaml")
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# What the signer needs: put objects (single POST and multipart), list and abort its own parts.
+SIGNER_ACTIONS = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
 
 
 def as_list(value):
@@ -49,8 +52,8 @@ def check_signer_role(t):
                 if statement.get("Effect") != "Allow":
                     continue
                 actions = as_list(statement.get("Action", []))
-                if actions != ["s3:PutObject"]:
-                    problems.append(f"{name}: allows {actions}; only s3:PutObject")
+                if not actions or set(actions) - SIGNER_ACTIONS or "s3:PutObject" not in actions:
+                    problems.append(f"{name}: allows {actions}; only {sorted(SIGNER_ACTIONS)}")
                 if "NotAction" in statement or "NotResource" in statement:
                     problems.append(f"{name}: NotAction/NotResource widen a grant")
                 for resource in as_list(statement.get("Resource", [])):
@@ -87,8 +90,10 @@ def check_public_access(t):
         if not (block.get("BlockPublicAcls") and block.get("IgnorePublicAcls")):
             problems.append(f"{name}: public ACLs must be blocked and ignored")
         for rule in props.get("CorsConfiguration", {}).get("CorsRules", []):
-            if set(rule.get("AllowedMethods", [])) - {"POST"}:
-                problems.append(f"{name}: CORS allows {rule['AllowedMethods']}; only POST")
+            if set(rule.get("AllowedMethods", [])) - {"POST", "PUT"}:
+                problems.append(f"{name}: CORS allows {rule['AllowedMethods']}; only POST and PUT")
+            if "ETag" not in rule.get("ExposedHeaders", []):
+                problems.append(f"{name}: CORS must expose ETag (the page reads each part's)")
             if rule.get("AllowedOrigins") == ["*"]:
                 problems.append(f"{name}: CORS allows any origin")
     return problems
@@ -149,6 +154,9 @@ def self_test(template):
     cases = {
         "role may read": mutate(template, role_statement + ["Action"], ["s3:PutObject", "s3:GetObject"]),
         "role may do anything in S3": mutate(template, role_statement + ["Action"], "s3:*"),
+        "role may delete": mutate(template, role_statement + ["Action"], ["s3:PutObject", "s3:DeleteObject"]),
+        "role may list the bucket": mutate(template, role_statement + ["Action"],
+                                           ["s3:PutObject", "s3:ListBucket", "s3:AbortMultipartUpload"]),
         "role writes the whole bucket": mutate(template, role_statement + ["Resource"], {"Fn::Sub": "${UploadBucket.Arn}/*"}),
         "role gets admin": mutate(template, ["Resources", "SignerRole", "Properties", "ManagedPolicyArns"],
                                   [BASIC_EXECUTION, "arn:aws:iam::aws:policy/AdministratorAccess"]),

@@ -3,11 +3,16 @@
 //! Everything here is plain data and pure functions: it compiles for the host and for `wasm32`, so the
 //! page pre-checks a file with exactly the code the signer enforces.
 
+mod multipart;
 mod parts;
 mod rules;
 mod token;
 mod wire;
 
+pub use multipart::{
+    CompletedUpload, ListedPart, ListedParts, MultipartUpload, PartToSign, SignParts, SignedPart,
+    SignedParts, UploadToken,
+};
 pub use parts::{
     DEFAULT_PART_BYTES, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, PartPlan,
 };

@@ -25,6 +25,14 @@ pub struct UploadRules {
     pub allowed_content_types: Vec<ContentTypePattern>,
     /// Every key starts with this.
     pub prefix: String,
+    /// Files larger than this go up as multipart uploads (`/multipart/*`); smaller ones as one
+    /// POST. Absent in the JSON of a signer from before multipart: never.
+    #[serde(default = "never")]
+    pub multipart_threshold_bytes: u64,
+}
+
+fn never() -> u64 {
+    u64::MAX
 }
 
 /// Why a file may not be uploaded: a stable code and a sentence for people.
@@ -372,6 +380,7 @@ mod tests {
                 .map(|t| ContentTypePattern::parse(t).unwrap())
                 .collect(),
             prefix: "uploads/".into(),
+            multipart_threshold_bytes: 64 * 1024 * 1024,
         }
     }
 
@@ -468,7 +477,7 @@ mod tests {
 
     #[test]
     fn rules_json_is_fixed() {
-        let text = r#"{"maxBytes":1000,"allowEmpty":false,"allowedContentTypes":["image/*","application/pdf"],"prefix":"uploads/"}"#;
+        let text = r#"{"maxBytes":1000,"allowEmpty":false,"allowedContentTypes":["image/*","application/pdf"],"prefix":"uploads/","multipartThresholdBytes":67108864}"#;
         let r = rules(&["image/*", "application/pdf"]);
         assert_eq!(serde_json::to_string(&r).unwrap(), text);
         assert_eq!(serde_json::from_str::<UploadRules>(text).unwrap(), r);

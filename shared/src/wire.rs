@@ -151,6 +151,14 @@ pub enum ErrorCode {
     InvalidToken,
     /// The upload token is older than its expiry: ask again without it (a new key).
     TokenExpired,
+    /// A part number outside the upload's plan, or more parts than one request signs.
+    PartNotInPlan,
+    /// `complete` found parts missing or of other sizes than planned; nothing was completed.
+    UploadIncomplete,
+    /// S3 no longer knows this multipart upload (completed, aborted or expired).
+    NoSuchUpload,
+    /// S3 could not be reached or failed; not the request's fault.
+    StorageFailed,
     /// No such endpoint.
     NotFound,
     /// The endpoint exists but not for this method.
@@ -169,6 +177,10 @@ impl ErrorCode {
             | ErrorCode::ContentTypeNotAllowed
             | ErrorCode::InvalidFilename => 400,
             ErrorCode::OriginNotAllowed | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 403,
+            ErrorCode::PartNotInPlan => 400,
+            ErrorCode::UploadIncomplete => 409,
+            ErrorCode::NoSuchUpload => 404,
+            ErrorCode::StorageFailed => 502,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTooLarge => 413,
@@ -177,7 +189,7 @@ impl ErrorCode {
     }
 
     /// Every code, for parsers that do not go through serde.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::MalformedRequest,
         ErrorCode::RequestTooLarge,
         ErrorCode::EmptyFile,
@@ -188,6 +200,10 @@ impl ErrorCode {
         ErrorCode::OriginNotAllowed,
         ErrorCode::InvalidToken,
         ErrorCode::TokenExpired,
+        ErrorCode::PartNotInPlan,
+        ErrorCode::UploadIncomplete,
+        ErrorCode::NoSuchUpload,
+        ErrorCode::StorageFailed,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
@@ -213,6 +229,10 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "OriginNotAllowed",
             ErrorCode::InvalidToken => "InvalidToken",
             ErrorCode::TokenExpired => "TokenExpired",
+            ErrorCode::PartNotInPlan => "PartNotInPlan",
+            ErrorCode::UploadIncomplete => "UploadIncomplete",
+            ErrorCode::NoSuchUpload => "NoSuchUpload",
+            ErrorCode::StorageFailed => "StorageFailed",
             ErrorCode::NotFound => "NotFound",
             ErrorCode::MethodNotAllowed => "MethodNotAllowed",
             ErrorCode::Internal => "Internal",
@@ -299,13 +319,14 @@ mod tests {
     }
 
     #[test]
-    fn every_code_round_trips_and_only_internal_is_5xx() {
+    fn every_code_round_trips_and_only_server_side_failures_are_5xx() {
         for code in ErrorCode::ALL {
             check(&code, &format!("\"{}\"", code.as_str()));
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             let status = code.http_status();
-            assert_eq!(status >= 500, code == ErrorCode::Internal, "{code}");
-            assert!((400..=500).contains(&status), "{code}");
+            let server_side = matches!(code, ErrorCode::Internal | ErrorCode::StorageFailed);
+            assert_eq!(status >= 500, server_side, "{code}");
+            assert!((400..=502).contains(&status), "{code}");
         }
         assert_eq!(ErrorCode::parse("Teapot"), None);
     }

@@ -12,8 +12,10 @@ use crate::sigv4::Credentials;
 use crate::token::{MIN_SECRET_BYTES, TokenSecret};
 
 pub const DEFAULT_PREFIX: &str = "uploads/";
-/// 5 GiB: the largest object a single POST may upload to S3.
+/// 5 GiB: the largest object a single POST may upload to S3 (larger files go multipart).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// Files above this go up as multipart uploads.
+pub const DEFAULT_MULTIPART_THRESHOLD_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
 /// A signed form can be replayed until it expires: at most an hour (SigV4 would allow 7 days).
 const MAX_POLICY_TTL_SECONDS: u64 = 3600;
@@ -97,7 +99,7 @@ pub fn normalise_origin(origin: &str) -> Option<String> {
 
 /// Every variable the signer reads: set but empty is an error, never "the default" (an empty
 /// `ALLOWED_CONTENT_TYPES` once meant every type).
-const VARIABLES: [&str; 16] = [
+const VARIABLES: [&str; 17] = [
     "UPLOAD_BUCKET",
     "AWS_REGION",
     "AWS_ACCESS_KEY_ID",
@@ -114,6 +116,7 @@ const VARIABLES: [&str; 16] = [
     "S3_ENDPOINT",
     "SIGNER_ADDR",
     "UPLOAD_TOKEN_SECRET",
+    "MULTIPART_THRESHOLD_BYTES",
 ];
 
 /// All that is wrong with the environment, one line each.
@@ -208,7 +211,14 @@ impl Config {
             &var,
             "MAX_UPLOAD_BYTES",
             DEFAULT_MAX_UPLOAD_BYTES,
-            1..=DEFAULT_MAX_UPLOAD_BYTES,
+            1..=shared::MAX_OBJECT_BYTES,
+            &mut problems,
+        );
+        let multipart_threshold_bytes = parse_number(
+            &var,
+            "MULTIPART_THRESHOLD_BYTES",
+            DEFAULT_MULTIPART_THRESHOLD_BYTES,
+            shared::MIN_PART_BYTES..=DEFAULT_MAX_UPLOAD_BYTES,
             &mut problems,
         );
         let policy_ttl_seconds = parse_number(
@@ -320,6 +330,7 @@ impl Config {
                 allow_empty,
                 allowed_content_types,
                 prefix,
+                multipart_threshold_bytes,
             },
             allowed_origins,
             policy_ttl_seconds,

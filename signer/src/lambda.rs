@@ -16,7 +16,14 @@ pub async fn run(signer: Arc<Signer>) -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |request: Request| {
         let signer = Arc::clone(&signer);
         async move {
-            let response = with_incoming(&request, |incoming| signer.handle_now(incoming));
+            let body: &[u8] = request.body();
+            let incoming = Incoming {
+                method: request.method(),
+                path: path_without_stage(&request),
+                origin: crate::service::origin_header(request.headers().get(http::header::ORIGIN)),
+                body,
+            };
+            let response = crate::s3::answer(&signer, &incoming).await;
             Ok::<_, std::convert::Infallible>(into_lambda(response))
         }
     }))

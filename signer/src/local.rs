@@ -65,12 +65,16 @@ async fn answer(signer: &Signer, request: Request<HyperBody>) -> Response<Full<B
     let (parts, body) = request.into_parts();
     let body = read_limited(body, MAX_BODY_BYTES + 1).await;
     let origin = crate::service::origin_header(parts.headers.get(http::header::ORIGIN));
-    let response = signer.handle_now(&Incoming {
-        method: &parts.method,
-        path: parts.uri.path(),
-        origin,
-        body: &body,
-    });
+    let response = crate::s3::answer(
+        signer,
+        &Incoming {
+            method: &parts.method,
+            path: parts.uri.path(),
+            origin,
+            body: &body,
+        },
+    )
+    .await;
     response.map(|body| Full::new(Bytes::from(body)))
 }
 

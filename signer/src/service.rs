@@ -5,6 +5,8 @@
 //! - `POST /sign`: a `SignRequest` in, a `SignResponse` out. With the `token` of an earlier answer,
 //!   the same key is signed again (after checking the token and that type and size match it).
 //! - `GET /rules`: the public `UploadRules`.
+//! - `POST /multipart/{create,sign-parts,list,complete,abort}`: multipart uploads (`multipart.rs`);
+//!   those that need S3 return a `Step::Call` that the edge runs (`s3.rs`) and `resume`s.
 //! - `OPTIONS` on both: the CORS preflight. Other methods 405, other paths 404.
 //!
 //! Every error is an `ErrorBody` with a 4xx status; only a failure of the signer itself is a 5xx.
@@ -19,8 +21,9 @@ use std::sync::Mutex;
 use http::{Method, Response, StatusCode};
 use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
 
-use crate::config::{Config, TOKEN_TTL_SECONDS};
+use crate::config::{Config, DEFAULT_MAX_UPLOAD_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
+use crate::multipart::{MultipartRoute, Pending, S3Answer, Step};
 use crate::policy::{UploadPolicy, sign_post_policy};
 use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
@@ -61,17 +64,20 @@ pub struct Signer {
     /// Signs upload tokens: the configured secret, or one made at start. `None` only when the
     /// system had no randomness for one; every sign request is then a 500.
     token_secret: Option<TokenSecret>,
+    /// The connection pool for the multipart calls (used by `s3::answer`, never by the core).
+    s3: crate::s3::Client,
 }
 
 enum Route {
     Sign,
     Rules,
+    Multipart(MultipartRoute),
 }
 
 impl Route {
     fn allow(&self) -> &'static str {
         match self {
-            Route::Sign => "POST, OPTIONS",
+            Route::Sign | Route::Multipart(_) => "POST, OPTIONS",
             Route::Rules => "GET, HEAD, OPTIONS",
         }
     }
@@ -96,10 +102,33 @@ impl Signer {
             rules_json,
             signing_key,
             token_secret,
+            s3: crate::s3::Client::new(),
         }
     }
 
-    fn signing_key(&self, now: UnixTime) -> SigningKey {
+    pub fn s3(&self) -> &crate::s3::Client {
+        &self.s3
+    }
+
+    pub(crate) fn issue_token(&self, claims: &UploadClaims) -> String {
+        self.token_secret
+            .as_ref()
+            .map(|secret| secret.issue(claims))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn verify_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<UploadClaims, TokenError> {
+        self.token_secret
+            .as_ref()
+            .ok_or(TokenError::Invalid)?
+            .verify(token, now)
+    }
+
+    pub(crate) fn signing_key(&self, now: UnixTime) -> SigningKey {
         // The lock only guards a 40-byte copy; a poisoned lock still holds a valid key.
         let mut cached = self
             .signing_key
@@ -119,21 +148,51 @@ impl Signer {
         &self.config
     }
 
-    /// Answers a request with the clock and the randomness read here: the edge of the pure core.
-    pub fn handle_now(&self, request: &Incoming) -> Outgoing {
+    /// The first step of a request, with the clock and the randomness read here: the edge of the
+    /// pure core (`s3::answer` runs the steps).
+    pub fn begin_now(&self, request: &Incoming) -> Step {
         let mut id = [0u8; 16];
         if let Err(err) = getrandom::fill(&mut id) {
             tracing::error!(%err, "no randomness for an upload id");
-            return error(
+            return Step::Done(error(
                 ErrorCode::Internal,
                 "The signer could not create an upload id.".into(),
-            );
+            ));
         }
-        self.handle(request, UnixTime::now(), UploadId(id))
+        self.begin(request, UnixTime::now(), UploadId(id))
     }
 
-    /// Answers one request. `now` signs the policy; `id` makes the key unique.
+    /// Answers one request that needs no S3 call (every route but `/multipart/*` with a valid
+    /// body); one that does is answered 502, so tests and benches of the pure routes use this.
     pub fn handle(&self, request: &Incoming, now: UnixTime, id: UploadId) -> Outgoing {
+        match self.begin(request, now, id) {
+            Step::Done(response) => response,
+            Step::Call(_) => with_common_headers(
+                error(
+                    ErrorCode::StorageFailed,
+                    "This entry point does not reach storage.".into(),
+                ),
+                request.origin,
+            ),
+        }
+    }
+
+    /// The next step once S3 answered; `origin` is the request's.
+    pub fn resume(
+        &self,
+        pending: Pending,
+        answer: S3Answer,
+        now: UnixTime,
+        origin: Option<&str>,
+    ) -> Step {
+        match self.multipart_resume(pending, answer, now) {
+            Step::Done(response) => Step::Done(with_common_headers(response, origin)),
+            call => call,
+        }
+    }
+
+    /// The first step of one request. `now` signs; `id` makes a new key unique.
+    pub fn begin(&self, request: &Incoming, now: UnixTime, id: UploadId) -> Step {
         let origin = request.origin;
         if let Some(origin) = origin
             && !self.config.allowed_origins.allows(origin)
@@ -144,9 +203,18 @@ impl Signer {
             } else {
                 "The Origin header is not an ASCII URL origin.".to_string()
             };
-            return with_common_headers(error(ErrorCode::OriginNotAllowed, message), None);
+            return Step::Done(with_common_headers(
+                error(ErrorCode::OriginNotAllowed, message),
+                None,
+            ));
         }
         let response = match (route(request.path), request.method) {
+            (Some(Route::Multipart(route)), &Method::POST) => {
+                match self.multipart(route, request.body, now, id) {
+                    Step::Done(response) => response,
+                    call => return call,
+                }
+            }
             (None, _) => error(
                 ErrorCode::NotFound,
                 format!("There is nothing at {}.", request.path),
@@ -170,7 +238,7 @@ impl Signer {
                 response
             }
         };
-        with_common_headers(response, origin)
+        Step::Done(with_common_headers(response, origin))
     }
 
     fn sign(&self, body: &[u8], now: UnixTime, id: UploadId) -> Outgoing {
@@ -191,6 +259,12 @@ impl Signer {
                 );
             }
         };
+        if request.size > DEFAULT_MAX_UPLOAD_BYTES {
+            return error(
+                ErrorCode::FileTooLarge,
+                "A single POST takes at most 5.0 GiB; larger files go up as multipart uploads (POST /multipart/create).".into(),
+            );
+        }
         let content_type = match self.config.rules.check(&request) {
             Ok(content_type) => content_type,
             Err(refusal) => {
@@ -307,11 +381,11 @@ fn route(path: &str) -> Option<Route> {
     match path {
         "/sign" => Some(Route::Sign),
         "/rules" => Some(Route::Rules),
-        _ => None,
+        _ => MultipartRoute::from_path(path).map(Route::Multipart),
     }
 }
 
-fn json(status: StatusCode, body: String) -> Outgoing {
+pub(crate) fn json(status: StatusCode, body: String) -> Outgoing {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
@@ -320,7 +394,7 @@ fn json(status: StatusCode, body: String) -> Outgoing {
     response
 }
 
-fn error(code: ErrorCode, message: String) -> Outgoing {
+pub(crate) fn error(code: ErrorCode, message: String) -> Outgoing {
     let body = serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default();
     let status =
         StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -69,6 +69,7 @@ pub fn rules(text: &str) -> Option<UploadRules> {
         allow_empty: field(&value, "allowEmpty")?.as_bool()?,
         allowed_content_types,
         prefix: string(&value, "prefix")?,
+        multipart_threshold_bytes: whole(&value, "multipartThresholdBytes").unwrap_or(u64::MAX),
     })
 }
 

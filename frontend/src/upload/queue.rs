@@ -1017,6 +1017,7 @@ mod tests {
                 .map(|t| ContentTypePattern::parse(t).unwrap())
                 .collect(),
             prefix: "uploads/".into(),
+            multipart_threshold_bytes: 64 * 1024 * 1024,
         }
     }
 

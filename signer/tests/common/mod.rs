@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod stack;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

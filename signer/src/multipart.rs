@@ -1,0 +1,650 @@
+//! The multipart endpoints (`/multipart/*`, JSON in `shared/src/multipart.rs`), pure: each call
+//! either answers at once or names the S3 request it needs ([`S3Call`]) and how to go on with
+//! S3's answer ([`Pending`]). `s3.rs` sends the requests; nothing here does I/O, reads the clock
+//! or draws randomness, so the whole exchange is tested with canned S3 answers too.
+//!
+//! Every call after `create` carries the upload token, which states the key, S3's upload id, the
+//! size, the part size, the type and an expiry (`shared::UploadClaims`): the signer stays
+//! stateless, and nobody can change the plan. Part URLs sign the part's exact `Content-Length`
+//! (and its `Content-MD5` when the page sends one), so S3 refuses any other length or bytes.
+//! `complete` lists what S3 holds and completes only parts 1..N at the planned sizes.
+
+// An error here is the request's answer, made once per request: boxing it would only add an
+// allocation to every refusal.
+#![allow(clippy::result_large_err)]
+
+use http::{Method, StatusCode};
+use shared::{
+    CompletedUpload, ErrorCode, FormFields, ListedPart, ListedParts, MultipartUpload, PartPlan,
+    SignParts, SignRequest, SignedPart, SignedParts, UploadClaims, UploadToken,
+};
+
+use crate::key::{UploadId, content_disposition, object_key};
+use crate::service::{Outgoing, Signer, error, json};
+use crate::sigv4::{CanonicalRequest, presign_query, sign_headers, uri_encode};
+use crate::time::UnixTime;
+use crate::token::TokenError;
+
+/// How long a multipart upload's token lives: a day, as the bucket's lifecycle rule keeps
+/// unfinished uploads (resuming after a night's sleep works; after that, S3 has dropped it).
+pub const MULTIPART_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
+/// Parts one `sign-parts` call signs at most.
+pub const MAX_PARTS_PER_REQUEST: usize = 1000;
+/// The SHA-256 of nothing, for bodiless S3 requests.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// What a route needs next.
+#[derive(Debug)]
+pub enum Step {
+    Done(Outgoing),
+    Call(S3Call),
+}
+
+/// One request to S3, signed, and what to do with its answer.
+#[derive(Debug)]
+pub struct S3Call {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub pending: Pending,
+}
+
+/// Where a multipart call stands while S3 answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Create {
+        claims: UploadClaims,
+    },
+    /// Listing for `list` (`complete: false`) or before `complete` (`true`), page by page.
+    List {
+        claims: UploadClaims,
+        parts: Vec<ListedPart>,
+        complete: bool,
+    },
+    Complete {
+        claims: UploadClaims,
+    },
+    Abort,
+}
+
+/// The routes under `/multipart/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultipartRoute {
+    Create,
+    SignParts,
+    List,
+    Complete,
+    Abort,
+}
+
+impl MultipartRoute {
+    pub fn from_path(path: &str) -> Option<MultipartRoute> {
+        Some(match path.strip_prefix("/multipart/")? {
+            "create" => MultipartRoute::Create,
+            "sign-parts" => MultipartRoute::SignParts,
+            "list" => MultipartRoute::List,
+            "complete" => MultipartRoute::Complete,
+            "abort" => MultipartRoute::Abort,
+            _ => return None,
+        })
+    }
+}
+
+/// An S3 answer: status and body, or why there was none.
+pub type S3Answer = Result<(u16, Vec<u8>), String>;
+
+impl Signer {
+    /// The first step of a multipart call (a `POST` with a JSON body).
+    pub fn multipart(
+        &self,
+        route: MultipartRoute,
+        body: &[u8],
+        now: UnixTime,
+        id: UploadId,
+    ) -> Step {
+        match self.multipart_start(route, body, now, id) {
+            Ok(step) => step,
+            Err(response) => Step::Done(response),
+        }
+    }
+
+    fn multipart_start(
+        &self,
+        route: MultipartRoute,
+        body: &[u8],
+        now: UnixTime,
+        id: UploadId,
+    ) -> Result<Step, Outgoing> {
+        match route {
+            MultipartRoute::Create => {
+                let request: SignRequest = self.parse_body(body)?;
+                if request.token.is_some() {
+                    return Err(error(
+                        ErrorCode::MalformedRequest,
+                        "create takes no token: each create starts a new upload.".into(),
+                    ));
+                }
+                let content_type = self
+                    .config()
+                    .rules
+                    .check(&request)
+                    .map_err(|refusal| error(refusal.code, refusal.message))?;
+                let plan = PartPlan::for_size(request.size).ok_or_else(|| {
+                    error(
+                        ErrorCode::FileTooLarge,
+                        "An empty file or one over 5 TiB cannot be a multipart upload.".into(),
+                    )
+                })?;
+                let key = object_key(&self.config().rules.prefix, id, &request.filename);
+                let claims = UploadClaims {
+                    upload_id: None,
+                    part_size: Some(plan.part_size),
+                    ..UploadClaims::single(
+                        key.clone(),
+                        content_type.clone(),
+                        request.size,
+                        now.plus_seconds(MULTIPART_TOKEN_TTL_SECONDS).0,
+                    )
+                };
+                let headers = vec![
+                    ("content-disposition".into(), content_disposition(&key)),
+                    ("content-type".into(), content_type),
+                ];
+                Ok(Step::Call(self.s3_call(
+                    Method::POST,
+                    &key,
+                    vec![("uploads".into(), String::new())],
+                    headers,
+                    Vec::new(),
+                    now,
+                    Pending::Create { claims },
+                )))
+            }
+            MultipartRoute::SignParts => {
+                let request: SignParts = self.parse_body(body)?;
+                let (claims, plan) = self.upload_claims(&request.token, now)?;
+                if request.parts.is_empty() || request.parts.len() > MAX_PARTS_PER_REQUEST {
+                    return Err(error(
+                        ErrorCode::PartNotInPlan,
+                        format!("Sign 1 to {MAX_PARTS_PER_REQUEST} parts per request."),
+                    ));
+                }
+                let expires = now.plus_seconds(self.config().policy_ttl_seconds);
+                let mut parts = Vec::with_capacity(request.parts.len());
+                for part in &request.parts {
+                    let (_, length) = plan.part(part.number).ok_or_else(|| {
+                        error(
+                            ErrorCode::PartNotInPlan,
+                            format!(
+                                "Part {} is not in this upload's plan (parts 1 to {}).",
+                                part.number, plan.parts
+                            ),
+                        )
+                    })?;
+                    let mut headers = vec![("Content-Length".to_string(), length.to_string())];
+                    if let Some(md5) = &part.md5 {
+                        if !is_base64_md5(md5) {
+                            return Err(error(
+                                ErrorCode::MalformedRequest,
+                                format!("md5 of part {} must be 16 bytes in base64.", part.number),
+                            ));
+                        }
+                        headers.push(("Content-MD5".to_string(), md5.clone()));
+                    }
+                    let url = self.presign_part(&claims, part.number, &headers, now);
+                    parts.push(SignedPart {
+                        number: part.number,
+                        url,
+                        headers: FormFields(headers),
+                    });
+                }
+                let answer = SignedParts {
+                    parts,
+                    expires_at: expires.rfc3339(),
+                };
+                Ok(Step::Done(json(
+                    StatusCode::OK,
+                    serde_json::to_string(&answer).unwrap_or_default(),
+                )))
+            }
+            MultipartRoute::List | MultipartRoute::Complete => {
+                let request: UploadToken = self.parse_body(body)?;
+                let (claims, _) = self.upload_claims(&request.token, now)?;
+                let complete = route == MultipartRoute::Complete;
+                Ok(Step::Call(self.list_call(
+                    claims,
+                    Vec::new(),
+                    complete,
+                    None,
+                    now,
+                )))
+            }
+            MultipartRoute::Abort => {
+                let request: UploadToken = self.parse_body(body)?;
+                let (claims, _) = self.upload_claims(&request.token, now)?;
+                let upload_id = claims.upload_id.clone().unwrap_or_default();
+                Ok(Step::Call(self.s3_call(
+                    Method::DELETE,
+                    &claims.key,
+                    vec![("uploadId".into(), upload_id)],
+                    Vec::new(),
+                    Vec::new(),
+                    now,
+                    Pending::Abort,
+                )))
+            }
+        }
+    }
+
+    /// The next step once S3 answered `call`.
+    pub fn multipart_resume(&self, pending: Pending, answer: S3Answer, now: UnixTime) -> Step {
+        let (status, body) = match answer {
+            Ok(answer) => answer,
+            Err(why) => {
+                tracing::warn!(why, "storage unreachable");
+                return Step::Done(error(
+                    ErrorCode::StorageFailed,
+                    "Storage could not be reached; try again.".into(),
+                ));
+            }
+        };
+        let text = String::from_utf8_lossy(&body);
+        let xml = roxmltree::Document::parse(&text).ok();
+        let value = |name: &str| xml.as_ref().and_then(|doc| element(doc, name));
+        if let Some(code) = xml.as_ref().and_then(|doc| {
+            (doc.root_element().tag_name().name() == "Error")
+                .then(|| element(doc, "Code"))
+                .flatten()
+        }) {
+            return Step::Done(storage_error(&code, status, pending == Pending::Abort));
+        }
+        if !(200..300).contains(&status) {
+            return Step::Done(storage_error("", status, pending == Pending::Abort));
+        }
+        match pending {
+            Pending::Create { mut claims } => {
+                let Some(upload_id) = value("UploadId") else {
+                    return Step::Done(storage_error("NoUploadId", status, false));
+                };
+                claims.upload_id = Some(upload_id.clone());
+                let token = self.issue_token(&claims);
+                let plan = PartPlan::for_size(claims.size).unwrap_or(PartPlan {
+                    size: claims.size,
+                    part_size: claims.part_size.unwrap_or_default(),
+                    parts: 0,
+                });
+                tracing::info!(
+                    upload = claims.key.rsplit_once('/').map_or("", |(id, _)| id),
+                    size = claims.size,
+                    parts = plan.parts,
+                    "multipart upload created"
+                );
+                let answer = MultipartUpload {
+                    key: claims.key,
+                    upload_id,
+                    part_size: plan.part_size,
+                    parts: plan.parts,
+                    token,
+                    expires_at: UnixTime(claims.expires).rfc3339(),
+                };
+                Step::Done(json(
+                    StatusCode::OK,
+                    serde_json::to_string(&answer).unwrap_or_default(),
+                ))
+            }
+            Pending::List {
+                claims,
+                mut parts,
+                complete,
+            } => {
+                let Some(doc) = xml.as_ref() else {
+                    return Step::Done(storage_error("NotXml", status, false));
+                };
+                parts.extend(listed_parts(doc));
+                if element(doc, "IsTruncated").as_deref() == Some("true")
+                    && let Some(marker) = element(doc, "NextPartNumberMarker")
+                    && parts.len() < shared::MAX_PARTS as usize
+                {
+                    return Step::Call(self.list_call(claims, parts, complete, Some(&marker), now));
+                }
+                parts.sort_by_key(|p| p.number);
+                if !complete {
+                    let answer = ListedParts { parts };
+                    return Step::Done(json(
+                        StatusCode::OK,
+                        serde_json::to_string(&answer).unwrap_or_default(),
+                    ));
+                }
+                match self.completion_body(&claims, &parts) {
+                    Ok(body) => Step::Call(self.complete_call(claims, body, now)),
+                    Err(response) => Step::Done(response),
+                }
+            }
+            Pending::Complete { claims } => {
+                let etag = value("ETag").unwrap_or_default();
+                tracing::info!(
+                    upload = claims.key.rsplit_once('/').map_or("", |(id, _)| id),
+                    size = claims.size,
+                    "multipart upload completed"
+                );
+                let answer = CompletedUpload {
+                    key: claims.key,
+                    etag,
+                };
+                Step::Done(json(
+                    StatusCode::OK,
+                    serde_json::to_string(&answer).unwrap_or_default(),
+                ))
+            }
+            Pending::Abort => Step::Done(no_content()),
+        }
+    }
+
+    fn parse_body<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, Outgoing> {
+        if body.len() > crate::service::MAX_BODY_BYTES * 8 {
+            return Err(error(
+                ErrorCode::RequestTooLarge,
+                "A multipart request is at most 128 KiB.".into(),
+            ));
+        }
+        serde_json::from_slice(body).map_err(|err| {
+            error(
+                ErrorCode::MalformedRequest,
+                format!("The body is not what this endpoint takes ({err})."),
+            )
+        })
+    }
+
+    /// The token's claims and plan, if it is this signer's token for a multipart upload.
+    fn upload_claims(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<(UploadClaims, PartPlan), Outgoing> {
+        let claims = self.verify_token(token, now).map_err(|err| match err {
+            TokenError::Expired => error(
+                ErrorCode::TokenExpired,
+                "This upload's token has expired; start the upload again.".into(),
+            ),
+            TokenError::Invalid => error(
+                ErrorCode::InvalidToken,
+                "This upload token was not issued by this signer or was changed.".into(),
+            ),
+        })?;
+        let plan = PartPlan {
+            size: claims.size,
+            part_size: claims.part_size.unwrap_or_default(),
+            parts: 0,
+        };
+        let plan = PartPlan::for_size(claims.size)
+            .filter(|p| p.part_size == plan.part_size && claims.is_multipart());
+        match plan {
+            Some(plan) => Ok((claims, plan)),
+            None => Err(error(
+                ErrorCode::InvalidToken,
+                "This token is not for a multipart upload.".into(),
+            )),
+        }
+    }
+
+    /// `https://host/base/key` of the object, and the host and the encoded path apart.
+    fn object_url(&self, key: &str) -> (String, String, String) {
+        let base = self.config().upload_url.as_str();
+        let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+        let (host, base_path) = match rest.split_once('/') {
+            Some((host, path)) => (host, format!("/{path}")),
+            None => (rest, String::new()),
+        };
+        let path = format!("{base_path}/{}", uri_encode(key, false));
+        (format!("{scheme}://{host}{path}"), host.to_string(), path)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn s3_call(
+        &self,
+        method: Method,
+        key: &str,
+        query: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        now: UnixTime,
+        pending: Pending,
+    ) -> S3Call {
+        let (url, host, path) = self.object_url(key);
+        let payload_hash = if body.is_empty() {
+            EMPTY_SHA256.to_string()
+        } else {
+            use sha2::Digest;
+            crate::sigv4::hex(&sha2::Sha256::digest(&body))
+        };
+        let request = CanonicalRequest {
+            method: method.as_str(),
+            host: &host,
+            path: &path,
+            query,
+            headers,
+            payload_hash: &payload_hash,
+        };
+        let query = request.query_string();
+        let headers = sign_headers(
+            request,
+            &self.config().credentials,
+            &self.signing_key(now),
+            now,
+            &self.config().region,
+        );
+        S3Call {
+            method,
+            url: format!("{url}?{query}"),
+            headers,
+            body,
+            pending,
+        }
+    }
+
+    fn list_call(
+        &self,
+        claims: UploadClaims,
+        parts: Vec<ListedPart>,
+        complete: bool,
+        marker: Option<&str>,
+        now: UnixTime,
+    ) -> S3Call {
+        let key = claims.key.clone();
+        let mut query = vec![
+            (
+                "uploadId".into(),
+                claims.upload_id.clone().unwrap_or_default(),
+            ),
+            ("max-parts".into(), "1000".into()),
+        ];
+        if let Some(marker) = marker {
+            query.push(("part-number-marker".into(), marker.to_string()));
+        }
+        self.s3_call(
+            Method::GET,
+            &key,
+            query,
+            Vec::new(),
+            Vec::new(),
+            now,
+            Pending::List {
+                claims,
+                parts,
+                complete,
+            },
+        )
+    }
+
+    /// The `CompleteMultipartUpload` body, if S3 holds exactly parts 1..N at the planned sizes.
+    fn completion_body(
+        &self,
+        claims: &UploadClaims,
+        parts: &[ListedPart],
+    ) -> Result<Vec<u8>, Outgoing> {
+        let plan = PartPlan::for_size(claims.size).unwrap_or(PartPlan {
+            size: 0,
+            part_size: 0,
+            parts: 0,
+        });
+        let incomplete = |why: String| error(ErrorCode::UploadIncomplete, why);
+        let mut body = String::from("<CompleteMultipartUpload>");
+        for number in 1..=plan.parts {
+            let Some(part) = parts.iter().find(|p| p.number == number) else {
+                return Err(incomplete(format!(
+                    "Part {number} of {} is not stored yet; nothing was completed.",
+                    plan.parts
+                )));
+            };
+            let (_, length) = plan.part(number).unwrap_or_default();
+            if part.size != length {
+                return Err(incomplete(format!(
+                    "Part {number} holds {} bytes where the plan says {length}; nothing was completed.",
+                    part.size
+                )));
+            }
+            body.push_str(&format!(
+                "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+                xml_escape(&part.etag)
+            ));
+        }
+        if let Some(extra) = parts.iter().find(|p| p.number > plan.parts) {
+            return Err(incomplete(format!(
+                "Part {} is outside the plan; nothing was completed.",
+                extra.number
+            )));
+        }
+        body.push_str("</CompleteMultipartUpload>");
+        Ok(body.into_bytes())
+    }
+
+    fn complete_call(&self, claims: UploadClaims, body: Vec<u8>, now: UnixTime) -> S3Call {
+        let key = claims.key.clone();
+        let upload_id = claims.upload_id.clone().unwrap_or_default();
+        let headers = vec![
+            ("content-type".into(), "application/xml".into()),
+            // S3 checks the object's size against the declared one, and writes no object over
+            // an existing one (a second complete of the same key is refused).
+            ("x-amz-mp-object-size".into(), claims.size.to_string()),
+            ("if-none-match".into(), "*".into()),
+        ];
+        self.s3_call(
+            Method::POST,
+            &key,
+            vec![("uploadId".into(), upload_id)],
+            headers,
+            body,
+            now,
+            Pending::Complete { claims },
+        )
+    }
+
+    fn presign_part(
+        &self,
+        claims: &UploadClaims,
+        number: u32,
+        headers: &[(String, String)],
+        now: UnixTime,
+    ) -> String {
+        let (url, host, path) = self.object_url(&claims.key);
+        let request = CanonicalRequest {
+            method: "PUT",
+            host: &host,
+            path: &path,
+            query: vec![
+                ("partNumber".into(), number.to_string()),
+                (
+                    "uploadId".into(),
+                    claims.upload_id.clone().unwrap_or_default(),
+                ),
+            ],
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            payload_hash: "UNSIGNED-PAYLOAD",
+        };
+        let query = presign_query(
+            request,
+            &self.config().credentials,
+            &self.signing_key(now),
+            now,
+            &self.config().region,
+            self.config().policy_ttl_seconds,
+        );
+        format!("{url}?{query}")
+    }
+}
+
+fn element(doc: &roxmltree::Document, name: &str) -> Option<String> {
+    doc.descendants()
+        .find(|n| n.tag_name().name() == name)
+        .map(|n| n.text().unwrap_or_default().to_string())
+}
+
+fn listed_parts(doc: &roxmltree::Document) -> Vec<ListedPart> {
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "Part")
+        .filter_map(|part| {
+            let child = |name: &str| {
+                part.children()
+                    .find(|c| c.tag_name().name() == name)
+                    .and_then(|c| c.text())
+                    .map(str::to_string)
+            };
+            Some(ListedPart {
+                number: child("PartNumber")?.parse().ok()?,
+                size: child("Size")?.parse().ok()?,
+                etag: child("ETag")?,
+            })
+        })
+        .collect()
+}
+
+/// S3 refused or failed: a 404 for an upload it no longer has, else the storage's failure (the
+/// request was valid; the signer's credentials, role or the store are at fault).
+fn storage_error(code: &str, status: u16, aborting: bool) -> Outgoing {
+    if code == "NoSuchUpload" {
+        if aborting {
+            // Aborting what is gone already is done.
+            return no_content();
+        }
+        return error(
+            ErrorCode::NoSuchUpload,
+            "Storage no longer has this upload (completed, aborted or expired); start it again."
+                .into(),
+        );
+    }
+    if code == "PreconditionFailed" {
+        return error(
+            ErrorCode::UploadIncomplete,
+            "An object already has this key; nothing was completed.".into(),
+        );
+    }
+    tracing::warn!(code, status, "storage refused a multipart request");
+    error(
+        ErrorCode::StorageFailed,
+        format!("Storage answered {status} {code}; try again later."),
+    )
+}
+
+fn no_content() -> Outgoing {
+    let mut response = http::Response::new(String::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+fn is_base64_md5(text: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .is_ok_and(|bytes| bytes.len() == 16)
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
