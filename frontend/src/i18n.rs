@@ -233,8 +233,51 @@ impl Lang {
             "EntityTooLarge" | "EntityTooSmall" => {
                 "The file changed size after it was chosen.".into()
             }
-            "AccessDenied" if ko => format!("저장소가 업로드를 거부했습니다. {}", failure.message),
-            "AccessDenied" => format!("Storage refused the upload. {}", failure.message),
+            "AccessDenied" if ko => "저장소가 업로드를 거부했습니다(권한 없음).".into(),
+            "AccessDenied" => "Storage refused the upload (access denied).".into(),
+            // The signer's other codes, then S3's common ones: words of our own in both languages,
+            // never an English message from a server behind a Korean sentence.
+            "MalformedRequest" if ko => "서명 서비스가 요청을 이해하지 못했습니다.".into(),
+            "MalformedRequest" => "The signing service did not understand the request.".into(),
+            "RequestTooLarge" if ko => "서명 요청이 너무 큽니다.".into(),
+            "RequestTooLarge" => "The signing request is too large.".into(),
+            "PartNotInPlan" | "UploadIncomplete" | "NoSuchUpload" if ko => {
+                "업로드가 완성되지 않았습니다. 다시 시도하세요.".into()
+            }
+            "PartNotInPlan" | "UploadIncomplete" | "NoSuchUpload" => {
+                "The upload is not complete; press Retry.".into()
+            }
+            "StorageFailed" | "Internal" if ko => {
+                "서버 쪽에 문제가 생겼습니다. 다시 시도합니다.".into()
+            }
+            "StorageFailed" | "Internal" => "Something failed on the server; trying again.".into(),
+            "NotFound" | "MethodNotAllowed" if ko => {
+                "서명 서비스 주소가 올바르지 않습니다(config.json의 signerUrl).".into()
+            }
+            "NotFound" | "MethodNotAllowed" => {
+                "The signing service's address is wrong (signerUrl in config.json).".into()
+            }
+            "SlowDown" | "ServiceUnavailable" | "InternalError" | "Http503" | "Http500" if ko => {
+                "저장소가 일시적으로 바쁩니다. 다시 시도합니다.".into()
+            }
+            "SlowDown" | "ServiceUnavailable" | "InternalError" | "Http503" | "Http500" => {
+                "Storage is busy for a moment; trying again.".into()
+            }
+            "SignatureDoesNotMatch" | "InvalidPolicyDocument" | "InvalidAccessKeyId" | "ExpiredToken"
+                if ko =>
+            {
+                "저장소가 서명을 받아들이지 않았습니다. 서명 서비스의 자격 증명을 확인하세요.".into()
+            }
+            "SignatureDoesNotMatch" | "InvalidPolicyDocument" | "InvalidAccessKeyId" | "ExpiredToken" => {
+                "Storage did not accept the signature: check the signing service's credentials.".into()
+            }
+            "NoSuchBucket" if ko => "저장소에 버킷이 없습니다. 서명 서비스 설정을 확인하세요.".into(),
+            "NoSuchBucket" => "The bucket does not exist: check the signing service's settings.".into(),
+            "BadDigest" if ko => "파일을 고른 뒤 내용이 바뀌었습니다.".into(),
+            "BadDigest" => "The file changed after it was chosen.".into(),
+            "RequestTimeout" if ko => "연결이 너무 느립니다. 다시 시도합니다.".into(),
+            "RequestTimeout" => "The connection is too slow; trying again.".into(),
+            code if ko => format!("저장소가 업로드를 거부했습니다 ({code})."),
             code if failure.message.is_empty() => code.to_string(),
             code => format!("{code}: {}", failure.message),
         }
@@ -298,7 +341,7 @@ mod tests {
                 &file,
                 None
             ),
-            "SlowDown: Reduce your request rate."
+            "Storage is busy for a moment; trying again."
         );
         assert_eq!(
             Lang::Ko.reason(&failure(codes::TIMEOUT, ""), &file, None),
@@ -337,6 +380,54 @@ mod tests {
             );
             assert_ne!(en, ko);
         }
+    }
+
+    #[test]
+    fn every_signer_code_and_common_s3_code_has_words_of_our_own() {
+        let file = FileInfo {
+            name: "a.bin".into(),
+            size: 1,
+            content_type: "application/octet-stream".into(),
+            last_modified: 0,
+        };
+        let s3_codes = [
+            "SlowDown",
+            "ServiceUnavailable",
+            "InternalError",
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+            "ExpiredToken",
+            "NoSuchBucket",
+            "BadDigest",
+            "RequestTimeout",
+            "AccessDenied",
+            "EntityTooLarge",
+            "EntityTooSmall",
+            "InvalidPolicyDocument",
+        ];
+        let codes = shared::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .chain(s3_codes);
+        for code in codes {
+            let f = failure(code, "an English message from a server");
+            for lang in [Lang::En, Lang::Ko] {
+                let words = lang.reason(&f, &file, Some(1));
+                assert!(
+                    !words.contains("English message"),
+                    "{code} in {lang:?}: {words}"
+                );
+                assert!(!words.starts_with(code), "{code} in {lang:?}: {words}");
+            }
+            let ko = Lang::Ko.reason(&f, &file, Some(1));
+            assert!(
+                ko.chars().any(|c| ('가'..='힣').contains(&c)),
+                "{code}: {ko}"
+            );
+        }
+        // An unknown S3 code in Korean is still a Korean sentence (naming the code).
+        let ko = Lang::Ko.reason(&failure("WeirdNewCode", "english"), &file, None);
+        assert_eq!(ko, "저장소가 업로드를 거부했습니다 (WeirdNewCode).");
     }
 
     #[test]
