@@ -605,7 +605,8 @@ fn listed_parts(doc: &roxmltree::Document) -> Vec<ListedPart> {
 /// S3 refused or failed: a 404 for an upload it no longer has, else the storage's failure (the
 /// request was valid; the signer's credentials, role or the store are at fault).
 fn storage_error(code: &str, status: u16, aborting: bool) -> Outgoing {
-    if code == "NoSuchUpload" {
+    // AWS says NoSuchUpload; radosgw (measured) NoSuchKey for the parts of an aborted upload.
+    if code == "NoSuchUpload" || code == "NoSuchKey" {
         if aborting {
             // Aborting what is gone already is done.
             return no_content();
