@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("radosgw") => radosgw(),
+        Some("browser") => tools::ensure_page_tools()
+            .and_then(|()| tools::ensure_browser())
+            .and_then(|()| browser_tests()),
         Some("size") => size(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("package") => deploy::package(),
@@ -102,8 +105,24 @@ fn test() -> Result<(), String> {
     if strict {
         signer_against_radosgw()?;
     }
-    // The page's browser tests (frontend/tests/browser.rs): XHR uploads from headless Chromium to
-    // the echo server, whose URL is compiled into the test binary.
+    browser_tests()?;
+    let gzip = build_page_and_report()?;
+    if gzip as f64 / 1000.0 > size::LIMIT_GZIP_KB {
+        return Err(format!(
+            "the page is {gzip} bytes gzip, over the {} KB limit",
+            size::LIMIT_GZIP_KB
+        ));
+    }
+    end_to_end()?;
+    if strict {
+        end_to_end_radosgw()?;
+    }
+    deploy::offline_checks()
+}
+
+/// The page's browser tests (frontend/tests/browser.rs): XHR uploads from headless Chromium to
+/// the echo server, whose URL is compiled into the test binary.
+fn browser_tests() -> Result<(), String> {
     let echo =
         echo::EchoServer::start().map_err(|e| format!("cannot start the echo server: {e}"))?;
     let mut browser = cargo();
@@ -126,18 +145,7 @@ fn test() -> Result<(), String> {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     run(browser)?;
     drop(echo);
-    let gzip = build_page_and_report()?;
-    if gzip as f64 / 1000.0 > size::LIMIT_GZIP_KB {
-        return Err(format!(
-            "the page is {gzip} bytes gzip, over the {} KB limit",
-            size::LIMIT_GZIP_KB
-        ));
-    }
-    end_to_end()?;
-    if strict {
-        end_to_end_radosgw()?;
-    }
-    deploy::offline_checks()
+    Ok(())
 }
 
 /// The strict S3 suites alone.
