@@ -28,12 +28,14 @@ impl HttpResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// The text of the first `<tag>…</tag>` in an XML body.
+    /// The text of the first `<tag>` element in an XML body, entities decoded (a key with `&`
+    /// compares right), whatever its namespace; `None` when the body is not XML or has none.
     pub fn xml(&self, tag: &str) -> Option<String> {
         let text = self.text();
-        let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
-        let end = start + text[start..].find(&format!("</{tag}>"))?;
-        Some(text[start..end].to_string())
+        let doc = roxmltree::Document::parse(&text).ok()?;
+        doc.descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == tag)
+            .map(|n| n.text().unwrap_or_default().to_string())
     }
 }
 
@@ -270,6 +272,24 @@ mod tests {
         assert_eq!(amz_date(951_825_600 + 3_723), "20000229T130203Z");
         assert_eq!(uri_encode("uploads/a b+c", false), "uploads/a%20b%2Bc");
         assert_eq!(uri_encode("a/b", true), "a%2Fb");
+    }
+
+    #[test]
+    fn xml_text_is_decoded() {
+        let response = HttpResponse {
+            status: 201,
+            headers: Vec::new(),
+            body: br#"<?xml version="1.0"?><PostResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Key>uploads/a &amp; b/&#44032;.txt</Key><ETag>"e"</ETag></PostResponse>"#.to_vec(),
+        };
+        assert_eq!(response.xml("Key").as_deref(), Some("uploads/a & b/가.txt"));
+        assert_eq!(response.xml("ETag").as_deref(), Some("\"e\""));
+        assert_eq!(response.xml("Missing"), None);
+        let not_xml = HttpResponse {
+            status: 502,
+            headers: Vec::new(),
+            body: b"<html>bad".to_vec(),
+        };
+        assert_eq!(not_xml.xml("Code"), None);
     }
 
     #[test]
