@@ -190,15 +190,73 @@ fn stack_args(args: &[String]) -> Result<(String, String, Vec<String>), String> 
         }
     }
     let stack = stack.ok_or(usage)?;
-    if !stack
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    let region = region.ok_or(usage)?;
+    check_names(&stack, &region, &overrides)?;
+    Ok((stack, region, overrides))
+}
+
+/// The bucket is `<stack>-<account>-<region>` (unique across accounts and regions): it must be a
+/// valid S3 bucket name, at most 63 characters with the 12-digit account id. And every extra
+/// page origin must be an https URL origin. Checked before anything is deployed.
+fn check_names(stack: &str, region: &str, overrides: &[String]) -> Result<(), String> {
+    if stack.is_empty()
+        || !stack
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        || !stack.as_bytes()[0].is_ascii_lowercase()
+        || stack.ends_with('-')
     {
         return Err(
-            "the stack name names the bucket: use lower-case letters, digits and hyphens".into(),
+            "the stack name names the bucket: start with a lower-case letter, then lower-case letters, digits and hyphens".into(),
         );
     }
-    Ok((stack, region.ok_or(usage)?, overrides))
+    let bucket = format!("{stack}-123456789012-{region}");
+    if bucket.len() > 63 {
+        return Err(format!(
+            "the bucket would be {} characters ({stack}-<account>-{region}); S3 allows 63: use a stack name of at most {} characters",
+            bucket.len(),
+            63 - (bucket.len() - stack.len())
+        ));
+    }
+    for value in overrides {
+        if let Some(list) = value.strip_prefix("ExtraAllowedOrigins=") {
+            for origin in list.split(',').filter(|o| !o.trim().is_empty()) {
+                let origin = origin.trim();
+                let host = origin.strip_prefix("https://").unwrap_or_default();
+                if host.is_empty()
+                    || !host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+                {
+                    return Err(format!(
+                        "ExtraAllowedOrigins: {origin:?} is not an https origin like https://example.com (no path, no trailing slash)"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::check_names;
+
+    #[test]
+    fn bucket_names_fit_and_origins_are_origins() {
+        assert!(check_names("my-uploader", "eu-west-1", &[]).is_ok());
+        let err = check_names(&"a".repeat(40), "ap-southeast-2", &[]).unwrap_err();
+        assert!(err.contains("at most 35 characters"), "{err}");
+        for bad in ["My-Uploader", "", "-x", "x-", "1abc", "a_b"] {
+            assert!(check_names(bad, "eu-west-1", &[]).is_err(), "{bad}");
+        }
+        let ok = ["ExtraAllowedOrigins=https://example.com,https://app.example.com:8443".to_string()];
+        assert!(check_names("s", "eu-west-1", &ok).is_ok());
+        for bad in ["http://example.com", "https://example.com/", "https://example.com/path", "example.com", "https://"] {
+            let overrides = [format!("ExtraAllowedOrigins={bad}")];
+            assert!(check_names("s", "eu-west-1", &overrides).is_err(), "{bad}");
+        }
+    }
 }
 
 fn stack_outputs(stack: &str, region: &str) -> Result<Vec<(String, String)>, String> {
