@@ -250,9 +250,16 @@ mod name_tests {
         for bad in ["My-Uploader", "", "-x", "x-", "1abc", "a_b"] {
             assert!(check_names(bad, "eu-west-1", &[]).is_err(), "{bad}");
         }
-        let ok = ["ExtraAllowedOrigins=https://example.com,https://app.example.com:8443".to_string()];
+        let ok =
+            ["ExtraAllowedOrigins=https://example.com,https://app.example.com:8443".to_string()];
         assert!(check_names("s", "eu-west-1", &ok).is_ok());
-        for bad in ["http://example.com", "https://example.com/", "https://example.com/path", "example.com", "https://"] {
+        for bad in [
+            "http://example.com",
+            "https://example.com/",
+            "https://example.com/path",
+            "example.com",
+            "https://",
+        ] {
             let overrides = [format!("ExtraAllowedOrigins={bad}")];
             assert!(check_names("s", "eu-west-1", &overrides).is_err(), "{bad}");
         }

@@ -1,27 +1,32 @@
 //! The page: one Yew component. Every change is a `Msg`; queue events go through `Queue::update`,
-//! and the commands that come back are run here, the one place that wires the browser edges
-//! (`browser::signer`, `browser::xhr`, `browser::files`) to the pure core.
+//! and the commands that come back are run by `effects.rs`, the one place that wires the browser
+//! edges (`browser::signer`, `browser::xhr`, `browser::files`) to the pure core. `window.rs`
+//! holds the page-wide listeners (paste, online, leaving, drops beside the zone) and the
+//! remembered language; `summary.rs` the parts of the view around the list.
+
+mod effects;
+mod summary;
+mod window;
+
+use window::{set_document_lang, store_lang, stored_lang, take_dropped, window_listeners};
 
 use std::collections::HashMap;
 
-use gloo::events::{EventListener, EventListenerOptions};
+use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use gloo::timers::callback::{Interval, Timeout};
-use shared::{UploadRules, human_bytes};
-use wasm_bindgen::JsCast;
+use shared::UploadRules;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement};
+use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::browser::json::PageConfig;
-use crate::browser::xhr::{self, XhrEvent};
+use crate::browser::xhr;
 use crate::browser::{files, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
-use crate::upload::form::form_parts;
-use crate::upload::progress::clock;
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, SignError, Status, TransportCause,
+    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, Status, TransportCause,
 };
 
 /// Loading `config.json` or the rules is tried again after this long, doubling up to
@@ -384,8 +389,6 @@ impl Component for App {
         });
         let on_drag_leave = link.callback(|_: DragEvent| Msg::Drag(false));
 
-        let summary = self.queue.summary();
-        let finished = self.queue.entries().iter().any(|e| e.status.is_finished());
         html! {
             <main class="uploader" lang={w.lang_code}>
                 <header class="top">
@@ -414,33 +417,7 @@ impl Component for App {
                 <input ref={self.folder_input.clone()} type="file" webkitdirectory=true class="visually-hidden"
                     tabindex="-1" aria-label={w.choose_folder} onchange={on_change} />
                 <p class="visually-hidden" role="status" aria-live="polite">{ &self.announcement }</p>
-                <section class="summary">
-                    <div class="bar total" role="progressbar" aria-label={w.total}
-                        aria-valuemin="0" aria-valuemax="100" aria-valuenow={summary.percent.to_string()}>
-                        <div class="fill" style={format!("--p:{}", summary.percent)}></div>
-                    </div>
-                    <p class="counts">
-                        { format!("{}% · {} / {}", summary.percent, human_bytes(summary.sent), human_bytes(summary.total)) }
-                        { if summary.bytes_per_second > 0.0 { format!(" · {}/s", human_bytes(summary.bytes_per_second as u64)) } else { String::new() } }
-                        { summary.seconds_left.map(|s| format!(" · {} {}", clock(s), w.left)).unwrap_or_default() }
-                        { for summary.counts.iter().map(|(status, n)| html! {
-                            <span class={classes!("count", status.as_str())}>{ format!("{} {n}", self.lang.status(*status)) }</span>
-                        }) }
-                    </p>
-                    <p class="bulk">
-                        if summary.can_cancel_any {
-                            <button type="button" onclick={link.callback(|_| Msg::Queue(Event::CancelAll))}>{ w.cancel_all }</button>
-                        }
-                        if summary.can_retry_any {
-                            <button type="button" onclick={link.callback(|_| Msg::Queue(Event::RetryAll))}>{ w.retry_all }</button>
-                        }
-                        if finished {
-                            <button type="button" class="clear" onclick={link.callback(|_| Msg::Queue(Event::ClearFinished))}>
-                                { w.clear_finished }
-                            </button>
-                        }
-                    </p>
-                </section>
+                { self.summary(ctx) }
                 <ul class="files" aria-label={w.files}>
                     { for self.queue.entries().iter().map(|entry| html! {
                         <FileRow key={entry.id} entry={entry.clone()} lang={self.lang}
@@ -455,111 +432,6 @@ impl Component for App {
 }
 
 type Event_ = yew::events::Event;
-
-/// Listeners on the document and the window, for as long as the page lives:
-/// - paste: files pasted anywhere on the page are added;
-/// - online: files waiting to retry go at once;
-/// - beforeunload: the browser asks before leaving while uploads run;
-/// - dragover/drop outside the drop zone: a file dropped a little off target is added instead of
-///   replacing the page with the file.
-fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
-    let mut listeners = Vec::new();
-    let Some(window) = web_sys::window() else {
-        return listeners;
-    };
-    if let Some(document) = window.document() {
-        let link = ctx.link().clone();
-        listeners.push(EventListener::new(&document, "paste", move |event| {
-            let files = event
-                .dyn_ref::<ClipboardEvent>()
-                .and_then(ClipboardEvent::clipboard_data)
-                .map(|data| files::from_list(data.files()))
-                .unwrap_or_default();
-            if !files.is_empty() {
-                link.send_message(Msg::Picked(files));
-            }
-        }));
-    }
-    let link = ctx.link().clone();
-    listeners.push(EventListener::new(&window, "online", move |_| {
-        link.send_message(Msg::Queue(Event::Online))
-    }));
-    let link = ctx.link().clone();
-    listeners.push(EventListener::new_with_options(
-        &window,
-        "beforeunload",
-        EventListenerOptions::enable_prevent_default(),
-        move |event| {
-            if link.get_component().is_some_and(|app| app.busy()) {
-                event.prevent_default();
-                if let Some(event) = event.dyn_ref::<web_sys::BeforeUnloadEvent>() {
-                    event.set_return_value("");
-                }
-            }
-        },
-    ));
-    listeners.push(EventListener::new_with_options(
-        &window,
-        "dragover",
-        EventListenerOptions::enable_prevent_default(),
-        |event| event.prevent_default(),
-    ));
-    let link = ctx.link().clone();
-    listeners.push(EventListener::new_with_options(
-        &window,
-        "drop",
-        EventListenerOptions::enable_prevent_default(),
-        move |event| {
-            event.prevent_default();
-            if let Some(data) = event
-                .dyn_ref::<DragEvent>()
-                .and_then(DragEvent::data_transfer)
-            {
-                take_dropped(&link, &data);
-            }
-        },
-    ));
-    listeners
-}
-
-const LANG_KEY: &str = "uploader-lang";
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-fn stored_lang() -> Option<Lang> {
-    Lang::from_stored(&local_storage()?.get_item(LANG_KEY).ok()??)
-}
-
-fn store_lang(lang: Lang) {
-    if let Some(storage) = local_storage() {
-        let _ = storage.set_item(LANG_KEY, lang.words().lang_code);
-    }
-}
-
-/// `<html lang>` follows the page's language, so screen readers speak it in the right voice.
-fn set_document_lang(lang: Lang) {
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root.set_attribute("lang", lang.words().lang_code);
-    }
-}
-
-/// Adds what a drop carries: its files at once, the files of its folders once walked.
-fn take_dropped(link: &yew::html::Scope<App>, data: &web_sys::DataTransfer) {
-    let (plain, folders) = files::take_drop(data);
-    link.send_message(Msg::Picked(plain));
-    if !folders.is_empty() {
-        // Folders are read after the event; their files arrive as a second batch.
-        let link = link.clone();
-        spawn_local(
-            async move { link.send_message(Msg::Picked(files::walk_folders(folders).await)) },
-        );
-    }
-}
 
 impl App {
     /// Queue events and progress arrive as separate browser tasks, a few per file: the page is
@@ -611,158 +483,5 @@ impl App {
             .entries()
             .iter()
             .any(|e| e.status.is_active() || matches!(e.status, Status::Queued | Status::Retrying))
-    }
-
-    /// Runs the queue's commands against the browser.
-    fn run(&mut self, ctx: &Context<Self>, commands: Vec<Command>) {
-        for command in commands {
-            match command {
-                Command::Sign {
-                    id,
-                    attempt,
-                    request,
-                } => match (&self.signer_url, &self.config_error) {
-                    (Some(url), _) => {
-                        let url = url.clone();
-                        let link = ctx.link().clone();
-                        spawn_local(async move {
-                            let event = match signer::sign(&url, &request).await {
-                                Ok(response) => Event::Signed {
-                                    id,
-                                    attempt,
-                                    response,
-                                },
-                                Err(error) => Event::SignFailed { id, attempt, error },
-                            };
-                            link.send_message(Msg::Queue(event));
-                        });
-                    }
-                    (None, Some(error)) => {
-                        let error = SignError::Unreachable {
-                            message: error.clone(),
-                        };
-                        ctx.link().send_message(Msg::Queue(Event::SignFailed {
-                            id,
-                            attempt,
-                            error,
-                        }));
-                    }
-                    (None, None) => self.waiting_for_config.push(Command::Sign {
-                        id,
-                        attempt,
-                        request,
-                    }),
-                },
-                Command::Upload {
-                    id,
-                    attempt,
-                    url,
-                    fields,
-                } => {
-                    let (Some(file), Some(entry)) = (self.files.get(&id), self.queue.entry(id))
-                    else {
-                        continue;
-                    };
-                    let size = entry.file.size;
-                    let link = ctx.link().clone();
-                    let url_for_probe = url.clone();
-                    let report = move |event: XhrEvent| match event {
-                        XhrEvent::Progress(sent) => {
-                            link.send_message(Msg::Queue(Event::Progress { id, attempt, sent }))
-                        }
-                        XhrEvent::BodySent => {
-                            link.send_message(Msg::Queue(Event::BodySent { id, attempt }))
-                        }
-                        XhrEvent::Answered { status, body } => {
-                            link.send_message(Msg::Queue(Event::Answered {
-                                id,
-                                attempt,
-                                status,
-                                body,
-                            }))
-                        }
-                        XhrEvent::Failed => link.send_message(Msg::XhrFailed {
-                            id,
-                            attempt,
-                            url: url_for_probe.clone(),
-                        }),
-                    };
-                    match xhr::start(&url, &form_parts(&fields), file, size, report) {
-                        Ok(upload) => {
-                            self.uploads.insert(id, (attempt, upload));
-                        }
-                        Err(_) => ctx.link().send_message(Msg::Queue(Event::TransportFailed {
-                            id,
-                            attempt,
-                            cause: TransportCause::Dropped,
-                        })),
-                    }
-                }
-                Command::Abort { id } => {
-                    self.uploads.remove(&id);
-                }
-                Command::RetryAfter {
-                    id,
-                    attempt,
-                    delay_ms,
-                } => {
-                    let link = ctx.link().clone();
-                    let timer = Timeout::new(delay_ms, move || {
-                        link.send_message(Msg::Queue(Event::RetryDue { id, attempt }))
-                    });
-                    self.retry_timers.insert(id, timer);
-                }
-                Command::Forget { id } => {
-                    self.files.remove(&id);
-                    self.uploads.remove(&id);
-                    self.retry_timers.remove(&id);
-                }
-            }
-        }
-    }
-
-    fn banner(&self) -> Html {
-        let w = self.lang.words();
-        if let Some(error) = &self.config_error {
-            return html! { <p class="banner error" role="alert">{ format!("{} {error}", w.not_configured) }</p> };
-        }
-        if self.rules_error.is_some() {
-            return html! { <p class="banner warning" role="alert">{ w.signer_down }</p> };
-        }
-        if self.signer_url.is_none() {
-            return html! { <p class="banner">{ w.loading }</p> };
-        }
-        Html::default()
-    }
-
-    /// The picker's `accept`: the allowed types, when the rules list some (`*/*` accepts all).
-    fn accept(&self) -> Option<String> {
-        let rules = self.queue.rules()?;
-        let types: Vec<&str> = rules
-            .allowed_content_types
-            .iter()
-            .map(|t| t.as_str())
-            .filter(|t| *t != "*/*")
-            .collect();
-        (types.len() == rules.allowed_content_types.len() && !types.is_empty())
-            .then(|| types.join(","))
-    }
-
-    fn limits(&self) -> String {
-        let w = self.lang.words();
-        let Some(rules) = self.queue.rules() else {
-            return String::new();
-        };
-        let types: Vec<&str> = rules
-            .allowed_content_types
-            .iter()
-            .map(|t| t.as_str())
-            .collect();
-        let types = if types == ["*/*"] {
-            w.any_type.to_string()
-        } else {
-            types.join(", ")
-        };
-        format!("{} {} · {types}", w.limits, human_bytes(rules.max_bytes))
     }
 }
