@@ -1,12 +1,14 @@
 //! The page's size report: every file `trunk build --release` puts in `dist/`, raw, gzip (level 9)
-//! and brotli (quality 11), with totals. Budget: at most 100 KB gzip for everything the page loads.
+//! and brotli (quality 11), with totals, against the goal and the limit below.
 
 use std::io::Write;
 use std::path::Path;
 
 /// What the page may weigh, gzip, in kilobytes (1000 bytes) — the goal and the hard limit.
-pub const GOAL_GZIP_KB: f64 = 100.0;
-pub const LIMIT_GZIP_KB: f64 = 120.0;
+/// Under Uppy's core + aws-s3 + Dashboard (93,684 bytes gzip -9, measured with esbuild --minify).
+pub const GOAL_GZIP_KB: f64 = 93.6;
+/// A ratchet: what the page weighs now (111.0 KB), plus a little; lowered as the page shrinks.
+pub const LIMIT_GZIP_KB: f64 = 112.0;
 
 pub struct Sizes {
     pub raw: usize,
