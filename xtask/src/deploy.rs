@@ -238,34 +238,6 @@ fn check_names(stack: &str, region: &str, overrides: &[String]) -> Result<(), St
     Ok(())
 }
 
-#[cfg(test)]
-mod name_tests {
-    use super::check_names;
-
-    #[test]
-    fn bucket_names_fit_and_origins_are_origins() {
-        assert!(check_names("my-uploader", "eu-west-1", &[]).is_ok());
-        let err = check_names(&"a".repeat(40), "ap-southeast-2", &[]).unwrap_err();
-        assert!(err.contains("at most 35 characters"), "{err}");
-        for bad in ["My-Uploader", "", "-x", "x-", "1abc", "a_b"] {
-            assert!(check_names(bad, "eu-west-1", &[]).is_err(), "{bad}");
-        }
-        let ok =
-            ["ExtraAllowedOrigins=https://example.com,https://app.example.com:8443".to_string()];
-        assert!(check_names("s", "eu-west-1", &ok).is_ok());
-        for bad in [
-            "http://example.com",
-            "https://example.com/",
-            "https://example.com/path",
-            "example.com",
-            "https://",
-        ] {
-            let overrides = [format!("ExtraAllowedOrigins={bad}")];
-            assert!(check_names("s", "eu-west-1", &overrides).is_err(), "{bad}");
-        }
-    }
-}
-
 fn stack_outputs(stack: &str, region: &str) -> Result<Vec<(String, String)>, String> {
     let output = Command::new("aws")
         .args([
@@ -519,4 +491,32 @@ fn http(
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::check_names;
+
+    #[test]
+    fn bucket_names_fit_and_origins_are_origins() {
+        assert!(check_names("my-uploader", "eu-west-1", &[]).is_ok());
+        let err = check_names(&"a".repeat(40), "ap-southeast-2", &[]).unwrap_err();
+        assert!(err.contains("at most 35 characters"), "{err}");
+        for bad in ["My-Uploader", "", "-x", "x-", "1abc", "a_b"] {
+            assert!(check_names(bad, "eu-west-1", &[]).is_err(), "{bad}");
+        }
+        let ok =
+            ["ExtraAllowedOrigins=https://example.com,https://app.example.com:8443".to_string()];
+        assert!(check_names("s", "eu-west-1", &ok).is_ok());
+        for bad in [
+            "http://example.com",
+            "https://example.com/",
+            "https://example.com/path",
+            "example.com",
+            "https://",
+        ] {
+            let overrides = [format!("ExtraAllowedOrigins={bad}")];
+            assert!(check_names("s", "eu-west-1", &overrides).is_err(), "{bad}");
+        }
+    }
 }
