@@ -536,3 +536,23 @@ window.uppy = uppy;
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('22. past 300 files only the rows in view are drawn; scrolling brings the others, and all arrive', async () => {
+  const page = await stack.open();
+  const paths = Array.from({ length: 400 }, (_, i) => file(`window/w-${String(i).padStart(3, '0')}.txt`, Buffer.from(`row ${i}`)));
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', paths);
+  await page.waitForFunction(() => (document.querySelector('.summary .counts')?.textContent || '').includes('Done 400'), null, { timeout: 120000 });
+  const drawn = await page.$$eval('[data-file-name]', rows => rows.length);
+  assert.ok(drawn > 10 && drawn < 150, `${drawn} rows drawn`);
+  assert.ok(await page.$('.files.windowed'));
+  assert.equal(await page.$('[data-file-name="w-399.txt"]'), null);
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.waitForSelector('[data-file-name="w-399.txt"]', { timeout: 5000 });
+  assert.equal(await page.getAttribute('[data-file-name="w-399.txt"]', 'data-status'), 'done');
+  assert.equal(await page.$('[data-file-name="w-000.txt"]'), null);
+  const keys = await stack.keys();
+  for (const i of [0, 199, 399]) {
+    const key = keys.find(k => k.endsWith(`/w-${String(i).padStart(3, '0')}.txt`));
+    assert.equal((await stack.object(key)).toString(), `row ${i}`);
+  }
+});

@@ -38,6 +38,14 @@ const LOAD_RETRY_MAX_MS: u32 = 30_000;
 /// where the S3 server shares the machine's CPU: a redraw per frame cost a tenth of the
 /// throughput).
 const DRAW_INTERVAL_MS: f64 = 100.0;
+/// Above this many files, only the rows in view (and a few around them) are in the page: a list
+/// of 10,000 rows took seconds to draw and made every redraw long. Below it, every row stays (the
+/// tests read them all).
+const WINDOW_AFTER_ROWS: usize = 300;
+/// A row's height in the windowed list (its CSS pins it: `.files.windowed .file`).
+const ROW_PX: f64 = 36.0;
+/// Rows drawn above and below the view, so a scroll shows rows already there.
+const OVERSCAN_ROWS: usize = 20;
 
 pub enum Msg {
     LoadConfig,
@@ -53,6 +61,8 @@ pub enum Msg {
         url: String,
     },
     Frame,
+    /// The page scrolled or resized: the windowed list may need other rows.
+    Scrolled,
     DrawDue,
     Drag(bool),
     OpenPicker,
@@ -90,6 +100,10 @@ pub struct App {
     copied: Option<FileId>,
     copied_timer: Option<Timeout>,
     input: NodeRef,
+    /// The list, measured for windowing.
+    list: NodeRef,
+    /// The rows drawn when the list is windowed: `first..last`.
+    window_rows: (usize, usize),
     folder_input: NodeRef,
     /// The last file that finished or failed, said once by screen readers (a polite live region
     /// of its own: the summary changes ten times a second and is not announced).
@@ -143,6 +157,8 @@ impl Component for App {
             copied: None,
             copied_timer: None,
             input: NodeRef::default(),
+            list: NodeRef::default(),
+            window_rows: (0, 60),
             folder_input: NodeRef::default(),
             announcement: String::new(),
             row_actions: ctx.link().callback(|(id, action)| match action {
@@ -308,6 +324,16 @@ impl Component for App {
                 self.request_frame(ctx);
                 return false;
             }
+            Msg::Scrolled => {
+                if self.queue.entries().len() <= WINDOW_AFTER_ROWS {
+                    return false;
+                }
+                let rows = self.rows_in_view();
+                if rows == self.window_rows {
+                    return false;
+                }
+                self.window_rows = rows;
+            }
             Msg::Frame => {
                 self.frame = None;
                 self.last_draw_ms = now_ms();
@@ -360,6 +386,14 @@ impl Component for App {
             }
         }
         true
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        // The list's place may have moved (rows added, the banner gone): check the window.
+        if self.queue.entries().len() > WINDOW_AFTER_ROWS && self.rows_in_view() != self.window_rows
+        {
+            ctx.link().send_message(Msg::Scrolled);
+        }
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
@@ -418,20 +452,69 @@ impl Component for App {
                     tabindex="-1" aria-label={w.choose_folder} onchange={on_change} />
                 <p class="visually-hidden" role="status" aria-live="polite">{ &self.announcement }</p>
                 { self.summary(ctx) }
-                <ul class="files" aria-label={w.files}>
-                    { for self.queue.entries().iter().map(|entry| html! {
-                        <FileRow key={entry.id} entry={entry.clone()} lang={self.lang}
-                            copied={self.copied == Some(entry.id)}
-                            max_bytes={self.queue.rules().map(|r| r.max_bytes)}
-                            on_action={self.row_actions.clone()} />
-                    }) }
-                </ul>
+                { self.file_list(w.files) }
             </main>
         }
     }
 }
 
 type Event_ = yew::events::Event;
+
+impl App {
+    /// The list of files: every row, or above `WINDOW_AFTER_ROWS` only the rows in view, with
+    /// padding for the rows above and below so the page scrolls as if all were there.
+    fn file_list(&self, label: &'static str) -> Html {
+        let entries = self.queue.entries();
+        let row = |entry: &crate::upload::queue::Entry| {
+            html! {
+                <FileRow key={entry.id} entry={entry.clone()} lang={self.lang}
+                    copied={self.copied == Some(entry.id)}
+                    max_bytes={self.queue.rules().map(|r| r.max_bytes)}
+                    on_action={self.row_actions.clone()} />
+            }
+        };
+        if entries.len() <= WINDOW_AFTER_ROWS {
+            return html! {
+                <ul class="files" aria-label={label} ref={self.list.clone()}>
+                    { for entries.iter().map(row) }
+                </ul>
+            };
+        }
+        let last = self.window_rows.1.min(entries.len());
+        let first = self.window_rows.0.min(last);
+        // Whole pixels, as integers: formatting an f64 would bring float formatting into the page
+        // (KBs of wasm).
+        let px = ROW_PX as usize;
+        let style = format!(
+            "padding-top:{}px;padding-bottom:{}px",
+            first * px,
+            (entries.len() - last) * px
+        );
+        html! {
+            <ul class="files windowed" aria-label={label} ref={self.list.clone()} {style}>
+                { for entries[first..last].iter().map(row) }
+            </ul>
+        }
+    }
+
+    /// The rows of the windowed list that are in view, with `OVERSCAN_ROWS` around them.
+    fn rows_in_view(&self) -> (usize, usize) {
+        let Some(list) = self.list.cast::<web_sys::Element>() else {
+            return self.window_rows;
+        };
+        let top = list.get_bounding_client_rect().top();
+        let height = web_sys::window()
+            .and_then(|w| w.inner_height().ok())
+            .and_then(|h| h.as_f64())
+            .unwrap_or(800.0);
+        let first = ((-top) / ROW_PX).floor().max(0.0) as usize;
+        let last = ((height - top) / ROW_PX).ceil().max(0.0) as usize;
+        (
+            first.saturating_sub(OVERSCAN_ROWS),
+            (last + OVERSCAN_ROWS).min(self.queue.entries().len()),
+        )
+    }
+}
 
 impl App {
     /// Queue events and progress arrive as separate browser tasks, a few per file: the page is

@@ -13,6 +13,7 @@ use crate::upload::queue::Event;
 
 /// Listeners on the document and the window, for as long as the page lives:
 /// - paste: files pasted anywhere on the page are added;
+/// - scroll, resize: the windowed list draws the rows in view;
 /// - online: files waiting to retry go at once;
 /// - beforeunload: the browser asks before leaving while uploads run;
 /// - dragover/drop outside the drop zone: a file dropped a little off target is added instead of
@@ -33,6 +34,12 @@ pub(super) fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
             if !files.is_empty() {
                 link.send_message(Msg::Picked(files));
             }
+        }));
+    }
+    for name in ["scroll", "resize"] {
+        let link = ctx.link().clone();
+        listeners.push(EventListener::new(&window, name, move |_| {
+            link.send_message(Msg::Scrolled)
         }));
     }
     let link = ctx.link().clone();

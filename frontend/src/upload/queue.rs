@@ -25,6 +25,8 @@
 //! whole body is sent (`finalizing`) the file waits for S3's answer (a timeout scaled to its
 //! size, not the stall timeout) and cannot be cancelled: S3 may already hold it.
 
+use std::collections::HashSet;
+
 use shared::{ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
 
 use super::progress::{Speed, parse_utc_ms, percent};
@@ -88,7 +90,7 @@ pub enum TransportCause {
 pub const QUIET_THROTTLE_MS: u32 = 10_000;
 
 /// What the page knows about a file (its bytes stay in the browser's `File`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileInfo {
     pub name: String,
     pub size: u64,
@@ -488,8 +490,20 @@ impl Queue {
         let now_ms = self.now_ms;
         match event {
             Event::Added { files } => {
+                // What is in the list already, looked up once per batch (10,000 files picked at
+                // once compared pairwise took seconds).
+                let mut present: HashSet<FileInfo> = self
+                    .entries
+                    .iter()
+                    .filter(|e| !matches!(e.status, Status::Refused | Status::Cancelled))
+                    .map(|e| e.file.clone())
+                    .collect();
                 for (id, file) in files {
-                    self.add(id, file, now_ms);
+                    let duplicate = present.contains(&file);
+                    if !duplicate {
+                        present.insert(file.clone());
+                    }
+                    self.add(id, file, duplicate, now_ms);
                 }
             }
             Event::RulesLoaded(rules) => {
@@ -726,11 +740,7 @@ impl Queue {
         commands
     }
 
-    fn add(&mut self, id: FileId, file: FileInfo, now_ms: f64) {
-        let duplicate = self
-            .entries
-            .iter()
-            .any(|e| e.file == file && !matches!(e.status, Status::Refused | Status::Cancelled));
+    fn add(&mut self, id: FileId, file: FileInfo, duplicate: bool, now_ms: f64) {
         let failure = prevalidate(self.rules.as_ref(), &file).or_else(|| {
             duplicate.then(|| {
                 Failure::new(
