@@ -7,7 +7,7 @@ use std::path::Path;
 /// What the page may weigh, gzip, in kilobytes (1000 bytes) — the goal and the hard limit.
 /// Under Uppy's core + aws-s3 + Dashboard (93,684 bytes gzip -9, measured with esbuild --minify).
 pub const GOAL_GZIP_KB: f64 = 93.6;
-/// A ratchet: what the page weighs now (112.8 KB), plus a little; lowered as the page shrinks.
+/// A ratchet: what the page weighs now (113.5 KB), plus a little; lowered as the page shrinks.
 pub const LIMIT_GZIP_KB: f64 = 114.0;
 
 pub struct Sizes {
