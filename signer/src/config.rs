@@ -13,7 +13,8 @@ use crate::token::{MIN_SECRET_BYTES, TokenSecret};
 
 pub const DEFAULT_PREFIX: &str = "uploads/";
 /// 5 GiB: the largest object a single POST may upload to S3 (larger files go multipart).
-pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = MAX_POST_BYTES;
 /// Files above this go up as multipart uploads.
 pub const DEFAULT_MULTIPART_THRESHOLD_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
@@ -218,7 +219,7 @@ impl Config {
             &var,
             "MULTIPART_THRESHOLD_BYTES",
             DEFAULT_MULTIPART_THRESHOLD_BYTES,
-            shared::MIN_PART_BYTES..=DEFAULT_MAX_UPLOAD_BYTES,
+            shared::MIN_PART_BYTES..=MAX_POST_BYTES,
             &mut problems,
         );
         let policy_ttl_seconds = parse_number(

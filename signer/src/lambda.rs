@@ -16,14 +16,7 @@ pub async fn run(signer: Arc<Signer>) -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |request: Request| {
         let signer = Arc::clone(&signer);
         async move {
-            let body: &[u8] = request.body();
-            let incoming = Incoming {
-                method: request.method(),
-                path: path_without_stage(&request),
-                origin: crate::service::origin_header(request.headers().get(http::header::ORIGIN)),
-                body,
-            };
-            let response = crate::s3::answer(&signer, &incoming).await;
+            let response = crate::s3::answer(&signer, &incoming(&request)).await;
             Ok::<_, std::convert::Infallible>(into_lambda(response))
         }
     }))
@@ -33,21 +26,18 @@ pub async fn run(signer: Arc<Signer>) -> Result<(), lambda_http::Error> {
 /// Answers one event at a given time with a given id (what the runtime does, minus the clock and
 /// the randomness): used by the tests on saved events.
 pub fn respond(signer: &Signer, request: &Request, now: UnixTime, id: UploadId) -> Response<Body> {
-    into_lambda(with_incoming(request, |incoming| {
-        signer.handle(incoming, now, id)
-    }))
+    into_lambda(signer.handle(&incoming(request), now, id))
 }
 
-fn with_incoming(request: &Request, handle: impl FnOnce(&Incoming) -> Outgoing) -> Outgoing {
-    // `Body` derefs to its bytes whether it came as text or base64-decoded binary.
-    let body: &[u8] = request.body();
-    let origin = crate::service::origin_header(request.headers().get(http::header::ORIGIN));
-    handle(&Incoming {
+/// The request as the service sees it. `Body` derefs to its bytes whether it came as text or
+/// base64-decoded binary.
+fn incoming(request: &Request) -> Incoming<'_> {
+    Incoming {
         method: request.method(),
         path: path_without_stage(request),
-        origin,
-        body,
-    })
+        origin: crate::service::origin_header(request.headers().get(http::header::ORIGIN)),
+        body: request.body(),
+    }
 }
 
 /// API Gateway puts a named stage in front of the path (`/prod/sign`); the routes do not include it.

@@ -55,10 +55,12 @@ pub struct S3Call {
 pub enum Pending {
     Create {
         claims: UploadClaims,
+        plan: PartPlan,
     },
     /// Listing for `list` (`complete: false`) or before `complete` (`true`), page by page.
     List {
         claims: UploadClaims,
+        plan: PartPlan,
         parts: Vec<ListedPart>,
         complete: bool,
     },
@@ -158,7 +160,7 @@ impl Signer {
                     headers,
                     Vec::new(),
                     now,
-                    Pending::Create { claims },
+                    Pending::Create { claims, plan },
                 )))
             }
             MultipartRoute::SignParts => {
@@ -210,10 +212,11 @@ impl Signer {
             }
             MultipartRoute::List | MultipartRoute::Complete => {
                 let request: UploadToken = self.parse_body(body)?;
-                let (claims, _) = self.upload_claims(&request.token, now)?;
+                let (claims, plan) = self.upload_claims(&request.token, now)?;
                 let complete = route == MultipartRoute::Complete;
                 Ok(Step::Call(self.list_call(
                     claims,
+                    plan,
                     Vec::new(),
                     complete,
                     None,
@@ -263,17 +266,12 @@ impl Signer {
             return Step::Done(storage_error("", status, pending == Pending::Abort));
         }
         match pending {
-            Pending::Create { mut claims } => {
+            Pending::Create { mut claims, plan } => {
                 let Some(upload_id) = value("UploadId") else {
                     return Step::Done(storage_error("NoUploadId", status, false));
                 };
                 claims.upload_id = Some(upload_id.clone());
                 let token = self.issue_token(&claims);
-                let plan = PartPlan::for_size(claims.size).unwrap_or(PartPlan {
-                    size: claims.size,
-                    part_size: claims.part_size.unwrap_or_default(),
-                    parts: 0,
-                });
                 tracing::info!(
                     upload = claims.key.rsplit_once('/').map_or("", |(id, _)| id),
                     size = claims.size,
@@ -295,6 +293,7 @@ impl Signer {
             }
             Pending::List {
                 claims,
+                plan,
                 mut parts,
                 complete,
             } => {
@@ -306,7 +305,14 @@ impl Signer {
                     && let Some(marker) = element(doc, "NextPartNumberMarker")
                     && parts.len() < shared::MAX_PARTS as usize
                 {
-                    return Step::Call(self.list_call(claims, parts, complete, Some(&marker), now));
+                    return Step::Call(self.list_call(
+                        claims,
+                        plan,
+                        parts,
+                        complete,
+                        Some(&marker),
+                        now,
+                    ));
                 }
                 parts.sort_by_key(|p| p.number);
                 if !complete {
@@ -316,7 +322,7 @@ impl Signer {
                         serde_json::to_string(&answer).unwrap_or_default(),
                     ));
                 }
-                match self.completion_body(&claims, &parts) {
+                match completion_body(&plan, &parts) {
                     Ok(body) => Step::Call(self.complete_call(claims, body, now)),
                     Err(response) => Step::Done(response),
                 }
@@ -372,13 +378,9 @@ impl Signer {
                 "This upload token was not issued by this signer or was changed.".into(),
             ),
         })?;
-        let plan = PartPlan {
-            size: claims.size,
-            part_size: claims.part_size.unwrap_or_default(),
-            parts: 0,
-        };
+        // The plan is the one `create` made for this size: the token states its part size.
         let plan = PartPlan::for_size(claims.size)
-            .filter(|p| p.part_size == plan.part_size && claims.is_multipart());
+            .filter(|p| claims.is_multipart() && claims.part_size == Some(p.part_size));
         match plan {
             Some(plan) => Ok((claims, plan)),
             None => Err(error(
@@ -446,6 +448,7 @@ impl Signer {
     fn list_call(
         &self,
         claims: UploadClaims,
+        plan: PartPlan,
         parts: Vec<ListedPart>,
         complete: bool,
         marker: Option<&str>,
@@ -471,52 +474,11 @@ impl Signer {
             now,
             Pending::List {
                 claims,
+                plan,
                 parts,
                 complete,
             },
         )
-    }
-
-    /// The `CompleteMultipartUpload` body, if S3 holds exactly parts 1..N at the planned sizes.
-    fn completion_body(
-        &self,
-        claims: &UploadClaims,
-        parts: &[ListedPart],
-    ) -> Result<Vec<u8>, Outgoing> {
-        let plan = PartPlan::for_size(claims.size).unwrap_or(PartPlan {
-            size: 0,
-            part_size: 0,
-            parts: 0,
-        });
-        let incomplete = |why: String| error(ErrorCode::UploadIncomplete, why);
-        let mut body = String::from("<CompleteMultipartUpload>");
-        for number in 1..=plan.parts {
-            let Some(part) = parts.iter().find(|p| p.number == number) else {
-                return Err(incomplete(format!(
-                    "Part {number} of {} is not stored yet; nothing was completed.",
-                    plan.parts
-                )));
-            };
-            let (_, length) = plan.part(number).unwrap_or_default();
-            if part.size != length {
-                return Err(incomplete(format!(
-                    "Part {number} holds {} bytes where the plan says {length}; nothing was completed.",
-                    part.size
-                )));
-            }
-            body.push_str(&format!(
-                "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
-                xml_escape(&part.etag)
-            ));
-        }
-        if let Some(extra) = parts.iter().find(|p| p.number > plan.parts) {
-            return Err(incomplete(format!(
-                "Part {} is outside the plan; nothing was completed.",
-                extra.number
-            )));
-        }
-        body.push_str("</CompleteMultipartUpload>");
-        Ok(body.into_bytes())
     }
 
     fn complete_call(&self, claims: UploadClaims, body: Vec<u8>, now: UnixTime) -> S3Call {
@@ -575,6 +537,39 @@ impl Signer {
         );
         format!("{url}?{query}")
     }
+}
+
+/// The `CompleteMultipartUpload` body, if S3 holds exactly parts 1..N at the planned sizes.
+fn completion_body(plan: &PartPlan, parts: &[ListedPart]) -> Result<Vec<u8>, Outgoing> {
+    let incomplete = |why: String| error(ErrorCode::UploadIncomplete, why);
+    let mut body = String::from("<CompleteMultipartUpload>");
+    for number in 1..=plan.parts {
+        let Some(part) = parts.iter().find(|p| p.number == number) else {
+            return Err(incomplete(format!(
+                "Part {number} of {} is not stored yet; nothing was completed.",
+                plan.parts
+            )));
+        };
+        let (_, length) = plan.part(number).unwrap_or_default();
+        if part.size != length {
+            return Err(incomplete(format!(
+                "Part {number} holds {} bytes where the plan says {length}; nothing was completed.",
+                part.size
+            )));
+        }
+        body.push_str(&format!(
+            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+            xml_escape(&part.etag)
+        ));
+    }
+    if let Some(extra) = parts.iter().find(|p| p.number > plan.parts) {
+        return Err(incomplete(format!(
+            "Part {} is outside the plan; nothing was completed.",
+            extra.number
+        )));
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    Ok(body.into_bytes())
 }
 
 fn element(doc: &roxmltree::Document, name: &str) -> Option<String> {

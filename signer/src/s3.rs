@@ -88,36 +88,23 @@ impl Client {
     }
 }
 
-/// Answers one request, making the S3 calls it needs.
+/// Answers one request, making the S3 calls it needs (at most `MAX_CALLS`; a call past that is
+/// answered as a storage failure, which `resume` turns into the request's answer).
 pub async fn answer(signer: &Signer, request: &Incoming<'_>) -> Outgoing {
     let mut step = signer.begin_now(request);
-    for _ in 0..MAX_CALLS {
+    let mut calls = 0;
+    loop {
         match step {
             Step::Done(response) => return response,
             Step::Call(call) => {
-                let answer = signer.s3().send(&call).await;
+                calls += 1;
+                let answer = if calls <= MAX_CALLS {
+                    signer.s3().send(&call).await
+                } else {
+                    Err("too many storage calls for one request".into())
+                };
                 step = signer.resume(call.pending, answer, UnixTime::now(), request.origin);
             }
-        }
-    }
-    match step {
-        Step::Done(response) => response,
-        Step::Call(_) => signer
-            .resume(
-                crate::multipart::Pending::Abort,
-                Err("too many storage calls".into()),
-                UnixTime::now(),
-                request.origin,
-            )
-            .into_response(),
-    }
-}
-
-impl Step {
-    fn into_response(self) -> Outgoing {
-        match self {
-            Step::Done(response) => response,
-            Step::Call(_) => http::Response::new(String::new()),
         }
     }
 }

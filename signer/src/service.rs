@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use http::{Method, Response, StatusCode};
 use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
 
-use crate::config::{Config, DEFAULT_MAX_UPLOAD_BYTES, TOKEN_TTL_SECONDS};
+use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::multipart::{MultipartRoute, Pending, S3Answer, Step};
 use crate::policy::{UploadPolicy, sign_post_policy};
@@ -259,7 +259,7 @@ impl Signer {
                 );
             }
         };
-        if request.size > DEFAULT_MAX_UPLOAD_BYTES {
+        if request.size > MAX_POST_BYTES {
             return error(
                 ErrorCode::FileTooLarge,
                 "A single POST takes at most 5.0 GiB; larger files go up as multipart uploads (POST /multipart/create).".into(),

@@ -563,10 +563,12 @@ impl Queue {
                         }
                         SignError::Throttled { retry_after_ms } => {
                             let failure = Failure::new(codes::THROTTLED, "The signer is busy.");
-                            self.retry_or_fail(id, failure, &mut commands);
-                            if let Some(wait) = retry_after_ms {
-                                self.wait_at_least(id, wait, &mut commands);
-                            }
+                            self.retry_after_at_least(
+                                id,
+                                failure,
+                                retry_after_ms.unwrap_or(0),
+                                &mut commands,
+                            );
                         }
                         SignError::Unreachable { message } => {
                             self.retry_or_fail(
@@ -841,6 +843,19 @@ impl Queue {
     /// A transient failure: wait and try again (signing again, with the token: same key), unless
     /// the file has made no progress for `RETRY_WINDOW_MS`.
     fn retry_or_fail(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
+        self.retry_after_at_least(id, failure, 0, commands);
+    }
+
+    /// The same, waiting at least `min_delay_ms` (a throttled answer's `Retry-After`); a short
+    /// such wait (up to `QUIET_THROTTLE_MS`) is no error to show: being asked to wait a moment
+    /// is not a failure.
+    fn retry_after_at_least(
+        &mut self,
+        id: FileId,
+        failure: Failure,
+        min_delay_ms: u32,
+        commands: &mut Vec<Command>,
+    ) {
         let jitter = self.next_unit();
         let now_ms = self.now_ms;
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
@@ -855,39 +870,14 @@ impl Queue {
         // Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s... up to 30 s.
         let base = (BACKOFF_BASE_MS * f64::from(1u32 << entry.streak.min(10))).min(MAX_BACKOFF_MS);
         entry.streak += 1;
-        let delay_ms = (base * (0.5 + 0.5 * jitter)) as u32;
+        let delay_ms = ((base * (0.5 + 0.5 * jitter)) as u32).max(min_delay_ms);
         entry.status = Status::Retrying;
-        entry.failure = Some(failure);
+        entry.failure = (min_delay_ms == 0 || min_delay_ms > QUIET_THROTTLE_MS).then_some(failure);
         commands.push(Command::RetryAfter {
             id,
             attempt: entry.attempt,
             delay_ms,
         });
-    }
-
-    /// Makes the retry just scheduled for `id` wait at least `wait_ms` (a `Retry-After`), and
-    /// shows no error for a short wait: being asked to wait a moment is not a failure.
-    fn wait_at_least(&mut self, id: FileId, wait_ms: u32, commands: &mut [Command]) {
-        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
-            return;
-        };
-        if entry.status != Status::Retrying {
-            return;
-        }
-        for command in commands.iter_mut() {
-            if let Command::RetryAfter {
-                id: for_id,
-                delay_ms,
-                ..
-            } = command
-                && *for_id == id
-            {
-                *delay_ms = (*delay_ms).max(wait_ms);
-            }
-        }
-        if wait_ms <= QUIET_THROTTLE_MS {
-            entry.failure = None;
-        }
     }
 
     /// Starts queued files, in order, while there are free slots (with the form signed ahead
