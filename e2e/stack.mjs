@@ -104,10 +104,13 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applic
 export class Stack {
   /// `extraPages`: more files for the page server, by name (the benchmark's bare page);
   /// `maxBytes`: the signer's size limit.
-  static async start({ extraPages = {}, maxBytes = MAX_BYTES } = {}) {
+  /// `multipartThreshold`: files over it go multipart (by default none of those under `maxBytes`).
+  static async start({ extraPages = {}, maxBytes = MAX_BYTES, multipartThreshold = maxBytes, pageConfig = {} } = {}) {
     const stack = new Stack();
     stack.extraPages = extraPages;
     stack.maxBytes = maxBytes;
+    stack.multipartThreshold = multipartThreshold;
+    stack.pageConfig = pageConfig;
     stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
     stack.dist = required('UPLOADER_DIST');
     stack.s3Port = RADOSGW ? Number(required('UPLOADER_RGW_PORT')) : await freePort();
@@ -146,7 +149,7 @@ export class Stack {
         }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         const concurrency = process.env.UPLOADER_CONCURRENCY;
-        return res.end(JSON.stringify({ signerUrl: this.signerUrl, ...(concurrency && { concurrency: Number(concurrency) }) }));
+        return res.end(JSON.stringify({ signerUrl: this.signerUrl, ...(concurrency && { concurrency: Number(concurrency) }), ...this.pageConfig }));
       }
       const file = normalize(join(this.dist, path === '/' ? 'index.html' : path));
       if (!file.startsWith(this.dist)) { res.writeHead(403); return res.end(); }
@@ -185,6 +188,7 @@ export class Stack {
         S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
         SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
         MAX_UPLOAD_BYTES: String(this.maxBytes), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
+        MULTIPART_THRESHOLD_BYTES: String(this.multipartThreshold),
         // Fixed, as under Lambda: tokens stay valid when the signer is restarted.
         UPLOAD_TOKEN_SECRET: 'e2e-upload-token-secret-0123456789abcdef',
       },
@@ -219,10 +223,11 @@ export class Stack {
     await this.startS3({ allowOrigin: origin });
   }
 
-  /// The bucket's CORS rule on radosgw: this page's origin may POST and read the answers.
+  /// The bucket's CORS rule on radosgw: this page's origin may POST forms and PUT parts, and read
+  /// the answers.
   async allowPageOrigin(origin = this.origin) {
     const rule = Buffer.from(`<CORSConfiguration><CORSRule><AllowedOrigin>${origin}</AllowedOrigin>` +
-      '<AllowedMethod>POST</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>' +
+      '<AllowedMethod>POST</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>' +
       '<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>');
     const md5 = createHash('md5').update(rule).digest('base64');
     const { status, body } = await s3Request(this.s3Port, 'PUT', `/${BUCKET}`,
@@ -239,6 +244,15 @@ export class Stack {
       return body;
     }
     try { return await readFile(join(this.root, BUCKET, key)); } catch { return null; }
+  }
+
+  /// The multipart uploads S3 still holds parts of (ListMultipartUploads): their keys.
+  /// (s3s-fs has no ListMultipartUploads: its parts and upload records are files in its root.)
+  async unfinishedUploads() {
+    if (!RADOSGW) return readdirSync(this.root).filter(name => name.startsWith('.upload'));
+    const { status, body } = await s3Request(this.s3Port, 'GET', `/${BUCKET}`, { query: 'uploads=' });
+    if (status !== 200) throw new Error(`ListMultipartUploads answered ${status}: ${body}`);
+    return [...body.toString().matchAll(/<Upload>[\s\S]*?<Key>(.*?)<\/Key>/g)].map(m => m[1]);
   }
 
   /// Every key in the bucket under `prefix`.

@@ -38,6 +38,10 @@ pub struct Words {
     pub choose_folder: &'static str,
     pub cancel_all: &'static str,
     pub retry_all: &'static str,
+    pub pause: &'static str,
+    pub resume: &'static str,
+    /// Under an unfinished upload from before a reload.
+    pub pick_again: &'static str,
     /// Announced (once) when a file is stored: "<name> uploaded".
     pub uploaded: &'static str,
     /// Announced (once) when a file fails: "<name> failed: <reason>".
@@ -58,6 +62,9 @@ pub const EN: Words = Words {
     copy_key: "Copy key",
     copied: "Copied",
     clear_finished: "Clear finished",
+    pause: "Pause",
+    resume: "Resume",
+    pick_again: "Unfinished: choose or drop this file again to continue (only the missing parts are sent), or Remove it.",
     other_language: "한국어",
     switch_language: "Switch to Korean",
     key: "Key",
@@ -88,6 +95,9 @@ pub const KO: Words = Words {
     copy_key: "키 복사",
     copied: "복사됨",
     clear_finished: "완료된 항목 지우기",
+    pause: "일시 정지",
+    resume: "계속",
+    pick_again: "미완료: 이 파일을 다시 선택하거나 끌어다 놓으면 빠진 부분만 올립니다. 필요 없으면 삭제하세요.",
     other_language: "English",
     switch_language: "영어로 바꾸기",
     key: "키",
@@ -148,6 +158,8 @@ impl Lang {
             (Lang::En, Status::Done) => "Done",
             (Lang::En, Status::Failed) => "Failed",
             (Lang::En, Status::Cancelled) => "Cancelled",
+            (Lang::En, Status::Paused) => "Paused",
+            (Lang::En, Status::Unfinished) => "Unfinished",
             (Lang::Ko, Status::Refused) => "거부됨",
             (Lang::Ko, Status::Queued) => "대기 중",
             (Lang::Ko, Status::Signing) => "준비 중",
@@ -157,6 +169,8 @@ impl Lang {
             (Lang::Ko, Status::Done) => "완료",
             (Lang::Ko, Status::Failed) => "실패",
             (Lang::Ko, Status::Cancelled) => "취소됨",
+            (Lang::Ko, Status::Paused) => "일시 정지됨",
+            (Lang::Ko, Status::Unfinished) => "미완료",
         }
     }
 
@@ -241,6 +255,20 @@ impl Lang {
             "MalformedRequest" => "The signing service did not understand the request.".into(),
             "RequestTooLarge" if ko => "서명 요청이 너무 큽니다.".into(),
             "RequestTooLarge" => "The signing request is too large.".into(),
+            codes::FILE_UNREADABLE if ko => {
+                "파일을 더 읽을 수 없습니다(옮겨졌거나 바뀌었나요?). 다시 선택하세요.".into()
+            }
+            codes::FILE_UNREADABLE => {
+                "The file can no longer be read (moved or changed?); choose it again.".into()
+            }
+            codes::RESUME_EXPIRED if ko => {
+                "이 미완료 업로드는 너무 오래되어 이어서 올릴 수 없습니다. 파일을 다시 올리세요.".into()
+            }
+            codes::RESUME_EXPIRED => {
+                "This unfinished upload is too old to continue; upload the file again.".into()
+            }
+            "ObjectExists" if ko => "같은 키에 이미 객체가 있습니다.".into(),
+            "ObjectExists" => "An object already exists at this key.".into(),
             "PartNotInPlan" | "UploadIncomplete" | "NoSuchUpload" if ko => {
                 "업로드가 완성되지 않았습니다. 다시 시도하세요.".into()
             }

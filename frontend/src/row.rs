@@ -16,6 +16,8 @@ pub enum RowAction {
     Retry,
     Remove,
     CopyKey,
+    Pause,
+    Resume,
 }
 
 #[derive(Properties, PartialEq)]
@@ -59,10 +61,11 @@ impl Component for FileRow {
         let named = |word: &str| format!("{word} {}", entry.file.name);
         let percent = entry.percent();
         let status = entry.status;
-        let failure = entry
-            .failure
-            .as_ref()
-            .filter(|_| matches!(status, Status::Refused | Status::Failed | Status::Retrying));
+        // A multipart file keeps uploading while a part waits to be retried: its reason shows.
+        let failure = entry.failure.as_ref().filter(|_| {
+            matches!(status, Status::Refused | Status::Failed | Status::Retrying)
+                || (entry.multipart && status == Status::Uploading)
+        });
         let reason = failure.map(|f| lang.reason(f, &entry.file, *max_bytes));
         let error_code = failure.map(|f| f.code.clone());
         let speed =
@@ -101,7 +104,14 @@ impl Component for FileRow {
                     </div>
                 }
                 if let Some(reason) = reason { <p class="reason">{ reason }</p> }
+                if status == Status::Unfinished { <p class="reason">{ w.pick_again }</p> }
                 <div class="actions">
+                    if entry.can_pause() {
+                        <button type="button" aria-label={named(w.pause)} onclick={button(RowAction::Pause)}>{ w.pause }</button>
+                    }
+                    if status == Status::Paused {
+                        <button type="button" aria-label={named(w.resume)} onclick={button(RowAction::Resume)}>{ w.resume }</button>
+                    }
                     if status.can_cancel() {
                         <button type="button" aria-label={named(w.cancel)} onclick={button(RowAction::Cancel)}>{ w.cancel }</button>
                     }

@@ -1,5 +1,9 @@
 //! Tests for the XHR edge (`frontend/src/browser/xhr.rs`) in a real browser: the multipart form
 //! the server receives, upload progress, aborting by dropping the handle, and a failed connection.
+//! And for the IndexedDB edge (`frontend/src/browser/records.rs`): resume records saved, read
+//! back, replaced and removed.
+//! And for the hashing edge (`frontend/src/browser/hash.rs`): the MD5 of ranges of a file, and its
+//! speed.
 //!
 //! They need a real browser and a real server: `wasm-bindgen-test-runner` drives headless Chromium
 //! (`frontend/webdriver.json` holds its flags) and the uploads go to the echo server in
@@ -11,15 +15,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use frontend::browser::hash::{self, CHUNK_BYTES};
+use frontend::browser::records;
 use frontend::browser::xhr::{self, Upload, XhrEvent};
+use frontend::upload::digest;
 use frontend::upload::form::form_parts;
-use js_sys::{Array, Promise, Uint8Array};
+use frontend::upload::queue::FileInfo;
+use frontend::upload::resume::ResumeRecord;
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use serde_json::Value;
 use shared::FormFields;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{File, Response};
+use web_sys::{File, IdbDatabase, IdbTransactionMode, Response};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -315,4 +324,187 @@ async fn a_connection_refused_is_a_failure() {
         "{:?}",
         events.borrow()
     );
+}
+
+fn resume_record(upload_id: &str, name: &str, size: u64) -> ResumeRecord {
+    ResumeRecord {
+        upload_id: upload_id.into(),
+        key: format!("uploads/01J9Z/{name}"),
+        token: format!("v1.claims-of-{upload_id}.signature"),
+        expires_at: "2030-01-01T00:00:00Z".into(),
+        part_size: 8 * MIB as u64,
+        parts: size.div_ceil(8 * MIB as u64) as u32,
+        file: FileInfo {
+            name: name.into(),
+            size,
+            content_type: "video/mp4".into(),
+            last_modified: 1_700_000_000_123,
+        },
+    }
+}
+
+/// The stored records with these upload ids, in that order (other tests' records left out).
+async fn stored(upload_ids: &[&str]) -> Vec<ResumeRecord> {
+    let all = records::load_all().await.expect("the records load");
+    upload_ids
+        .iter()
+        .flat_map(|id| all.iter().filter(|r| r.upload_id == *id).cloned())
+        .collect()
+}
+
+/// Puts `value` into the store as is, past `records::save`: what a damaged or older record is.
+async fn put_raw(value: &Object) {
+    let wait = |target: &JsValue, ok: &str| {
+        JsFuture::from(Promise::new(&mut |resolve, reject| {
+            let _ = Reflect::set(target, &ok.into(), &resolve);
+            let _ = Reflect::set(target, &"onerror".into(), &reject);
+        }))
+    };
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let open = factory.open_with_u32("uploader", 1).expect("open");
+    wait(&open, "onsuccess").await.expect("the database opens");
+    let db: IdbDatabase = open.result().unwrap().unchecked_into();
+    let transaction = db
+        .transaction_with_str_and_mode("uploads", IdbTransactionMode::Readwrite)
+        .expect("a transaction");
+    transaction
+        .object_store("uploads")
+        .unwrap()
+        .put(value)
+        .expect("put");
+    wait(&transaction, "oncomplete")
+        .await
+        .expect("the put commits");
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn resume_records_are_saved_read_back_replaced_and_removed() {
+    let run = fresh_id("upload");
+    let (a_id, b_id, broken_id) = (
+        format!("{run}-a"),
+        format!("{run}-b"),
+        format!("{run}-broken"),
+    );
+    // A size past 2^32 and a last-modified time in ms: numbers beyond 32 bits survive.
+    let a = resume_record(&a_id, "holiday/사진 1.mp4", 6 * 1024 * MIB as u64 + 7);
+    let mut b = resume_record(&b_id, "b.bin", 20 * MIB as u64);
+    b.file.content_type = String::new();
+    let ids = [a_id.as_str(), b_id.as_str(), broken_id.as_str()];
+
+    records::save(&a).await.expect("a is saved");
+    records::save(&b).await.expect("b is saved");
+    assert_eq!(stored(&ids).await, [a.clone(), b.clone()]);
+
+    // The same upload id again replaces the record.
+    let mut a_again = a.clone();
+    a_again.token = "v1.renewed.signature".into();
+    a_again.expires_at = "2030-01-02T00:00:00Z".into();
+    records::save(&a_again).await.expect("a is saved again");
+    assert_eq!(stored(&ids).await, [a_again.clone(), b.clone()]);
+
+    // A record missing a field is skipped, not an error.
+    let broken = Object::new();
+    let _ = Reflect::set(&broken, &"uploadId".into(), &broken_id.as_str().into());
+    let _ = Reflect::set(&broken, &"key".into(), &"uploads/x".into());
+    put_raw(&broken).await;
+    assert_eq!(stored(&ids).await, [a_again.clone(), b.clone()]);
+
+    records::remove(&a_id).await.expect("a is removed");
+    assert_eq!(stored(&ids).await, [b.clone()]);
+    records::remove(&a_id)
+        .await
+        .expect("removing twice is fine");
+
+    for id in [&b_id, &broken_id] {
+        records::remove(id).await.expect("cleaned up");
+    }
+    assert_eq!(stored(&ids).await, []);
+}
+
+/// The MD5 of a range of a file, in hex as `md5sum` writes it.
+async fn md5_hex(file: &File, offset: u64, length: u64) -> String {
+    let digest = hash::md5_of(file, offset, length)
+        .await
+        .unwrap_or_else(|e| panic!("{length} bytes at {offset}: {e}"));
+    digest::hex(&digest)
+}
+
+#[wasm_bindgen_test]
+async fn md5_of_a_range_is_md5sum_of_those_bytes() {
+    // RFC 1321's test suite.
+    let abc = file(b"abc", "abc.txt");
+    assert_eq!(
+        md5_hex(&abc, 0, 3).await,
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
+
+    // The expected digests are Python's hashlib over the same `test_bytes`.
+    let size = 3 * MIB + 12_345;
+    let file = file(&test_bytes(size), "parts.bin");
+    let (size, chunk) = (size as u64, CHUNK_BYTES);
+    assert_eq!(
+        chunk, MIB as u64,
+        "the ranges below are laid out for 1 MiB reads"
+    );
+    for (what, offset, length, expected) in [
+        (
+            "the whole file",
+            0,
+            size,
+            "0a2f09d0bbcb9d53b71f8c9faf5d0d60",
+        ),
+        (
+            "a range from mid-chunk across a chunk boundary",
+            12_345,
+            chunk + 54_321,
+            "378dfb70ad1dbeca0493e2ec7141984a",
+        ),
+        (
+            "exactly one chunk",
+            chunk,
+            chunk,
+            "3d403d5b44f68ba94a60e65354dd9c92",
+        ),
+        (
+            "the last, short part of 2 MiB parts",
+            2 * chunk,
+            size - 2 * chunk,
+            "505f9724dc23d4133c810ab93bf0e6d4",
+        ),
+        ("an empty range", 5, 0, "d41d8cd98f00b204e9800998ecf8427e"),
+        (
+            "an empty range at the end",
+            size,
+            0,
+            "d41d8cd98f00b204e9800998ecf8427e",
+        ),
+    ] {
+        assert_eq!(
+            md5_hex(&file, offset, length).await,
+            expected,
+            "{what}: {length} bytes at {offset}"
+        );
+    }
+
+    // `Blob.slice` stops at the end without an error: a range past it must not hash fewer bytes.
+    let past = hash::md5_of(&file, size - 10, 20).await;
+    assert!(past.is_err(), "a range past the end: {past:?}");
+}
+
+#[wasm_bindgen_test]
+async fn md5_of_64_mib_reports_its_speed() {
+    let size = 64 * MIB;
+    let file = file(&test_bytes(size), "big.bin");
+    let started = js_sys::Date::now();
+    let digest = hash::md5_of(&file, 0, size as u64)
+        .await
+        .expect("the file reads");
+    let seconds = (js_sys::Date::now() - started) / 1000.0;
+    assert_eq!(digest::hex(&digest), "5f73f609358d5483c5f8a8a8709f75a1");
+    let line = format!(
+        "md5_of: 64 MiB in {seconds:.2} s, {:.0} MB/s",
+        size as f64 / 1e6 / seconds.max(0.001)
+    );
+    web_sys::console::log_1(&line.into());
 }

@@ -352,7 +352,8 @@ impl Radosgw {
         self.put_cors(&self.options.allowed_origins)
     }
 
-    /// Replaces the bucket's CORS rule: these origins may POST (and read the answer's ETag).
+    /// Replaces the bucket's CORS rule: these origins may POST forms and PUT parts (and read the
+    /// answer's ETag).
     pub fn put_cors(&self, origins: &[String]) -> Result<(), String> {
         let origins: String = origins
             .iter()
@@ -360,7 +361,7 @@ impl Radosgw {
             .collect();
         let rule = format!(
             "<CORSConfiguration><CORSRule>{origins}<AllowedMethod>POST</AllowedMethod>\
-             <AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>\
+             <AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>\
              <MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>"
         );
         use base64::Engine as _;

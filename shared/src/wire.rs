@@ -157,6 +157,9 @@ pub enum ErrorCode {
     UploadIncomplete,
     /// S3 no longer knows this multipart upload (completed, aborted or expired).
     NoSuchUpload,
+    /// `complete` found an object at the upload's key already (an earlier `complete` whose answer
+    /// was lost): nothing was completed again.
+    ObjectExists,
     /// S3 could not be reached or failed; not the request's fault.
     StorageFailed,
     /// No such endpoint.
@@ -178,7 +181,7 @@ impl ErrorCode {
             | ErrorCode::InvalidFilename => 400,
             ErrorCode::OriginNotAllowed | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 403,
             ErrorCode::PartNotInPlan => 400,
-            ErrorCode::UploadIncomplete => 409,
+            ErrorCode::UploadIncomplete | ErrorCode::ObjectExists => 409,
             ErrorCode::NoSuchUpload => 404,
             ErrorCode::StorageFailed => 502,
             ErrorCode::NotFound => 404,
@@ -189,7 +192,7 @@ impl ErrorCode {
     }
 
     /// Every code, for parsers that do not go through serde.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::MalformedRequest,
         ErrorCode::RequestTooLarge,
         ErrorCode::EmptyFile,
@@ -203,6 +206,7 @@ impl ErrorCode {
         ErrorCode::PartNotInPlan,
         ErrorCode::UploadIncomplete,
         ErrorCode::NoSuchUpload,
+        ErrorCode::ObjectExists,
         ErrorCode::StorageFailed,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -232,6 +236,7 @@ impl ErrorCode {
             ErrorCode::PartNotInPlan => "PartNotInPlan",
             ErrorCode::UploadIncomplete => "UploadIncomplete",
             ErrorCode::NoSuchUpload => "NoSuchUpload",
+            ErrorCode::ObjectExists => "ObjectExists",
             ErrorCode::StorageFailed => "StorageFailed",
             ErrorCode::NotFound => "NotFound",
             ErrorCode::MethodNotAllowed => "MethodNotAllowed",

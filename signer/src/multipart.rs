@@ -614,8 +614,9 @@ fn storage_error(code: &str, status: u16, aborting: bool) -> Outgoing {
     }
     if code == "PreconditionFailed" {
         return error(
-            ErrorCode::UploadIncomplete,
-            "An object already has this key; nothing was completed.".into(),
+            ErrorCode::ObjectExists,
+            "An object already has this key (an earlier complete?); nothing was completed again."
+                .into(),
         );
     }
     tracing::warn!(code, status, "storage refused a multipart request");

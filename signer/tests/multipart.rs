@@ -145,10 +145,19 @@ fn forged_parts_and_calls_are_refused() {
     longer.push(0);
     let (status, text) = put(&stack, &one.url, &one.headers.0, &longer);
     assert_eq!(status, 403, "one byte more: {text}");
-    // Other bytes of the same length under the signed MD5: s3s-fs (measured) does not check
-    // Content-MD5 on UploadPart, so only a store that does refuses them (radosgw and AWS check
-    // it; the radosgw suite is where that is proven). What every store refuses: no MD5 header
-    // at all once it is signed (below), and any other length.
+    // One byte changed, same length, under the signed MD5: `400 BadDigest` (AWS and radosgw
+    // check Content-MD5 on UploadPart; s3s-fs does not, local-s3's layer does).
+    let mut changed = first.clone();
+    changed[1000] ^= 1;
+    let (status, text) = put(&stack, &one.url, &one.headers.0, &changed);
+    assert_eq!(status, 400, "one byte changed: {text}");
+    assert!(text.contains("<Code>BadDigest</Code>"), "{text}");
+    let (status, body) = call(&stack, "list", json!({"token": upload.token}));
+    assert_eq!(
+        (status, &body["parts"]),
+        (200, &json!([])),
+        "a refused part was kept"
+    );
     // Without its signed MD5 header, the part's URL is refused too.
     let (status, _) = put(&stack, &one.url, &[], &first);
     assert_eq!(status, 403);

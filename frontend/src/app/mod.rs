@@ -22,12 +22,13 @@ use yew::prelude::*;
 
 use crate::browser::json::PageConfig;
 use crate::browser::xhr;
-use crate::browser::{files, signer};
+use crate::browser::{files, records, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
     Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, Status, TransportCause,
 };
+use crate::upload::resume::ResumeRecord;
 
 /// Loading `config.json` or the rules is tried again after this long, doubling up to
 /// `LOAD_RETRY_MAX_MS`.
@@ -54,12 +55,16 @@ pub enum Msg {
     FetchRules,
     Picked(Vec<files::Picked>),
     Queue(Event),
-    /// An upload ended without a readable answer: find out why before telling the queue.
+    /// An upload (or a part's try, `attempt`) ended without a readable answer: find out why
+    /// before telling the queue.
     XhrFailed {
         id: FileId,
         attempt: u32,
+        part: Option<u32>,
         url: String,
     },
+    /// The resume records IndexedDB holds (at start).
+    Unfinished(Vec<ResumeRecord>),
     Frame,
     /// The page scrolled or resized: the windowed list may need other rows.
     Scrolled,
@@ -85,6 +90,8 @@ pub struct App {
     waiting_for_config: Vec<Command>,
     /// In-flight requests by file, with their attempt; dropping one aborts it.
     uploads: HashMap<FileId, (u32, xhr::Upload)>,
+    /// In-flight parts by file and part number, with their try.
+    parts: HashMap<(FileId, u32), (u32, xhr::Upload)>,
     retry_timers: HashMap<FileId, Timeout>,
     /// Loading `config.json` (before it is loaded) or the rules again, and the next wait.
     load_timer: Option<Timeout>,
@@ -122,6 +129,17 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_message(Msg::LoadConfig);
+        {
+            // Unfinished multipart uploads from before (a reload, a crash, a closed tab).
+            let link = ctx.link().clone();
+            spawn_local(async move {
+                if let Ok(found) = records::load_all().await
+                    && !found.is_empty()
+                {
+                    link.send_message(Msg::Unfinished(found));
+                }
+            });
+        }
         let link = ctx.link().clone();
         let ticker = Interval::new(1_000, move || link.send_message(Msg::Queue(Event::Tick)));
         let listeners = window_listeners(ctx);
@@ -145,6 +163,7 @@ impl Component for App {
             rules_error: None,
             waiting_for_config: Vec::new(),
             uploads: HashMap::new(),
+            parts: HashMap::new(),
             retry_timers: HashMap::new(),
             load_timer: None,
             load_retry_ms: LOAD_RETRY_MS,
@@ -166,6 +185,8 @@ impl Component for App {
                 RowAction::Retry => Msg::Queue(Event::Retry(id)),
                 RowAction::Remove => Msg::Queue(Event::Remove(id)),
                 RowAction::CopyKey => Msg::Copy(id),
+                RowAction::Pause => Msg::Queue(Event::Pause(id)),
+                RowAction::Resume => Msg::Queue(Event::Resume(id)),
             }),
         }
     }
@@ -183,6 +204,12 @@ impl Component for App {
             Msg::Configured(Ok(config)) => {
                 if let Some(concurrency) = config.concurrency {
                     self.queue.set_concurrency(concurrency);
+                }
+                if let Some(parts) = config.part_concurrency {
+                    self.queue.set_part_concurrency(parts);
+                }
+                if let Some(checksums) = config.checksums {
+                    self.queue.set_checksums(checksums);
                 }
                 self.signer_url = Some(config.signer_url);
                 self.config_error = None;
@@ -243,6 +270,14 @@ impl Component for App {
                 }
                 self.apply(ctx, Event::Added { files: added });
             }
+            Msg::Unfinished(found) => {
+                let mut records = Vec::with_capacity(found.len());
+                for record in found {
+                    records.push((self.next_id, record));
+                    self.next_id += 1;
+                }
+                self.apply(ctx, Event::Unfinished { records });
+            }
             Msg::Queue(event) => {
                 let finished = match &event {
                     Event::Answered { id, attempt, .. }
@@ -254,11 +289,28 @@ impl Component for App {
                 {
                     self.uploads.remove(&id);
                 }
+                if let Event::PartAnswered {
+                    id, number, try_, ..
+                }
+                | Event::PartFailed {
+                    id, number, try_, ..
+                } = &event
+                    && self
+                        .parts
+                        .get(&(*id, *number))
+                        .is_some_and(|(t, _)| t == try_)
+                {
+                    self.parts.remove(&(*id, *number));
+                }
                 let tick = matches!(event, Event::Tick);
                 let about = match &event {
                     Event::Answered { id, .. }
                     | Event::TransportFailed { id, .. }
-                    | Event::SignFailed { id, .. } => Some(*id),
+                    | Event::SignFailed { id, .. }
+                    | Event::Completed { id, .. }
+                    | Event::PartAnswered { id, .. }
+                    | Event::PartFailed { id, .. }
+                    | Event::HashFailed { id, .. } => Some(*id),
                     _ => None,
                 };
                 // What the user just did shows at once; what the uploads report, on the next draw.
@@ -270,6 +322,8 @@ impl Component for App {
                         | Event::ClearFinished
                         | Event::CancelAll
                         | Event::RetryAll
+                        | Event::Pause(_)
+                        | Event::Resume(_)
                 );
                 // Every event reaches the queue as it happens (progress too, also in a hidden
                 // tab where no animation frame runs); only drawing waits for a frame.
@@ -302,12 +356,20 @@ impl Component for App {
                 self.draw_soon(ctx);
                 return false;
             }
-            Msg::XhrFailed { id, attempt, url } => {
+            Msg::XhrFailed {
+                id,
+                attempt,
+                part,
+                url,
+            } => {
                 // What the queue knows now: whether any of the body went out.
-                let nothing_sent = self
-                    .queue
-                    .entry(id)
-                    .is_some_and(|e| e.status == Status::Uploading && e.sent == 0);
+                let nothing_sent = match part {
+                    Some(number) => self.queue.part_sent(id, number) == 0,
+                    None => self
+                        .queue
+                        .entry(id)
+                        .is_some_and(|e| e.status == Status::Uploading && e.sent == 0),
+                };
                 let link = ctx.link().clone();
                 spawn_local(async move {
                     let cause = match (xhr::reachable(&url).await, nothing_sent) {
@@ -315,7 +377,16 @@ impl Component for App {
                         (true, true) => TransportCause::Blocked,
                         (true, false) => TransportCause::Dropped,
                     };
-                    link.send_message(Msg::Queue(Event::TransportFailed { id, attempt, cause }));
+                    let event = match part {
+                        Some(number) => Event::PartFailed {
+                            id,
+                            number,
+                            try_: attempt,
+                            cause,
+                        },
+                        None => Event::TransportFailed { id, attempt, cause },
+                    };
+                    link.send_message(Msg::Queue(event));
                 });
                 return false;
             }

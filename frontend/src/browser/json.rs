@@ -3,7 +3,10 @@
 //! Field names are the contract in `shared::wire`; its tests pin them.
 
 use js_sys::{Array, JSON, Object, Reflect};
-use shared::{ContentTypePattern, ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
+use shared::{
+    CompletedUpload, ContentTypePattern, ErrorCode, FormFields, ListedPart, ListedParts,
+    MultipartUpload, SignParts, SignRequest, SignResponse, SignedPart, SignedParts, UploadRules,
+};
 use wasm_bindgen::JsValue;
 
 fn parse(text: &str) -> Option<JsValue> {
@@ -24,10 +27,15 @@ fn whole(object: &JsValue, name: &str) -> Option<u64> {
     (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64)
 }
 
-/// `config.json`: `{"signerUrl": "…", "concurrency": 4}` (concurrency optional).
+/// `config.json`: `{"signerUrl": "…", "concurrency": 4, "partConcurrency": 4, "checksums": true}`
+/// (all but `signerUrl` optional).
 pub struct PageConfig {
     pub signer_url: String,
     pub concurrency: Option<usize>,
+    /// Parts in flight per multipart file.
+    pub part_concurrency: Option<usize>,
+    /// Whether each part's MD5 is computed and signed (on unless `false`).
+    pub checksums: Option<bool>,
 }
 
 pub fn page_config(text: &str) -> Option<PageConfig> {
@@ -35,23 +43,117 @@ pub fn page_config(text: &str) -> Option<PageConfig> {
     Some(PageConfig {
         signer_url: string(&value, "signerUrl")?,
         concurrency: whole(&value, "concurrency").map(|n| n.clamp(1, 16) as usize),
+        part_concurrency: whole(&value, "partConcurrency").map(|n| n.clamp(1, 16) as usize),
+        checksums: field(&value, "checksums").and_then(|v| v.as_bool()),
     })
+}
+
+/// A JSON object of strings, in its order (`Object.entries` keeps insertion order for
+/// non-numeric keys: the signer's field order).
+fn fields(object: &JsValue, name: &str) -> Option<FormFields> {
+    let object = field(object, name).filter(JsValue::is_object)?;
+    let mut fields = Vec::new();
+    for entry in Object::entries(&Object::from(object)).iter() {
+        let pair = Array::from(&entry);
+        fields.push((pair.get(0).as_string()?, pair.get(1).as_string()?));
+    }
+    Some(FormFields(fields))
+}
+
+/// Each element of the array `name` read by `read` (all or nothing).
+fn list<T>(object: &JsValue, name: &str, read: impl Fn(&JsValue) -> Option<T>) -> Option<Vec<T>> {
+    let array = field(object, name).filter(Array::is_array)?;
+    Array::from(&array).iter().map(|v| read(&v)).collect()
+}
+
+fn number(object: &JsValue, name: &str) -> Option<u32> {
+    u32::try_from(whole(object, name)?).ok()
+}
+
+pub fn multipart_upload(text: &str) -> Option<MultipartUpload> {
+    let value = parse(text)?;
+    Some(MultipartUpload {
+        key: string(&value, "key")?,
+        upload_id: string(&value, "uploadId")?,
+        part_size: whole(&value, "partSize")?,
+        parts: number(&value, "parts")?,
+        token: string(&value, "token")?,
+        expires_at: string(&value, "expiresAt")?,
+    })
+}
+
+pub fn signed_parts(text: &str) -> Option<SignedParts> {
+    let value = parse(text)?;
+    Some(SignedParts {
+        parts: list(&value, "parts", |part| {
+            Some(SignedPart {
+                number: number(part, "number")?,
+                url: string(part, "url")?,
+                headers: fields(part, "headers")?,
+            })
+        })?,
+        expires_at: string(&value, "expiresAt")?,
+    })
+}
+
+pub fn listed_parts(text: &str) -> Option<ListedParts> {
+    let value = parse(text)?;
+    Some(ListedParts {
+        parts: list(&value, "parts", |part| {
+            Some(ListedPart {
+                number: number(part, "number")?,
+                size: whole(part, "size")?,
+                etag: string(part, "etag")?,
+            })
+        })?,
+    })
+}
+
+pub fn completed_upload(text: &str) -> Option<CompletedUpload> {
+    let value = parse(text)?;
+    Some(CompletedUpload {
+        key: string(&value, "key")?,
+        etag: string(&value, "etag").unwrap_or_default(),
+    })
+}
+
+/// `{"token": "…"}`: the body of `list`, `complete` and `abort`.
+pub fn token_body(token: &str) -> String {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"token".into(), &token.into());
+    stringify(&object)
+}
+
+pub fn sign_parts(request: &SignParts) -> String {
+    let parts = Array::new();
+    for part in &request.parts {
+        let object = Object::new();
+        let _ = Reflect::set(&object, &"number".into(), &part.number.into());
+        if let Some(md5) = &part.md5 {
+            let _ = Reflect::set(&object, &"md5".into(), &md5.into());
+        }
+        parts.push(&object);
+    }
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"token".into(), &request.token.as_str().into());
+    let _ = Reflect::set(&object, &"parts".into(), &parts);
+    stringify(&object)
+}
+
+fn stringify(value: &JsValue) -> String {
+    JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 pub fn sign_response(text: &str) -> Option<SignResponse> {
     let value = parse(text)?;
-    let fields_object = field(&value, "fields").filter(JsValue::is_object)?;
-    // `Object.entries` keeps insertion order for non-numeric keys: the signer's field order.
-    let mut fields = Vec::new();
-    for entry in Object::entries(&Object::from(fields_object)).iter() {
-        let pair = Array::from(&entry);
-        fields.push((pair.get(0).as_string()?, pair.get(1).as_string()?));
-    }
     Some(SignResponse {
         method: string(&value, "method")?,
         url: string(&value, "url")?,
         key: string(&value, "key")?,
-        fields: FormFields(fields),
+        fields: fields(&value, "fields")?,
         expires_at: string(&value, "expiresAt").unwrap_or_default(),
         token: string(&value, "token").unwrap_or_default(),
     })
@@ -91,8 +193,5 @@ pub fn sign_request(request: &SignRequest) -> String {
     if let Some(token) = &request.token {
         set("token", JsValue::from_str(token));
     }
-    JSON::stringify(&object)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    stringify(&object)
 }

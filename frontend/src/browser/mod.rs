@@ -1,6 +1,8 @@
 //! The browser edges: one module per outside system. Only `wasm32` builds compile them.
 
 pub mod files;
+pub mod hash;
 pub mod json;
+pub mod records;
 pub mod signer;
 pub mod xhr;

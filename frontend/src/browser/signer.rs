@@ -1,6 +1,7 @@
-//! The only module that talks to the signer (and reads `config.json`): `fetch`, JSON in and out.
+//! The only module that talks to the signer (and reads `config.json`): `fetch`, JSON in and out:
+//! `/rules`, `/sign` and the `/multipart/*` calls.
 
-use shared::{SignRequest, SignResponse, UploadRules};
+use shared::UploadRules;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -34,21 +35,21 @@ pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
     json::rules(&text).ok_or_else(|| "unexpected rules from the signer".to_string())
 }
 
-pub async fn sign(signer: &str, request: &SignRequest) -> Result<SignResponse, SignError> {
-    let body = json::sign_request(request);
-    let (status, text, retry_after) = fetch(&format!("{signer}/sign"), "POST", Some(&body))
+/// `POST signer + path` with a JSON body: the answer's text when it is a 2xx, else why not (a
+/// refusal with its code, a failure, throttling, or no answer). One function for every call, not
+/// one per answer type: each async function is a state machine of its own in the page's wasm
+/// (seven of them cost 12 KB gzip).
+pub async fn post(signer: &str, path: &str, body: &str) -> Result<(u16, String), SignError> {
+    let (status, text, retry_after) = fetch(&format!("{signer}{path}"), "POST", Some(body))
         .await
         .map_err(|message| SignError::Unreachable { message })?;
     match status {
+        200..=299 => Ok((status, text)),
         // Throttled (API Gateway's rate limit): wait as long as it says, when it says.
         429 => Err(SignError::Throttled {
             retry_after_ms: retry_after
                 .and_then(|s| s.trim().parse::<u32>().ok())
                 .map(|seconds| seconds.saturating_mul(1000)),
-        }),
-        200 => json::sign_response(&text).ok_or_else(|| SignError::Failed {
-            status,
-            message: "unexpected answer from the signer".into(),
         }),
         400..=499 => match json::error_body(&text) {
             Some((code, message)) => Err(SignError::Refused { code, message }),

@@ -1,13 +1,20 @@
-//! The only module that owns `XMLHttpRequest`: one multipart POST to S3 with upload progress.
-//! The file is appended to the `FormData` as the browser's `File`, so its bytes never enter WASM
-//! memory. Dropping an [`Upload`] aborts it.
+//! The only module that owns `XMLHttpRequest`: a form POST of a whole file to S3, or a `PUT` of one
+//! part (`Blob.slice` of the file), with upload progress. The file goes to the request as the
+//! browser's `File` or `Blob`, so its bytes never enter WASM memory (the browser streams them from
+//! disk). Dropping an [`Upload`] aborts it.
 
+use shared::FormFields;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{File, FormData, ProgressEvent, RequestInit, RequestMode, XmlHttpRequest};
+use web_sys::{Blob, File, FormData, ProgressEvent, RequestInit, RequestMode, XmlHttpRequest};
 
 use crate::upload::form::{FILE_FIELD, FormPart};
+
+fn describe(e: wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .unwrap_or_else(|| "XMLHttpRequest failed".into())
+}
 
 /// What happens to an upload, in order: progress…, body sent, then one of answered or failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +29,12 @@ pub enum XhrEvent {
     Failed,
 }
 
+type Callbacks = Vec<Closure<dyn FnMut(ProgressEvent)>>;
+
 /// A request in flight. Keeps its callbacks alive; aborts the request when dropped.
 pub struct Upload {
     xhr: XmlHttpRequest,
-    _callbacks: Vec<Closure<dyn FnMut(ProgressEvent)>>,
+    _callbacks: Callbacks,
 }
 
 impl Drop for Upload {
@@ -48,10 +57,6 @@ pub fn start(
     file_size: u64,
     report: impl Fn(XhrEvent) + 'static,
 ) -> Result<Upload, String> {
-    let describe = |e: wasm_bindgen::JsValue| {
-        e.as_string()
-            .unwrap_or_else(|| "XMLHttpRequest failed".into())
-    };
     let form = FormData::new().map_err(describe)?;
     for part in parts {
         match part {
@@ -65,20 +70,56 @@ pub fn start(
     }
     let xhr = XmlHttpRequest::new().map_err(describe)?;
     xhr.open("POST", url).map_err(describe)?;
-    let upload = xhr.upload().map_err(describe)?;
-    let report = std::rc::Rc::new(report);
-
-    let mut callbacks: Vec<Closure<dyn FnMut(ProgressEvent)>> = Vec::new();
     // `loaded` counts the whole multipart body; the fields and boundaries before the file are
     // `total - file size` bytes, so the file's own progress is what is left after them.
+    let progress = move |event: &ProgressEvent| {
+        let overhead = (event.total() as u64).saturating_sub(file_size);
+        (event.loaded() as u64).saturating_sub(overhead)
+    };
+    let callbacks = wire(&xhr, report, progress)?;
+    xhr.send_with_opt_form_data(Some(&form)).map_err(describe)?;
+    Ok(Upload {
+        xhr,
+        _callbacks: callbacks,
+    })
+}
+
+/// Starts `PUT url` of `body` (one part) with the signed `headers` (the browser sets
+/// `Content-Length` from the body itself) and reports to `report`.
+pub fn put(
+    url: &str,
+    headers: &FormFields,
+    body: &Blob,
+    report: impl Fn(XhrEvent) + 'static,
+) -> Result<Upload, String> {
+    let xhr = XmlHttpRequest::new().map_err(describe)?;
+    xhr.open("PUT", url).map_err(describe)?;
+    for (name, value) in headers.iter() {
+        if !name.eq_ignore_ascii_case("content-length") {
+            xhr.set_request_header(name, value).map_err(describe)?;
+        }
+    }
+    let callbacks = wire(&xhr, report, |event: &ProgressEvent| event.loaded() as u64)?;
+    xhr.send_with_opt_blob(Some(body)).map_err(describe)?;
+    Ok(Upload {
+        xhr,
+        _callbacks: callbacks,
+    })
+}
+
+/// The request's callbacks, reporting progress (as `progress` reads it), the body sent, the
+/// answer or the failure.
+fn wire(
+    xhr: &XmlHttpRequest,
+    report: impl Fn(XhrEvent) + 'static,
+    progress: impl Fn(&ProgressEvent) -> u64 + 'static,
+) -> Result<Callbacks, String> {
+    let upload = xhr.upload().map_err(describe)?;
+    let report = std::rc::Rc::new(report);
+    let mut callbacks: Callbacks = Vec::new();
     let on_progress = {
         let report = report.clone();
-        Closure::new(move |event: ProgressEvent| {
-            let overhead = (event.total() as u64).saturating_sub(file_size);
-            report(XhrEvent::Progress(
-                (event.loaded() as u64).saturating_sub(overhead),
-            ))
-        })
+        Closure::new(move |event: ProgressEvent| report(XhrEvent::Progress(progress(&event))))
     };
     upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
     callbacks.push(on_progress);
@@ -113,12 +154,7 @@ pub fn start(
     // An abort we did not ask for (ours clear this handler first) must not leave the file hanging.
     xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
     callbacks.push(on_error);
-
-    xhr.send_with_opt_form_data(Some(&form)).map_err(describe)?;
-    Ok(Upload {
-        xhr,
-        _callbacks: callbacks,
-    })
+    Ok(callbacks)
 }
 
 /// Whether anything answers at `url`, whatever it says: a `no-cors` request resolves (with an

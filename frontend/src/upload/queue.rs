@@ -25,11 +25,18 @@
 //! whole body is sent (`finalizing`) the file waits for S3's answer (a timeout scaled to its
 //! size, not the stall timeout) and cannot be cancelled: S3 may already hold it.
 
-use std::collections::HashSet;
+mod big;
 
-use shared::{ErrorCode, FormFields, SignRequest, SignResponse, UploadRules};
+use std::collections::{HashMap, HashSet};
 
+use shared::{
+    CompletedUpload, ErrorCode, FormFields, ListedParts, MultipartUpload, SignRequest,
+    SignResponse, SignedParts, UploadRules,
+};
+
+use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
 use super::progress::{Speed, parse_utc_ms, percent};
+use super::resume::ResumeRecord;
 use super::s3_xml;
 
 pub type FileId = u32;
@@ -72,6 +79,10 @@ pub mod codes {
     pub const CORS_BLOCKED: &str = "CorsBlocked";
     /// The signer asked to slow down (429).
     pub const THROTTLED: &str = "Throttled";
+    /// The file could not be read any more (moved, deleted or changed on disk).
+    pub const FILE_UNREADABLE: &str = "FileUnreadable";
+    /// An unfinished upload older than its token: it cannot be continued.
+    pub const RESUME_EXPIRED: &str = "ResumeExpired";
 }
 
 /// Why a request to storage ended without an answer the page can read, as far as the browser
@@ -111,15 +122,21 @@ pub enum Status {
     Done,
     Failed,
     Cancelled,
+    /// A multipart upload the user paused: nothing in flight, parts stored stay.
+    Paused,
+    /// A multipart upload from before a reload: waits for its file to be picked again.
+    Unfinished,
 }
 
 impl Status {
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 11] = [
         Status::Queued,
         Status::Signing,
         Status::Uploading,
         Status::Finalizing,
         Status::Retrying,
+        Status::Paused,
+        Status::Unfinished,
         Status::Done,
         Status::Failed,
         Status::Cancelled,
@@ -138,6 +155,8 @@ impl Status {
             Status::Done => "done",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+            Status::Paused => "paused",
+            Status::Unfinished => "unfinished",
         }
     }
 
@@ -154,7 +173,11 @@ impl Status {
     pub fn can_cancel(self) -> bool {
         matches!(
             self,
-            Status::Queued | Status::Signing | Status::Uploading | Status::Retrying
+            Status::Queued
+                | Status::Signing
+                | Status::Uploading
+                | Status::Retrying
+                | Status::Paused
         )
     }
 
@@ -239,6 +262,8 @@ pub struct Entry {
     /// When this attempt last showed signs of life (for the stall timeout).
     last_activity_ms: f64,
     ahead: Ahead,
+    /// Goes up as a multipart upload (its parts are the queue's `multiparts`).
+    pub multipart: bool,
 }
 
 impl Entry {
@@ -249,6 +274,16 @@ impl Entry {
             Status::Done => 100,
             _ => percent(self.sent, self.file.size).min(99),
         }
+    }
+
+    /// Pause is offered to a multipart upload on its way (Resume to a paused one).
+    pub fn can_pause(&self) -> bool {
+        self.multipart
+            && self.key.is_some()
+            && matches!(
+                self.status,
+                Status::Queued | Status::Uploading | Status::Retrying
+            )
     }
 
     pub fn seconds_left(&self) -> Option<f64> {
@@ -334,6 +369,65 @@ pub enum Event {
     Retry(FileId),
     Remove(FileId),
     ClearFinished,
+    /// Multipart: `create` answered.
+    Created {
+        id: FileId,
+        attempt: u32,
+        upload: MultipartUpload,
+    },
+    /// Multipart: what S3 holds of the upload.
+    Listed {
+        id: FileId,
+        attempt: u32,
+        parts: ListedParts,
+    },
+    /// Multipart: a part's MD5 is ready.
+    PartHashed {
+        id: FileId,
+        number: u32,
+        md5: [u8; 16],
+    },
+    /// Multipart: the file could not be read for hashing.
+    HashFailed {
+        id: FileId,
+        number: u32,
+        message: String,
+    },
+    PartsSigned {
+        id: FileId,
+        attempt: u32,
+        parts: SignedParts,
+    },
+    PartProgress {
+        id: FileId,
+        number: u32,
+        try_: u32,
+        sent: u64,
+    },
+    PartAnswered {
+        id: FileId,
+        number: u32,
+        try_: u32,
+        status: u16,
+        body: String,
+    },
+    PartFailed {
+        id: FileId,
+        number: u32,
+        try_: u32,
+        cause: TransportCause,
+    },
+    Completed {
+        id: FileId,
+        attempt: u32,
+        upload: CompletedUpload,
+    },
+    Pause(FileId),
+    Resume(FileId),
+    /// Resume records found at start, with ids the edge gave them.
+    Unfinished {
+        records: Vec<(FileId, ResumeRecord)>,
+    },
 }
 
 /// Effects for the browser edge to run.
@@ -361,6 +455,39 @@ pub enum Command {
     },
     /// The edge may forget the `File` (removed from the list).
     Forget { id: FileId },
+    /// Multipart: `POST /multipart/create`; answers `Created` or `SignFailed`.
+    CreateMultipart {
+        id: FileId,
+        attempt: u32,
+        request: SignRequest,
+    },
+    /// `POST /multipart/list`; answers `Listed` or `SignFailed`.
+    ListParts {
+        id: FileId,
+        attempt: u32,
+        token: String,
+    },
+    /// Hash a part (`PartHashed`), sign parts (`PartsSigned` or `SignFailed`), send a part
+    /// (`PartProgress`…, then `PartAnswered` or `PartFailed`).
+    Part {
+        id: FileId,
+        attempt: u32,
+        command: PartCommand,
+    },
+    /// Stop one part's request.
+    AbortPart { id: FileId, number: u32 },
+    /// `POST /multipart/complete`; answers `Completed` or `SignFailed`.
+    CompleteMultipart {
+        id: FileId,
+        attempt: u32,
+        token: String,
+    },
+    /// `POST /multipart/abort` (no parts left in S3); the edge also forgets its record.
+    AbortMultipart { upload_id: String, token: String },
+    /// Keep this record for resuming after a reload.
+    Remember(ResumeRecord),
+    /// The upload completed or was aborted: its record goes.
+    ForgetRecord { upload_id: String },
 }
 
 /// Totals across the list.
@@ -388,6 +515,12 @@ pub struct Queue {
     random: u64,
     /// The time of the latest event (never goes back).
     now_ms: f64,
+    /// The parts of the files going up as multipart uploads.
+    multiparts: HashMap<FileId, Multipart>,
+    /// Parts in flight per multipart file.
+    part_concurrency: usize,
+    /// Whether parts carry a signed `Content-MD5`.
+    checksums: bool,
 }
 
 impl Queue {
@@ -398,7 +531,25 @@ impl Queue {
             concurrency: concurrency.max(1),
             random: seed | 1,
             now_ms: 0.0,
+            multiparts: HashMap::new(),
+            part_concurrency: DEFAULT_PART_CONCURRENCY,
+            checksums: true,
         }
+    }
+
+    /// Parts in flight per multipart file (`config.json`'s `partConcurrency`).
+    pub fn set_part_concurrency(&mut self, parts: usize) {
+        self.part_concurrency = parts.max(1);
+    }
+
+    /// Whether each part's MD5 is computed and signed (`config.json`'s `checksums`).
+    pub fn set_checksums(&mut self, on: bool) {
+        self.checksums = on;
+    }
+
+    /// Bytes a part has sent in its current try (what the edge's failure probe asks).
+    pub fn part_sent(&self, id: FileId, number: u32) -> u64 {
+        self.multiparts.get(&id).map_or(0, |m| m.part_sent(number))
     }
 
     /// Changes how many files may sign or upload at once (the page's `config.json` may say).
@@ -495,15 +646,22 @@ impl Queue {
                 let mut present: HashSet<FileInfo> = self
                     .entries
                     .iter()
-                    .filter(|e| !matches!(e.status, Status::Refused | Status::Cancelled))
+                    .filter(|e| {
+                        !matches!(
+                            e.status,
+                            Status::Refused | Status::Cancelled | Status::Unfinished
+                        )
+                    })
                     .map(|e| e.file.clone())
                     .collect();
                 for (id, file) in files {
-                    let duplicate = present.contains(&file);
+                    // A file picked again for an unfinished upload is that upload, not a copy.
+                    let duplicate = present.contains(&file) && !self.fits_unfinished(&file);
                     if !duplicate {
                         present.insert(file.clone());
                     }
                     self.add(id, file, duplicate, now_ms);
+                    self.adopt(id);
                 }
             }
             Event::RulesLoaded(rules) => {
@@ -532,6 +690,9 @@ impl Queue {
                         signed_at_ms: now_ms,
                     };
                 }
+            }
+            Event::SignFailed { id, attempt, error } if self.is_multipart(id) => {
+                self.multipart_call_failed(id, attempt, error, &mut commands);
             }
             Event::SignFailed { id, attempt, error } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Queued])
@@ -616,19 +777,7 @@ impl Queue {
                     .current(id, attempt, &[Status::Uploading, Status::Finalizing])
                     .is_some()
                 {
-                    let failure = match cause {
-                        TransportCause::Dropped => {
-                            Failure::new(codes::NETWORK, "The connection to storage dropped.")
-                        }
-                        TransportCause::Unreachable => {
-                            Failure::new(codes::STORE_UNREACHABLE, "Storage cannot be reached.")
-                        }
-                        TransportCause::Blocked => Failure::new(
-                            codes::CORS_BLOCKED,
-                            "Storage refused this page's origin (CORS).",
-                        ),
-                    };
-                    self.retry_or_fail(id, failure, &mut commands);
+                    self.retry_or_fail(id, transport_failure(cause), &mut commands);
                 }
             }
             Event::Tick => {
@@ -638,6 +787,8 @@ impl Queue {
                     .filter(|e| {
                         let quiet = now_ms - e.last_activity_ms;
                         match e.status {
+                            // A multipart upload's parts have stall clocks of their own.
+                            Status::Uploading if e.multipart => false,
                             Status::Signing | Status::Uploading => quiet > STALL_MS,
                             Status::Finalizing => quiet > finalize_timeout_ms(e.file.size),
                             _ => false,
@@ -650,8 +801,13 @@ impl Queue {
                     let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
                     self.retry_or_fail(id, failure, &mut commands);
                 }
+                self.parts_tick(&mut commands);
             }
             Event::Online => {
+                for multipart in self.multiparts.values_mut() {
+                    multipart.release_all();
+                }
+                self.parts_tick(&mut commands);
                 for entry in &mut self.entries {
                     if entry.status == Status::Retrying {
                         entry.status = Status::Queued;
@@ -665,20 +821,25 @@ impl Queue {
                     entry.status = Status::Queued;
                     entry.attempt += 1;
                     entry.ahead = Ahead::No;
+                } else {
+                    // A part's wait is over.
+                    self.pump(id, &mut commands);
                 }
             }
             Event::Cancel(id) => {
-                if let Some(entry) = self
-                    .entries
-                    .iter_mut()
-                    .find(|e| e.id == id && e.status.can_cancel())
-                {
-                    cancel(entry, &mut commands);
+                if self.entry(id).is_some_and(|e| e.status.can_cancel()) {
+                    self.cancel(id, &mut commands);
                 }
             }
             Event::CancelAll => {
-                for entry in self.entries.iter_mut().filter(|e| e.status.can_cancel()) {
-                    cancel(entry, &mut commands);
+                let ids: Vec<FileId> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.status.can_cancel())
+                    .map(|e| e.id)
+                    .collect();
+                for id in ids {
+                    self.cancel(id, &mut commands);
                 }
             }
             Event::RetryAll => {
@@ -695,6 +856,15 @@ impl Queue {
             }
             Event::Retry(id) => {
                 let rules = self.rules.clone();
+                if let Some(multipart) = self.multiparts.get_mut(&id)
+                    && self
+                        .entries
+                        .iter()
+                        .any(|e| e.id == id && e.status.can_retry())
+                {
+                    // Parts stored stay; the rest are hashed again (the file may have changed).
+                    multipart.rehash();
+                }
                 if let Some(entry) = self
                     .entries
                     .iter_mut()
@@ -724,19 +894,99 @@ impl Queue {
                     if self.entries[at].status.is_active() {
                         commands.push(Command::Abort { id });
                     }
+                    // An upload S3 holds parts of that will not be finished: none left behind.
+                    if self.entries[at].status != Status::Done {
+                        self.abort_multipart(id, &mut commands);
+                    }
+                    self.multiparts.remove(&id);
                     self.entries.remove(at);
                     commands.push(Command::Forget { id });
                 }
             }
             Event::ClearFinished => {
+                let multiparts = &mut self.multiparts;
                 self.entries.retain(|e| {
                     let keep = !e.status.is_finished();
                     if !keep {
+                        multiparts.remove(&e.id);
                         commands.push(Command::Forget { id: e.id });
                     }
                     keep
                 });
             }
+            Event::Created {
+                id,
+                attempt,
+                upload,
+            } => self.created(id, attempt, upload, &mut commands),
+            Event::Listed { id, attempt, parts } => self.listed(id, attempt, parts, &mut commands),
+            Event::PartHashed { id, number, md5 } => {
+                self.part_hashed(id, number, md5, &mut commands)
+            }
+            Event::HashFailed {
+                id,
+                number,
+                message,
+            } => self.hash_failed(id, number, message, &mut commands),
+            Event::PartsSigned { id, attempt, parts } => {
+                if let Some(multipart) = self.multiparts.get_mut(&id)
+                    && self
+                        .entries
+                        .iter()
+                        .any(|e| e.id == id && e.attempt == attempt)
+                {
+                    multipart.signed(parts);
+                    self.pump(id, &mut commands);
+                }
+            }
+            Event::PartProgress {
+                id,
+                number,
+                try_,
+                sent,
+            } => self.part_progress(id, number, try_, sent),
+            Event::PartAnswered {
+                id,
+                number,
+                try_,
+                status,
+                body,
+            } => self.part_answered(id, number, try_, status, &body, &mut commands),
+            Event::PartFailed {
+                id,
+                number,
+                try_,
+                cause,
+            } => {
+                if self
+                    .multiparts
+                    .get(&id)
+                    .is_some_and(|m| m.is_current(number, try_))
+                {
+                    let failure = transport_failure(cause);
+                    self.part_retry(id, number, failure, 0, &mut commands);
+                }
+            }
+            Event::Completed {
+                id,
+                attempt,
+                upload,
+            } => self.completed(id, attempt, upload, &mut commands),
+            Event::Pause(id) => self.pause(id, &mut commands),
+            Event::Resume(id) => {
+                if let Some(entry) = self
+                    .entries
+                    .iter_mut()
+                    .find(|e| e.id == id && e.status == Status::Paused)
+                {
+                    entry.status = Status::Queued;
+                    entry.failure = None;
+                    entry.streak = 0;
+                    entry.failing_since_ms = None;
+                    entry.last_activity_ms = now_ms;
+                }
+            }
+            Event::Unfinished { records } => self.unfinished(records, &mut commands),
         }
         self.start_waiting(&mut commands);
         commands
@@ -772,6 +1022,7 @@ impl Queue {
             re_signed_after_expiry: false,
             last_activity_ms: now_ms,
             ahead: Ahead::No,
+            multipart: false,
         });
     }
 
@@ -884,7 +1135,9 @@ impl Queue {
     /// when there is a fresh one), then signs ahead for the files next in line.
     fn start_waiting(&mut self, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
+        let threshold = self.multipart_threshold();
         let mut free = self.concurrency.saturating_sub(self.active());
+        let mut big = Vec::new();
         for entry in &mut self.entries {
             if free == 0 {
                 break;
@@ -893,6 +1146,10 @@ impl Queue {
                 continue;
             }
             free -= 1;
+            if entry.multipart || entry.file.size > threshold {
+                big.push(entry.id);
+                continue;
+            }
             entry.re_signed_after_expiry = false;
             entry.sent = 0;
             entry.last_activity_ms = now_ms;
@@ -909,6 +1166,9 @@ impl Queue {
                 _ => commands.push(sign_command(entry)),
             }
         }
+        for id in big {
+            self.start_multipart(id, commands);
+        }
         let mut ahead = self
             .entries
             .iter()
@@ -920,7 +1180,11 @@ impl Queue {
             if ahead >= self.concurrency {
                 break;
             }
-            if entry.status == Status::Queued && entry.ahead == Ahead::No {
+            if entry.status == Status::Queued
+                && entry.ahead == Ahead::No
+                && !entry.multipart
+                && entry.file.size <= threshold
+            {
                 entry.ahead = Ahead::Asked;
                 commands.push(sign_command(entry));
                 ahead += 1;
@@ -939,13 +1203,19 @@ impl Queue {
     }
 }
 
-fn cancel(entry: &mut Entry, commands: &mut Vec<Command>) {
-    if entry.status == Status::Uploading {
-        commands.push(Command::Abort { id: entry.id });
+fn transport_failure(cause: TransportCause) -> Failure {
+    match cause {
+        TransportCause::Dropped => {
+            Failure::new(codes::NETWORK, "The connection to storage dropped.")
+        }
+        TransportCause::Unreachable => {
+            Failure::new(codes::STORE_UNREACHABLE, "Storage cannot be reached.")
+        }
+        TransportCause::Blocked => Failure::new(
+            codes::CORS_BLOCKED,
+            "Storage refused this page's origin (CORS).",
+        ),
     }
-    entry.status = Status::Cancelled;
-    entry.failure = None;
-    entry.ahead = Ahead::No;
 }
 
 /// Whether a form signed ahead may still be used: until a minute before its `expiresAt`, or for
@@ -2214,6 +2484,8 @@ mod tests {
                 "uploading",
                 "finalizing",
                 "retrying",
+                "paused",
+                "unfinished",
                 "done",
                 "failed",
                 "cancelled",

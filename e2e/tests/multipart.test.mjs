@@ -1,0 +1,193 @@
+// End-to-end: big files as S3 multipart uploads, through the release page in headless Chromium,
+// the signer and the S3 server as real processes on 127.0.0.1 (../stack.mjs). The signer's
+// threshold is lowered to 16 MiB so the files stay small enough for CI; parts are 8 MiB, four in
+// flight. Runs against local-s3 and, with UPLOADER_S3=radosgw, against Ceph radosgw.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BACKGROUND_TAB, Stack, rows, throttleUploads, waitForStatus } from '../stack.mjs';
+
+const MIB = 1024 * 1024;
+const PART = 8 * MIB;
+let stack;
+let dir;
+
+function file(name, bytes, mtime) {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  if (mtime) utimesSync(path, mtime, mtime);
+  return path;
+}
+
+async function row(page, name) {
+  return (await rows(page)).find(r => r.name === name);
+}
+
+/// Every part PUT the page starts, by part number, and how each ended.
+function watchParts(page) {
+  const parts = { started: [], finished: [], failed: [] };
+  const number = request => Number(new URL(request.url()).searchParams.get('partNumber'));
+  page.on('request', r => { if (r.method() === 'PUT') parts.started.push(number(r)); });
+  page.on('requestfinished', r => { if (r.method() === 'PUT') parts.finished.push(number(r)); });
+  page.on('requestfailed', r => { if (r.method() === 'PUT') parts.failed.push(number(r)); });
+  return parts;
+}
+
+async function progressOf(page, name) {
+  return Number(await page.getAttribute(`[data-file-name="${name}"] [role=progressbar]`, 'aria-valuenow'));
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'uploader-e2e-multipart-'));
+  stack = await Stack.start({ maxBytes: 512 * MIB, multipartThreshold: 16 * MIB });
+});
+
+after(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('M1. a 200 MiB file goes up in parts and arrives byte-identical, with progress on the way', async () => {
+  const page = await stack.open();
+  const parts = watchParts(page);
+  const seen = [];
+  const bytes = randomBytes(200 * MIB);
+  await page.setInputFiles('input[type=file]', [file('big.bin', bytes)]);
+  while (true) {
+    const r = await row(page, 'big.bin');
+    seen.push(await progressOf(page, 'big.bin'));
+    if (['done', 'failed'].includes(r.status)) break;
+    await page.waitForTimeout(200);
+  }
+  const done = await row(page, 'big.bin');
+  assert.equal(done.status, 'done', done.error);
+  assert.equal(done.attempt, 1);
+  assert.match(done.key, /^uploads\/[0-9a-f]{32}\/big\.bin$/);
+  assert.ok(bytes.equals(await stack.object(done.key)), 'the stored object differs');
+  assert.ok(seen.some(v => v > 0 && v < 100), `no intermediate progress: ${seen}`);
+  // 25 parts, each sent once.
+  assert.deepEqual([...parts.finished].sort((a, b) => a - b), Array.from({ length: 25 }, (_, i) => i + 1));
+  assert.deepEqual(await stack.unfinishedUploads(), []);
+  assert.deepEqual(page.errors, []);
+});
+
+test('M4. cancel mid-upload: no object and no unfinished multipart upload left', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 8 * MIB);
+  await page.setInputFiles('input[type=file]', [file('cancel-me.bin', randomBytes(64 * MIB))]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="cancel-me.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 15, null, { timeout: 60000 });
+  const key = (await row(page, 'cancel-me.bin')).key;
+  assert.ok(key, 'data-key is set once create answered');
+  await page.click('[data-file-name="cancel-me.bin"] button:text-is("Cancel")');
+  await waitForStatus(page, ['cancel-me.bin'], ['cancelled'], 5000);
+  await throttleUploads(page, -1);
+  // The abort is sent twice, a second apart (for a part still arriving).
+  await page.waitForTimeout(3000);
+  assert.equal(await stack.object(key), null);
+  const left = await stack.unfinishedUploads();
+  assert.deepEqual(left.filter(k => !k.startsWith('uploads/') || k === key), []);
+});
+
+test('M2. S3 stopped for 20 s mid-upload: the upload finishes, re-sending at most the parts in flight', async () => {
+  const page = await stack.open();
+  const parts = watchParts(page);
+  await throttleUploads(page, 8 * MIB);
+  const bytes = randomBytes(96 * MIB);
+  await page.setInputFiles('input[type=file]', [file('outage.bin', bytes)]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="outage.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 20, null, { timeout: 60000 });
+  const key = (await row(page, 'outage.bin')).key;
+  await stack.stopS3();
+  try {
+    await page.waitForFunction(() => ['StoreUnreachable', 'Network'].includes(document.querySelector('[data-file-name="outage.bin"]')?.dataset.error), null, { timeout: 20000 });
+    await page.waitForTimeout(20000);
+    assert.notEqual((await row(page, 'outage.bin')).status, 'failed', 'failed during a 20 s outage');
+  } finally {
+    await stack.startS3();
+  }
+  await waitForStatus(page, ['outage.bin'], ['done', 'failed'], 180000);
+  const done = await row(page, 'outage.bin');
+  assert.equal(done.status, 'done', done.error);
+  assert.equal(done.key, key);
+  assert.equal(done.attempt, 1);
+  assert.ok(bytes.equals(await stack.object(key)));
+  // The parts cut off by the outage are the only ones sent again: at most the four in flight.
+  const resent = new Set(parts.failed);
+  assert.ok(resent.size >= 1 && resent.size <= 4, `parts cut off: ${[...resent]}`);
+  const finished = [...parts.finished].sort((a, b) => a - b);
+  assert.deepEqual(finished, Array.from({ length: 12 }, (_, i) => i + 1), 'every part stored exactly once');
+  await throttleUploads(page, -1);
+});
+
+test('M3. reloaded mid-upload: the same file picked again sends only the missing parts; another file of the same name, size and date is not merged', async () => {
+  const mtime = new Date('2026-11-30T10:00:00Z');
+  const bytes = randomBytes(80 * MIB);
+  const path = file('resume.bin', bytes, mtime);
+  let page = await stack.open();
+  await throttleUploads(page, 16 * MIB);
+  await page.setInputFiles('input[type=file]', [path]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="resume.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) >= 40, null, { timeout: 60000 });
+  const key = (await row(page, 'resume.bin')).key;
+  // A reload: the same tab, the page starts again (leaving is confirmed if the page asks).
+  page.on('dialog', d => d.accept());
+  await page.reload();
+  await page.waitForSelector('[data-file-name="resume.bin"][data-status="unfinished"]', { timeout: 15000 });
+  const unfinished = await row(page, 'resume.bin');
+  assert.equal(unfinished.key, key);
+  assert.match(await page.textContent('[data-file-name="resume.bin"] .reason'), /choose or drop this file again/);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="resume.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 0, null, { timeout: 15000 });
+  const storedBefore = await progressOf(page, 'resume.bin');
+
+  // Another file with the same name, size and modification time: a new upload of its own.
+  const otherDir = mkdtempSync(join(dir, 'other-'));
+  const otherBytes = randomBytes(80 * MIB);
+  const otherPath = join(otherDir, 'resume.bin');
+  writeFileSync(otherPath, otherBytes);
+  utimesSync(otherPath, mtime, mtime);
+  await throttleUploads(page, -1);
+  await page.setInputFiles('input[type=file]', [otherPath]);
+  await page.waitForFunction(() => document.querySelector('[data-file-name="resume.bin"][data-status="done"]'), null, { timeout: 120000 });
+  const all = await rows(page);
+  const other = all.find(r => r.name === 'resume.bin' && r.status === 'done');
+  assert.notEqual(other.key, key, 'merged into the unfinished upload');
+  assert.ok(otherBytes.equals(await stack.object(other.key)));
+  assert.ok(all.some(r => r.name === 'resume.bin' && r.status === 'unfinished'), 'the unfinished upload is still listed');
+
+  // The right file: only the parts S3 does not hold go up.
+  const parts = watchParts(page);
+  await page.setInputFiles('input[type=file]', [path]);
+  await page.waitForFunction(k => document.querySelector(`[data-key="${k}"][data-status="done"]`), key, { timeout: 120000 });
+  assert.ok(bytes.equals(await stack.object(key)));
+  const storedParts = Math.floor((storedBefore / 100) * 10);
+  assert.ok(parts.started.length <= 10 - storedParts + 1, `sent ${parts.started.length} parts, ${storedBefore}% was stored`);
+  assert.ok(parts.started.length < 10, 'every part was sent again');
+  assert.equal((await rows(page)).filter(r => r.status === 'unfinished').length, 0);
+  // Nothing left to resume after another reload.
+  await page.reload();
+  await page.waitForSelector('input[type=file]');
+  await page.waitForTimeout(1500);
+  assert.equal((await rows(page)).length, 0);
+  assert.deepEqual(page.errors, []);
+});
+
+test('M6. a tab in the background longer than the stall timeout while a big file uploads: done, in one attempt', async () => {
+  const page = await stack.open({ init: BACKGROUND_TAB });
+  await throttleUploads(page, 1.5 * MIB);
+  const bytes = randomBytes(72 * MIB);
+  await page.setInputFiles('input[type=file]', [file('background-big.bin', bytes)]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="background-big.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 0, null, { timeout: 30000 });
+  await page.evaluate(() => window.__hide());
+  await page.waitForTimeout(40000);
+  assert.equal(await page.evaluate(() => document.visibilityState), 'hidden');
+  await page.evaluate(() => window.__show());
+  await waitForStatus(page, ['background-big.bin'], ['done', 'failed'], 120000);
+  const done = await row(page, 'background-big.bin');
+  assert.equal(done.status, 'done', done.error);
+  assert.equal(done.attempt, 1);
+  assert.ok(bytes.equals(await stack.object(done.key)));
+  await throttleUploads(page, -1);
+  assert.deepEqual(page.errors, []);
+});

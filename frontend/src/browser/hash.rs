@@ -1,0 +1,60 @@
+//! The only module that reads a file's bytes: the MD5 of a byte range of a `Blob` (one part of
+//! the user's file), which a multipart part's `Content-MD5` needs. The range is read one slice
+//! at a time into one reused buffer, so a part of up to 5 GiB never sits in memory whole.
+
+use js_sys::{Reflect, Uint8Array};
+use md5::{Digest, Md5};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+/// How much is read at a time: each read costs a promise and a copy out of JavaScript, so reads
+/// much smaller than this spend their time waiting rather than hashing; larger ones only hold
+/// more memory.
+pub const CHUNK_BYTES: u64 = 1024 * 1024;
+
+/// The MD5 of `length` bytes of `blob` from `offset`. An error if the blob cannot be read (the
+/// user's file changed or was removed since it was picked: the browser's `NotReadableError`,
+/// whose message this returns) or is shorter than the range.
+pub async fn md5_of(blob: &Blob, offset: u64, length: u64) -> Result<[u8; 16], String> {
+    let end = offset
+        .checked_add(length)
+        .ok_or("the range ends past 2^64 bytes")?;
+    let mut hasher = Md5::new();
+    let mut buffer = vec![0; CHUNK_BYTES.min(length) as usize];
+    let mut start = offset;
+    while start < end {
+        let stop = end.min(start.saturating_add(CHUNK_BYTES));
+        let wanted = (stop - start) as usize;
+        // Offsets are exact in f64 up to 2^53 bytes, far past any file a browser can hold.
+        let slice = blob
+            .slice_with_f64_and_f64(start as f64, stop as f64)
+            .map_err(message)?;
+        let bytes = JsFuture::from(slice.array_buffer())
+            .await
+            .map_err(message)?;
+        let bytes = Uint8Array::new(&bytes);
+        // `slice` clamps to the blob's end without an error, so a short read means a short blob.
+        if bytes.length() as usize != wanted {
+            return Err(format!(
+                "the file is shorter than the part: {} bytes at {start}, {wanted} expected",
+                bytes.length()
+            ));
+        }
+        bytes.copy_to(&mut buffer[..wanted]);
+        hasher.update(&buffer[..wanted]);
+        start = stop;
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// A rejected read's message (a `DOMException` such as `NotReadableError`), read as a property
+/// so any thrown object with a `message` works.
+fn message(error: JsValue) -> String {
+    Reflect::get(&error, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .filter(|m| !m.is_empty())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the file could not be read".into())
+}

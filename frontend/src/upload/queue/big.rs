@@ -1,0 +1,1624 @@
+//! The queue's side of multipart uploads (files over the rules' `multipartThresholdBytes`): the
+//! file's steps (`create`, `list`, `complete`, `abort`), its parts' answers, pause and resume,
+//! and the unfinished uploads found after a reload. Which part goes next is
+//! `upload/multipart.rs`'s business; here is what each answer means for the file.
+//!
+//! A part's failure costs that part only: it waits (the file's backoff) and goes again with a
+//! fresh URL, while the others go on. The file fails only when it has made no progress for
+//! `RETRY_WINDOW_MS`, and a Retry then continues the same upload (stored parts stay). Cancel and
+//! Remove abort the upload in S3, so no parts are left behind; an upload S3 no longer has (or
+//! whose token expired) is forgotten, and Retry starts a new one.
+
+use super::*;
+use crate::upload::multipart::{Outcome, Phase};
+
+impl Queue {
+    pub(super) fn multipart_threshold(&self) -> u64 {
+        self.rules
+            .as_ref()
+            .map_or(u64::MAX, |r| r.multipart_threshold_bytes)
+    }
+
+    pub(super) fn is_multipart(&self, id: FileId) -> bool {
+        self.multiparts.contains_key(&id)
+    }
+
+    /// A multipart file's turn (it holds a slot now): its next step.
+    pub(super) fn start_multipart(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let now_ms = self.now_ms;
+        let checksums = self.checksums;
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        let multipart = self
+            .multiparts
+            .entry(id)
+            .or_insert_with(|| Multipart::new(checksums));
+        entry.multipart = true;
+        entry.ahead = Ahead::No;
+        entry.last_activity_ms = now_ms;
+        entry.sent = multipart.sent();
+        let attempt = entry.attempt;
+        match multipart.phase {
+            Phase::Create => {
+                entry.status = Status::Signing;
+                commands.push(Command::CreateMultipart {
+                    id,
+                    attempt,
+                    request: sign_request(&entry.file),
+                });
+            }
+            Phase::List => {
+                entry.status = Status::Signing;
+                commands.push(Command::ListParts {
+                    id,
+                    attempt,
+                    token: multipart.token().unwrap_or_default().to_string(),
+                });
+            }
+            Phase::Parts => {
+                entry.status = Status::Uploading;
+                entry.speed = Speed::start(now_ms, entry.sent);
+                self.pump(id, commands);
+            }
+            Phase::Complete => {
+                entry.status = Status::Finalizing;
+                entry.sent = entry.file.size;
+                multipart.completes += 1;
+                commands.push(Command::CompleteMultipart {
+                    id,
+                    attempt,
+                    token: multipart.token().unwrap_or_default().to_string(),
+                });
+            }
+        }
+    }
+
+    /// The next parts to hash, sign and send; `complete` once every part is stored.
+    pub(super) fn pump(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let now_ms = self.now_ms;
+        let slots = self.part_concurrency;
+        let (Some(entry), Some(multipart)) = (
+            self.entries.iter_mut().find(|e| e.id == id),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        if entry.status != Status::Uploading || multipart.phase != Phase::Parts {
+            return;
+        }
+        let attempt = entry.attempt;
+        let mut out = Vec::new();
+        multipart.pump(slots, now_ms, &mut out);
+        commands.extend(out.into_iter().map(|command| Command::Part {
+            id,
+            attempt,
+            command,
+        }));
+        if multipart.all_stored() {
+            multipart.phase = Phase::Complete;
+            multipart.completes += 1;
+            entry.status = Status::Finalizing;
+            entry.sent = entry.file.size;
+            entry.last_activity_ms = now_ms;
+            commands.push(Command::CompleteMultipart {
+                id,
+                attempt,
+                token: multipart.token().unwrap_or_default().to_string(),
+            });
+        }
+    }
+
+    /// Every second (and when the browser is online again): parts with no progress for
+    /// `STALL_MS` are stopped and retried; parts whose wait is over go.
+    pub(super) fn parts_tick(&mut self, commands: &mut Vec<Command>) {
+        let before_ms = self.now_ms - STALL_MS;
+        let uploading: Vec<FileId> = self
+            .entries
+            .iter()
+            .filter(|e| e.multipart && e.status == Status::Uploading)
+            .map(|e| e.id)
+            .collect();
+        for id in uploading {
+            let stalled = self
+                .multiparts
+                .get(&id)
+                .map(|m| m.stalled(before_ms))
+                .unwrap_or_default();
+            for number in stalled {
+                commands.push(Command::AbortPart { id, number });
+                let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
+                self.part_retry(id, number, failure, 0, commands);
+            }
+            self.pump(id, commands);
+        }
+    }
+
+    pub(super) fn created(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        upload: MultipartUpload,
+        commands: &mut Vec<Command>,
+    ) {
+        let now_ms = self.now_ms;
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id && e.attempt == attempt && e.status == Status::Signing);
+        let multipart = self
+            .multiparts
+            .get_mut(&id)
+            .filter(|m| m.phase == Phase::Create);
+        let (Some(entry), Some(multipart)) = (entry, multipart) else {
+            // Cancelled, removed or timed out meanwhile: nobody will finish this one.
+            commands.push(Command::AbortMultipart {
+                upload_id: upload.upload_id,
+                token: upload.token,
+            });
+            return;
+        };
+        if !multipart.created(upload.clone(), entry.file.size) {
+            commands.push(Command::AbortMultipart {
+                upload_id: upload.upload_id,
+                token: upload.token,
+            });
+            entry.status = Status::Failed;
+            entry.failure = Some(Failure::new(
+                ErrorCode::Internal.as_str(),
+                "The signer planned parts this page cannot follow.",
+            ));
+            return;
+        }
+        commands.push(Command::Remember(ResumeRecord {
+            upload_id: upload.upload_id,
+            key: upload.key.clone(),
+            token: upload.token,
+            expires_at: upload.expires_at,
+            part_size: upload.part_size,
+            parts: upload.parts,
+            file: entry.file.clone(),
+        }));
+        entry.key = Some(upload.key);
+        entry.status = Status::Uploading;
+        entry.sent = 0;
+        entry.speed = Speed::start(now_ms, 0);
+        entry.last_activity_ms = now_ms;
+        self.pump(id, commands);
+    }
+
+    pub(super) fn listed(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        parts: ListedParts,
+        commands: &mut Vec<Command>,
+    ) {
+        let now_ms = self.now_ms;
+        let (Some(entry), Some(multipart)) = (
+            self.entries
+                .iter_mut()
+                .find(|e| e.id == id && e.attempt == attempt),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        match entry.status {
+            // Shown while it waits for its file: how much S3 holds (checked once it is picked).
+            Status::Unfinished => {
+                entry.sent = Multipart::held_bytes(&parts.parts);
+                multipart.listed(&parts.parts, true);
+            }
+            Status::Signing if multipart.phase == Phase::List => {
+                // Resuming: every stored part is checked against the file. After `complete`
+                // found parts missing: S3's word is taken, the missing ones are sent.
+                let check = !multipart.relisted;
+                multipart.listed(&parts.parts, check);
+                entry.status = Status::Uploading;
+                entry.sent = multipart.sent();
+                entry.speed = Speed::start(now_ms, entry.sent);
+                entry.last_activity_ms = now_ms;
+                self.pump(id, commands);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `file` fits an unfinished upload no other file has taken.
+    pub(super) fn fits_unfinished(&self, file: &FileInfo) -> bool {
+        self.unfinished_for(file).is_some()
+    }
+
+    fn unfinished_for(&self, file: &FileInfo) -> Option<FileId> {
+        let taken: HashSet<FileId> = self
+            .multiparts
+            .values()
+            .filter_map(|m| m.resume_of)
+            .collect();
+        self.entries
+            .iter()
+            .find(|e| {
+                e.status == Status::Unfinished
+                    && !taken.contains(&e.id)
+                    && e.file.name == file.name
+                    && e.file.size == file.size
+                    && e.file.last_modified == file.last_modified
+            })
+            .map(|e| e.id)
+    }
+
+    /// A file picked again that fits an unfinished upload (name, size, modification time) takes
+    /// it over: its stored parts are checked against this file before anything is sent.
+    pub(super) fn adopt(&mut self, id: FileId) {
+        let Some(file) = self
+            .entries
+            .iter()
+            .find(|e| e.id == id && e.status == Status::Queued)
+            .map(|e| e.file.clone())
+        else {
+            return;
+        };
+        let Some(from) = self.unfinished_for(&file) else {
+            return;
+        };
+        let key = self.entry(from).and_then(|e| e.key.clone());
+        let Some(mut multipart) = self.multiparts.get(&from).cloned() else {
+            return;
+        };
+        multipart.resume_of = Some(from);
+        self.multiparts.insert(id, multipart);
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.multipart = true;
+            entry.key = key;
+        }
+    }
+
+    pub(super) fn part_hashed(
+        &mut self,
+        id: FileId,
+        number: u32,
+        md5: [u8; 16],
+        commands: &mut Vec<Command>,
+    ) {
+        let now_ms = self.now_ms;
+        let checksums = self.checksums;
+        let (Some(entry), Some(multipart)) = (
+            self.entries.iter_mut().find(|e| e.id == id),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        let mut unfinished_done = None;
+        match multipart.hashed(number, md5) {
+            Outcome::NotTheSameFile => {
+                // Another file with the same name, size and date: not merged into the unfinished
+                // upload (which stays listed), but uploaded as a new one.
+                *multipart = Multipart::new(checksums);
+                entry.key = None;
+                entry.sent = 0;
+                entry.attempt += 1;
+                entry.status = Status::Queued;
+                return;
+            }
+            Outcome::Progress => {
+                entry.sent = multipart.sent();
+                entry.last_activity_ms = now_ms;
+                if !multipart.verifying() {
+                    unfinished_done = multipart.resume_of.take();
+                }
+            }
+            Outcome::Nothing => {}
+        }
+        if let Some(from) = unfinished_done {
+            // Every stored part matched: this entry is that upload now.
+            self.entries.retain(|e| e.id != from);
+            self.multiparts.remove(&from);
+            commands.push(Command::Forget { id: from });
+        }
+        self.pump(id, commands);
+    }
+
+    pub(super) fn hash_failed(
+        &mut self,
+        id: FileId,
+        number: u32,
+        message: String,
+        commands: &mut Vec<Command>,
+    ) {
+        if let Some(multipart) = self.multiparts.get_mut(&id) {
+            multipart.hash_failed(number);
+        }
+        if self
+            .entry(id)
+            .is_some_and(|e| e.status == Status::Uploading)
+        {
+            let failure = Failure::new(codes::FILE_UNREADABLE, message);
+            self.fail_multipart(id, failure, commands);
+        }
+    }
+
+    pub(super) fn part_progress(&mut self, id: FileId, number: u32, try_: u32, sent: u64) {
+        let now_ms = self.now_ms;
+        let (Some(entry), Some(multipart)) = (
+            self.entries.iter_mut().find(|e| e.id == id),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        if entry.status != Status::Uploading {
+            return;
+        }
+        if multipart.progress(number, try_, sent, now_ms) {
+            entry.streak = 0;
+            entry.failing_since_ms = None;
+            entry.failure = None;
+        }
+        entry.sent = multipart.sent();
+        entry.speed.sample(now_ms, entry.sent);
+        entry.last_activity_ms = now_ms;
+    }
+
+    pub(super) fn part_answered(
+        &mut self,
+        id: FileId,
+        number: u32,
+        try_: u32,
+        status: u16,
+        body: &str,
+        commands: &mut Vec<Command>,
+    ) {
+        let now_ms = self.now_ms;
+        let (Some(entry), Some(multipart)) = (
+            self.entries.iter_mut().find(|e| e.id == id),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        if !multipart.is_current(number, try_) {
+            return;
+        }
+        if (200..300).contains(&status) {
+            multipart.stored_part(number);
+            entry.sent = multipart.sent();
+            entry.streak = 0;
+            entry.failing_since_ms = None;
+            entry.failure = None;
+            entry.last_activity_ms = now_ms;
+            self.pump(id, commands);
+            return;
+        }
+        let error = s3_xml::parse_error(body);
+        let failure = match &error {
+            Some(error) => Failure::new(error.code.clone(), error.message.clone()),
+            None => Failure::new(
+                format!("Http{status}"),
+                format!("Storage answered {status}."),
+            ),
+        };
+        let code = error.as_ref().map_or("", |e| e.code.as_str());
+        if status >= 500 || status == 429 || code == "RequestTimeout" {
+            self.part_retry(id, number, failure, 0, commands);
+        } else if error.as_ref().is_some_and(s3_xml::means_sign_again) {
+            // The URL expired (a part that waited long, a skewed clock): a fresh one at once.
+            self.part_retry(id, number, failure, 0, commands);
+            if let Some(multipart) = self.multiparts.get_mut(&id) {
+                multipart.release(number);
+            }
+            self.pump(id, commands);
+        } else if code == "NoSuchUpload" || code == "NoSuchKey" {
+            self.upload_gone(id, failure, commands);
+        } else {
+            if let Some(multipart) = self.multiparts.get_mut(&id) {
+                multipart.part_failed(number, f64::MAX);
+            }
+            self.fail_multipart(id, failure, commands);
+        }
+    }
+
+    /// A part's try failed for a reason worth another: it waits (the file's backoff, at least
+    /// `min_delay_ms`) and goes again with a fresh URL, unless the file has made no progress for
+    /// `RETRY_WINDOW_MS`.
+    pub(super) fn part_retry(
+        &mut self,
+        id: FileId,
+        number: u32,
+        failure: Failure,
+        min_delay_ms: u32,
+        commands: &mut Vec<Command>,
+    ) {
+        let jitter = self.next_unit();
+        let now_ms = self.now_ms;
+        let (Some(entry), Some(multipart)) = (
+            self.entries.iter_mut().find(|e| e.id == id),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        let since = *entry.failing_since_ms.get_or_insert(now_ms);
+        if now_ms - since >= RETRY_WINDOW_MS {
+            multipart.part_failed(number, f64::MAX);
+            self.fail_multipart(id, failure, commands);
+            return;
+        }
+        let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
+        entry.streak += 1;
+        multipart.part_failed(number, now_ms + f64::from(delay_ms));
+        entry.sent = multipart.sent();
+        entry.failure = Some(failure);
+        commands.push(Command::RetryAfter {
+            id,
+            attempt: entry.attempt,
+            delay_ms,
+        });
+    }
+
+    /// A multipart call to the signer (`create`, `list`, `sign-parts`, `complete`) failed.
+    pub(super) fn multipart_call_failed(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        error: SignError,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some((status, completes, relisted)) = self
+            .entries
+            .iter()
+            .find(|e| e.id == id && e.attempt == attempt)
+            .zip(self.multiparts.get(&id))
+            .map(|(e, m)| (e.status, m.completes, m.relisted))
+        else {
+            return;
+        };
+        let gone = |code: ErrorCode| {
+            matches!(
+                code,
+                ErrorCode::TokenExpired | ErrorCode::InvalidToken | ErrorCode::NoSuchUpload
+            )
+        };
+        match (status, error) {
+            (Status::Unfinished, SignError::Refused { code, message }) if gone(code) => {
+                // Nothing left to continue: said, and the record goes.
+                let failure = Failure::new(codes::RESUME_EXPIRED, message);
+                self.upload_gone(id, failure, commands);
+                if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                    entry.status = Status::Failed;
+                    entry.sent = 0;
+                }
+            }
+            (Status::Unfinished, _) => {}
+            (Status::Uploading, SignError::Refused { code, message }) if gone(code) => {
+                self.upload_gone(id, Failure::new(code.as_str(), message), commands);
+            }
+            (Status::Uploading, SignError::Refused { code, message }) => {
+                self.fail_multipart(id, Failure::new(code.as_str(), message), commands);
+            }
+            (Status::Uploading, error) => {
+                // `sign-parts` failed: the parts wait, like a failed part.
+                let (failure, min_delay_ms) = transient_sign_failure(error);
+                let jitter = self.next_unit();
+                let now_ms = self.now_ms;
+                let (Some(entry), Some(multipart)) = (
+                    self.entries.iter_mut().find(|e| e.id == id),
+                    self.multiparts.get_mut(&id),
+                ) else {
+                    return;
+                };
+                let since = *entry.failing_since_ms.get_or_insert(now_ms);
+                if now_ms - since >= RETRY_WINDOW_MS {
+                    multipart.sign_failed(f64::MAX);
+                    self.fail_multipart(id, failure, commands);
+                    return;
+                }
+                let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
+                entry.streak += 1;
+                multipart.sign_failed(now_ms + f64::from(delay_ms));
+                entry.failure = Some(failure);
+                commands.push(Command::RetryAfter {
+                    id,
+                    attempt,
+                    delay_ms,
+                });
+            }
+            (Status::Finalizing, SignError::Refused { code, .. })
+                if code == ErrorCode::ObjectExists
+                    || (code == ErrorCode::NoSuchUpload && completes > 1) =>
+            {
+                // An earlier `complete` whose answer was lost did complete it: the key is fresh
+                // (a random id), so the object there is this upload.
+                self.done(id, None, commands);
+            }
+            (Status::Finalizing, SignError::Refused { code, .. })
+                if code == ErrorCode::UploadIncomplete && !relisted =>
+            {
+                if let Some(multipart) = self.multiparts.get_mut(&id) {
+                    multipart.relisted = true;
+                    multipart.phase = Phase::List;
+                }
+                if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                    entry.status = Status::Queued;
+                }
+            }
+            (Status::Signing | Status::Finalizing, SignError::Refused { code, message })
+                if gone(code) =>
+            {
+                self.upload_gone(id, Failure::new(code.as_str(), message), commands);
+            }
+            (Status::Signing | Status::Finalizing, SignError::Refused { code, message }) => {
+                self.fail(id, Failure::new(code.as_str(), message));
+            }
+            (Status::Signing | Status::Finalizing, SignError::Throttled { retry_after_ms }) => {
+                let failure = Failure::new(codes::THROTTLED, "The signer is busy.");
+                self.retry_after_at_least(id, failure, retry_after_ms.unwrap_or(0), commands);
+            }
+            (Status::Signing | Status::Finalizing, error) => {
+                let (failure, _) = transient_sign_failure(error);
+                self.retry_or_fail(id, failure, commands);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn completed(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        upload: CompletedUpload,
+        commands: &mut Vec<Command>,
+    ) {
+        let _ = attempt;
+        // Whatever became of the attempt that asked, S3 has the object now.
+        let finishing = self
+            .entry(id)
+            .is_some_and(|e| !matches!(e.status, Status::Done | Status::Cancelled) && e.multipart)
+            && self
+                .multiparts
+                .get(&id)
+                .is_some_and(|m| m.phase == Phase::Complete);
+        if finishing {
+            if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                entry.key = Some(upload.key);
+            }
+            self.done(id, Some(upload.etag), commands);
+        }
+    }
+
+    fn done(&mut self, id: FileId, etag: Option<String>, commands: &mut Vec<Command>) {
+        if let Some(multipart) = self.multiparts.remove(&id)
+            && let Some(upload) = multipart.upload
+        {
+            commands.push(Command::ForgetRecord {
+                upload_id: upload.upload_id,
+            });
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.status = Status::Done;
+            entry.sent = entry.file.size;
+            entry.etag = etag;
+            entry.failure = None;
+            entry.streak = 0;
+            entry.failing_since_ms = None;
+        }
+    }
+
+    /// The file fails (Retry goes on with the same upload): everything in flight stops.
+    fn fail_multipart(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
+        commands.push(Command::Abort { id });
+        if let Some(multipart) = self.multiparts.get_mut(&id) {
+            multipart.stop();
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.sent = self.multiparts.get(&id).map_or(0, |m| m.sent());
+            entry.status = Status::Failed;
+            entry.failure = Some(failure);
+        }
+    }
+
+    /// S3 no longer has the upload, or its token expired: the file fails, its record goes, and
+    /// Retry starts a new upload.
+    fn upload_gone(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
+        commands.push(Command::Abort { id });
+        if let Some(multipart) = self.multiparts.remove(&id) {
+            if let Some(upload) = multipart.upload {
+                commands.push(Command::ForgetRecord {
+                    upload_id: upload.upload_id,
+                });
+            }
+            if let Some(from) = multipart.resume_of {
+                self.entries.retain(|e| e.id != from);
+                self.multiparts.remove(&from);
+                commands.push(Command::Forget { id: from });
+            }
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.status = Status::Failed;
+            entry.failure = Some(failure);
+            entry.sent = 0;
+            entry.key = None;
+        }
+    }
+
+    pub(super) fn pause(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let (Some(entry), Some(multipart)) = (
+            self.entries
+                .iter_mut()
+                .find(|e| e.id == id && e.can_pause()),
+            self.multiparts.get_mut(&id),
+        ) else {
+            return;
+        };
+        commands.push(Command::Abort { id });
+        multipart.stop();
+        entry.status = Status::Paused;
+        entry.sent = multipart.sent();
+        entry.failure = None;
+    }
+
+    /// Cancel: requests stop, and a multipart upload is aborted in S3 (no parts left behind).
+    pub(super) fn cancel(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        if matches!(entry.status, Status::Uploading | Status::Signing) {
+            commands.push(Command::Abort { id });
+        }
+        entry.status = Status::Cancelled;
+        entry.failure = None;
+        entry.ahead = Ahead::No;
+        self.abort_multipart(id, commands);
+    }
+
+    /// Aborts the file's multipart upload, if S3 has one, and forgets it (with the unfinished
+    /// entry it came from: the same upload).
+    pub(super) fn abort_multipart(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let Some(multipart) = self.multiparts.remove(&id) else {
+            return;
+        };
+        if let Some(upload) = multipart.upload {
+            commands.push(Command::AbortMultipart {
+                upload_id: upload.upload_id,
+                token: upload.token,
+            });
+        }
+        if let Some(from) = multipart.resume_of {
+            self.entries.retain(|e| e.id != from);
+            self.multiparts.remove(&from);
+            commands.push(Command::Forget { id: from });
+        }
+    }
+
+    /// The resume records found at start: each is listed (to show how much S3 holds) and waits
+    /// for its file; one older than its token is dropped, with a word.
+    pub(super) fn unfinished(
+        &mut self,
+        records: Vec<(FileId, ResumeRecord)>,
+        commands: &mut Vec<Command>,
+    ) {
+        let now_ms = self.now_ms;
+        let checksums = self.checksums;
+        for (id, record) in records {
+            self.add(id, record.file.clone(), false, now_ms);
+            let upload = MultipartUpload {
+                key: record.key.clone(),
+                upload_id: record.upload_id.clone(),
+                part_size: record.part_size,
+                parts: record.parts,
+                token: record.token.clone(),
+                expires_at: record.expires_at.clone(),
+            };
+            let live = parse_utc_ms(&record.expires_at).is_some_and(|t| t > now_ms);
+            let multipart =
+                Multipart::resumed(upload, record.file.size, checksums).filter(|_| live);
+            let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+                continue;
+            };
+            entry.multipart = true;
+            entry.key = Some(record.key);
+            match multipart {
+                Some(multipart) => {
+                    entry.status = Status::Unfinished;
+                    entry.failure = None;
+                    commands.push(Command::ListParts {
+                        id,
+                        attempt: entry.attempt,
+                        token: record.token,
+                    });
+                    self.multiparts.insert(id, multipart);
+                }
+                None => {
+                    entry.status = Status::Failed;
+                    entry.failure = Some(Failure::new(
+                        codes::RESUME_EXPIRED,
+                        "This unfinished upload is too old to continue; upload the file again.",
+                    ));
+                    commands.push(Command::ForgetRecord {
+                        upload_id: record.upload_id,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s... up to 30 s.
+pub(super) fn backoff_ms(streak: u32, jitter: f64) -> u32 {
+    let base = (BACKOFF_BASE_MS * f64::from(1u32 << streak.min(10))).min(MAX_BACKOFF_MS);
+    (base * (0.5 + 0.5 * jitter)) as u32
+}
+
+/// A signer call that failed for a reason worth another try, and the least wait it asked for.
+fn transient_sign_failure(error: SignError) -> (Failure, u32) {
+    match error {
+        SignError::Refused { code, message } => (Failure::new(code.as_str(), message), 0),
+        SignError::Failed { status, message } => (
+            Failure::new(ErrorCode::Internal.as_str(), format!("{status}: {message}")),
+            0,
+        ),
+        SignError::Throttled { retry_after_ms } => (
+            Failure::new(codes::THROTTLED, "The signer is busy."),
+            retry_after_ms.unwrap_or(0),
+        ),
+        SignError::Unreachable { message } => (Failure::new(codes::SIGNER_UNREACHABLE, message), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, VecDeque};
+
+    use shared::{ContentTypePattern, ListedPart, SignParts, SignedPart};
+
+    use super::*;
+    use crate::upload::digest;
+    use crate::upload::multipart::PartCommand;
+
+    const MIB: u64 = 1024 * 1024;
+    /// 5 parts of 8 MiB, the last 4 MiB.
+    const SIZE: u64 = 36 * MIB;
+
+    fn queue(checksums: bool, parts: usize) -> Queue {
+        let mut queue = Queue::new(4, 7);
+        queue.set_checksums(checksums);
+        queue.set_part_concurrency(parts);
+        queue.update(
+            0.0,
+            Event::RulesLoaded(UploadRules {
+                max_bytes: 5 << 40,
+                allow_empty: false,
+                allowed_content_types: vec![ContentTypePattern::parse("*/*").unwrap()],
+                prefix: "uploads/".into(),
+                multipart_threshold_bytes: 16 * MIB,
+            }),
+        );
+        queue
+    }
+
+    fn big_file() -> FileInfo {
+        FileInfo {
+            name: "big.iso".into(),
+            size: SIZE,
+            content_type: "application/octet-stream".into(),
+            last_modified: 1_700_000_000_000,
+        }
+    }
+
+    fn upload() -> MultipartUpload {
+        MultipartUpload {
+            key: "uploads/id/big.iso".into(),
+            upload_id: "up-1".into(),
+            part_size: 8 * MIB,
+            parts: 5,
+            token: "v1.t.s".into(),
+            expires_at: "2100-01-01T00:00:00Z".into(),
+        }
+    }
+
+    /// The MD5 the fake file's part `n` has (`other`: a different file's).
+    fn md5(number: u32, other: bool) -> [u8; 16] {
+        [number as u8 + if other { 100 } else { 0 }; 16]
+    }
+
+    /// A browser edge that answers everything at once, except what `fault` answers instead.
+    #[derive(Default)]
+    struct Edge {
+        sends: BTreeMap<u32, u32>,
+        signed: Vec<u32>,
+        hashed: Vec<u32>,
+        seen: Vec<Command>,
+        other_file: bool,
+    }
+
+    impl Edge {
+        /// Runs `commands` and everything they lead to; returns when nothing is left.
+        fn drive(
+            &mut self,
+            queue: &mut Queue,
+            now: f64,
+            commands: Vec<Command>,
+            fault: &mut dyn FnMut(&Command) -> Option<Vec<Event>>,
+        ) {
+            let mut work: VecDeque<Command> = commands.into();
+            while let Some(command) = work.pop_front() {
+                self.seen.push(command.clone());
+                if let Command::Part {
+                    command: PartCommand::Send { number, .. },
+                    ..
+                } = &command
+                {
+                    *self.sends.entry(*number).or_default() += 1;
+                }
+                let events = match fault(&command) {
+                    Some(events) => events,
+                    None => self.answer(&command),
+                };
+                for event in events {
+                    work.extend(queue.update(now, event));
+                }
+            }
+        }
+
+        fn answer(&mut self, command: &Command) -> Vec<Event> {
+            match command {
+                Command::CreateMultipart { id, attempt, .. } => vec![Event::Created {
+                    id: *id,
+                    attempt: *attempt,
+                    upload: upload(),
+                }],
+                Command::Part {
+                    id,
+                    attempt,
+                    command,
+                } => match command {
+                    PartCommand::Hash { number, .. } => {
+                        self.hashed.push(*number);
+                        vec![Event::PartHashed {
+                            id: *id,
+                            number: *number,
+                            md5: md5(*number, self.other_file),
+                        }]
+                    }
+                    PartCommand::Sign(request) => {
+                        self.signed.extend(request.parts.iter().map(|p| p.number));
+                        vec![Event::PartsSigned {
+                            id: *id,
+                            attempt: *attempt,
+                            parts: SignedParts {
+                                parts: request
+                                    .parts
+                                    .iter()
+                                    .map(|p| SignedPart {
+                                        number: p.number,
+                                        url: format!("http://s3/k?partNumber={}", p.number),
+                                        headers: FormFields(vec![]),
+                                    })
+                                    .collect(),
+                                expires_at: "2100-01-01T00:00:00Z".into(),
+                            },
+                        }]
+                    }
+                    PartCommand::Send {
+                        number,
+                        try_,
+                        length,
+                        ..
+                    } => {
+                        vec![
+                            Event::PartProgress {
+                                id: *id,
+                                number: *number,
+                                try_: *try_,
+                                sent: length / 2,
+                            },
+                            Event::PartAnswered {
+                                id: *id,
+                                number: *number,
+                                try_: *try_,
+                                status: 200,
+                                body: String::new(),
+                            },
+                        ]
+                    }
+                },
+                Command::CompleteMultipart { id, attempt, .. } => vec![Event::Completed {
+                    id: *id,
+                    attempt: *attempt,
+                    upload: CompletedUpload {
+                        key: "uploads/id/big.iso".into(),
+                        etag: "\"e-5\"".into(),
+                    },
+                }],
+                Command::ListParts { id, attempt, .. } => vec![Event::Listed {
+                    id: *id,
+                    attempt: *attempt,
+                    parts: ListedParts {
+                        parts: (1..=2)
+                            .map(|number| ListedPart {
+                                number,
+                                size: 8 * MIB,
+                                etag: format!("\"{}\"", digest::hex(&md5(number, false))),
+                            })
+                            .collect(),
+                    },
+                }],
+                _ => vec![],
+            }
+        }
+
+        fn count(&self, matches: impl Fn(&Command) -> bool) -> usize {
+            self.seen.iter().filter(|c| matches(c)).count()
+        }
+    }
+
+    fn no_fault(_: &Command) -> Option<Vec<Event>> {
+        None
+    }
+
+    fn added(queue: &mut Queue, now: f64, id: FileId) -> Vec<Command> {
+        queue.update(
+            now,
+            Event::Added {
+                files: vec![(id, big_file())],
+            },
+        )
+    }
+
+    #[test]
+    fn a_big_file_goes_up_in_parts_each_hashed_signed_and_sent_once() {
+        let mut queue = queue(true, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 1.0, 1);
+        assert!(matches!(
+            commands[..],
+            [Command::CreateMultipart { id: 1, .. }]
+        ));
+        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(entry.percent(), 100);
+        assert_eq!(entry.key.as_deref(), Some("uploads/id/big.iso"));
+        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
+        assert_eq!(edge.hashed, vec![1, 2, 3, 4, 5]);
+        let mut signed = edge.signed.clone();
+        signed.sort();
+        assert_eq!(signed, vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::CompleteMultipart { .. })),
+            1
+        );
+        // Remembered once created, forgotten once complete.
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::Remember(r) if r.upload_id == "up-1")),
+            1
+        );
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::ForgetRecord { upload_id } if upload_id == "up-1")),
+            1
+        );
+        // Every signed part carried its MD5 (checksums on).
+        for command in &edge.seen {
+            if let Command::Part {
+                command: PartCommand::Sign(request),
+                ..
+            } = command
+            {
+                assert!(request.parts.iter().all(|p| p.md5.is_some()));
+            }
+        }
+    }
+
+    #[test]
+    fn parts_in_flight_stay_within_the_limit_and_hashing_runs_ahead() {
+        let mut queue = queue(false, 2);
+        let commands = added(&mut queue, 1.0, 1);
+        assert!(matches!(commands[..], [Command::CreateMultipart { .. }]));
+        let commands = queue.update(
+            2.0,
+            Event::Created {
+                id: 1,
+                attempt: 1,
+                upload: upload(),
+            },
+        );
+        // Without checksums the first parts are signed at once, in one request.
+        let signs: Vec<&SignParts> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Part {
+                    command: PartCommand::Sign(s),
+                    ..
+                } => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(signs.len(), 1);
+        assert!(signs[0].parts.len() >= 2 && signs[0].parts.iter().all(|p| p.md5.is_none()));
+        let numbers: Vec<u32> = signs[0].parts.iter().map(|p| p.number).collect();
+        let commands = queue.update(
+            3.0,
+            Event::PartsSigned {
+                id: 1,
+                attempt: 1,
+                parts: SignedParts {
+                    parts: numbers
+                        .iter()
+                        .map(|&number| SignedPart {
+                            number,
+                            url: "u".into(),
+                            headers: FormFields(vec![]),
+                        })
+                        .collect(),
+                    expires_at: "2100-01-01T00:00:00Z".into(),
+                },
+            },
+        );
+        let sends = commands
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Command::Part {
+                        command: PartCommand::Send { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(sends, 2, "{commands:?}");
+        assert_eq!(queue.entry(1).unwrap().status, Status::Uploading);
+        // Progress of the parts in flight adds up; a failed one takes back only its own bytes.
+        let try_of = |number: u32| {
+            commands
+                .iter()
+                .find_map(|c| match c {
+                    Command::Part {
+                        command:
+                            PartCommand::Send {
+                                number: n, try_, ..
+                            },
+                        ..
+                    } if *n == number => Some(*try_),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        for number in [1, 2] {
+            queue.update(
+                4.0,
+                Event::PartProgress {
+                    id: 1,
+                    number,
+                    try_: try_of(number),
+                    sent: 4 * MIB,
+                },
+            );
+        }
+        assert_eq!(queue.entry(1).unwrap().sent, 8 * MIB);
+        let commands = queue.update(
+            5.0,
+            Event::PartFailed {
+                id: 1,
+                number: 2,
+                try_: try_of(2),
+                cause: TransportCause::Dropped,
+            },
+        );
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.sent, 4 * MIB);
+        assert_eq!(entry.status, Status::Uploading);
+        assert_eq!(entry.failure.as_ref().unwrap().code, codes::NETWORK);
+        assert!(
+            commands
+                .iter()
+                .any(|c| matches!(c, Command::RetryAfter { id: 1, .. }))
+        );
+        // A late answer to the failed try changes nothing.
+        queue.update(
+            6.0,
+            Event::PartAnswered {
+                id: 1,
+                number: 2,
+                try_: try_of(2),
+                status: 200,
+                body: String::new(),
+            },
+        );
+        assert_eq!(queue.entry(1).unwrap().sent, 4 * MIB);
+    }
+
+    #[test]
+    fn a_failed_part_is_retried_alone_with_a_fresh_url() {
+        let mut queue = queue(true, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 1.0, 1);
+        let mut failed_once = false;
+        let mut waits = Vec::new();
+        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+            Command::Part {
+                id,
+                command:
+                    PartCommand::Send {
+                        number: 3, try_, ..
+                    },
+                ..
+            } if !failed_once => {
+                failed_once = true;
+                Some(vec![Event::PartFailed {
+                    id: *id,
+                    number: 3,
+                    try_: *try_,
+                    cause: TransportCause::Unreachable,
+                }])
+            }
+            Command::RetryAfter { id, attempt, .. } => {
+                waits.push((*id, *attempt));
+                None
+            }
+            _ => None,
+        });
+        // Everything else went (its progress cleared the word about the failure); part 3
+        // waits for its timer.
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Uploading);
+        assert_eq!(entry.failure, None);
+        assert_eq!(waits, vec![(1, 1)]);
+        let commands = queue.update(60_000.0, Event::RetryDue { id: 1, attempt: 1 });
+        edge.drive(&mut queue, 60_000.0, commands, &mut no_fault);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(entry.attempt, 1, "the file itself never restarted");
+        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 2), (4, 1), (5, 1)].into());
+        // Part 3 was signed twice (a fresh URL), hashed once.
+        assert_eq!(edge.signed.iter().filter(|&&n| n == 3).count(), 2);
+        assert_eq!(edge.hashed.iter().filter(|&&n| n == 3).count(), 1);
+    }
+
+    #[test]
+    fn during_an_outage_only_the_parts_in_flight_are_tried_again() {
+        let mut queue = queue(false, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let mut failed = HashSet::new();
+        let mut down = |command: &Command| match command {
+            Command::Part {
+                id,
+                command: PartCommand::Send { number, try_, .. },
+                ..
+            } => {
+                failed.insert(*number);
+                Some(vec![Event::PartFailed {
+                    id: *id,
+                    number: *number,
+                    try_: *try_,
+                    cause: TransportCause::Unreachable,
+                }])
+            }
+            _ => None,
+        };
+        edge.drive(&mut queue, 0.0, commands, &mut down);
+        // A minute of failures: the retries go to the same two parts, no new one starts.
+        let mut now = 0.0;
+        while now < 60_000.0 {
+            now += 1_000.0;
+            let commands = queue.update(now, Event::Tick);
+            edge.drive(&mut queue, now, commands, &mut down);
+        }
+        assert_eq!(failed, HashSet::from([1, 2]));
+        assert!(edge.sends[&1] > 2 && !edge.sends.contains_key(&3));
+        // Storage is back: everything goes, each part stored once.
+        let commands = queue.update(now + 1.0, Event::Online);
+        edge.drive(&mut queue, now + 1.0, commands, &mut no_fault);
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(edge.sends[&3], 1);
+    }
+
+    #[test]
+    fn an_expired_part_url_is_signed_again_at_once() {
+        let mut queue = queue(false, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 1.0, 1);
+        let mut expired_once = false;
+        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+            Command::Part {
+                id,
+                command: PartCommand::Send { number: 2, try_, .. },
+                ..
+            } if !expired_once => {
+                expired_once = true;
+                Some(vec![Event::PartAnswered {
+                    id: *id,
+                    number: 2,
+                    try_: *try_,
+                    status: 403,
+                    body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>".into(),
+                }])
+            }
+            _ => None,
+        });
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(edge.sends[&2], 2);
+    }
+
+    #[test]
+    fn a_refused_part_fails_the_file_and_retry_sends_only_what_is_missing() {
+        let mut queue = queue(true, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 1.0, 1);
+        let mut refused_once = false;
+        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+            Command::Part {
+                id,
+                command:
+                    PartCommand::Send {
+                        number: 4, try_, ..
+                    },
+                ..
+            } if !refused_once => {
+                refused_once = true;
+                Some(vec![Event::PartAnswered {
+                    id: *id,
+                    number: 4,
+                    try_: *try_,
+                    status: 400,
+                    body: "<Error><Code>BadDigest</Code><Message>x</Message></Error>".into(),
+                }])
+            }
+            _ => None,
+        });
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert_eq!(entry.failure.as_ref().unwrap().code, "BadDigest");
+        assert_eq!(entry.sent, 24 * MIB, "parts 1-3 stay stored");
+        let commands = queue.update(3.0, Event::Retry(1));
+        edge.drive(&mut queue, 3.0, commands, &mut no_fault);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 1), (4, 2), (5, 1)].into());
+        // The part was hashed again (the file may have changed), the same upload completed.
+        assert_eq!(edge.hashed.iter().filter(|&&n| n == 4).count(), 2);
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
+            1
+        );
+    }
+
+    #[test]
+    fn parts_failing_for_five_minutes_fail_the_file() {
+        let mut queue = queue(false, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let mut now = 0.0;
+        let mut fail = |command: &Command| match command {
+            Command::Part {
+                id,
+                command: PartCommand::Send { number, try_, .. },
+                ..
+            } => Some(vec![Event::PartFailed {
+                id: *id,
+                number: *number,
+                try_: *try_,
+                cause: TransportCause::Unreachable,
+            }]),
+            _ => None,
+        };
+        edge.drive(&mut queue, now, commands, &mut fail);
+        while queue.entry(1).unwrap().status == Status::Uploading && now < 600_000.0 {
+            now += 10_000.0;
+            let commands = queue.update(now, Event::Tick);
+            edge.drive(&mut queue, now, commands, &mut fail);
+        }
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert!(
+            (RETRY_WINDOW_MS..RETRY_WINDOW_MS + 40_000.0).contains(&now),
+            "{now}"
+        );
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            codes::STORE_UNREACHABLE
+        );
+    }
+
+    #[test]
+    fn a_stalled_part_is_stopped_and_sent_again() {
+        let mut queue = queue(false, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let mut stalled_once = false;
+        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+            Command::Part {
+                command: PartCommand::Send { number: 1, .. },
+                ..
+            } if !stalled_once => {
+                stalled_once = true;
+                Some(vec![])
+            }
+            _ => None,
+        });
+        assert_eq!(queue.entry(1).unwrap().status, Status::Uploading);
+        // Ticks do not stall it while it is young, then it is stopped.
+        assert!(queue.update(10_000.0, Event::Tick).is_empty());
+        let commands = queue.update(31_000.0, Event::Tick);
+        assert!(commands.contains(&Command::AbortPart { id: 1, number: 1 }));
+        edge.drive(&mut queue, 31_000.0, commands, &mut no_fault);
+        let commands = queue.update(70_000.0, Event::Tick);
+        edge.drive(&mut queue, 70_000.0, commands, &mut no_fault);
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(edge.sends[&1], 2);
+    }
+
+    #[test]
+    fn pause_stops_every_part_and_resume_sends_only_the_rest() {
+        let mut queue = queue(false, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let mut held = Vec::new();
+        // Parts 3 and 4 hang in flight.
+        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+            Command::Part {
+                command: PartCommand::Send { number, .. },
+                ..
+            } if *number >= 3 => {
+                held.push(*number);
+                Some(vec![])
+            }
+            _ => None,
+        });
+        assert_eq!(held, vec![3, 4]);
+        assert!(queue.entry(1).unwrap().can_pause());
+        let commands = queue.update(1.0, Event::Pause(1));
+        assert!(commands.contains(&Command::Abort { id: 1 }));
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Paused);
+        assert_eq!(entry.sent, 16 * MIB);
+        // A paused file never stalls, fails or frees its parts.
+        assert!(queue.update(600_000.0, Event::Tick).is_empty());
+        let commands = queue.update(600_001.0, Event::Resume(1));
+        edge.drive(&mut queue, 600_001.0, commands, &mut no_fault);
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 1)].into());
+    }
+
+    #[test]
+    fn cancel_aborts_the_upload_even_one_whose_create_answers_late() {
+        let mut queue = queue(false, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+            Command::Part {
+                command: PartCommand::Send { number: 2, .. },
+                ..
+            } => Some(vec![]),
+            _ => None,
+        });
+        let commands = queue.update(1.0, Event::Cancel(1));
+        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::AbortMultipart {
+            upload_id: "up-1".into(),
+            token: "v1.t.s".into()
+        }));
+        assert_eq!(queue.entry(1).unwrap().status, Status::Cancelled);
+        // Cancelled while `create` was on its way: the upload it answers is aborted too.
+        let commands = queue.update(2.0, Event::Retry(1));
+        assert!(matches!(
+            commands[..],
+            [Command::CreateMultipart { attempt: 2, .. }]
+        ));
+        queue.update(3.0, Event::Cancel(1));
+        let commands = queue.update(
+            4.0,
+            Event::Created {
+                id: 1,
+                attempt: 2,
+                upload: upload(),
+            },
+        );
+        assert_eq!(
+            commands,
+            vec![Command::AbortMultipart {
+                upload_id: "up-1".into(),
+                token: "v1.t.s".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_lost_complete_answer_ends_done_not_failed() {
+        let mut queue = queue(false, 4);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let mut completes = 0;
+        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+            Command::CompleteMultipart { id, attempt, .. } => {
+                completes += 1;
+                Some(vec![Event::SignFailed {
+                    id: *id,
+                    attempt: *attempt,
+                    error: if completes == 1 {
+                        SignError::Unreachable {
+                            message: "Failed to fetch".into(),
+                        }
+                    } else {
+                        SignError::Refused {
+                            code: ErrorCode::NoSuchUpload,
+                            message: "gone".into(),
+                        }
+                    },
+                }])
+            }
+            _ => None,
+        });
+        assert_eq!(queue.entry(1).unwrap().status, Status::Retrying);
+        let attempt = queue.entry(1).unwrap().attempt;
+        let commands = queue.update(5_000.0, Event::RetryDue { id: 1, attempt });
+        let mut completes = 1;
+        edge.drive(
+            &mut queue,
+            5_000.0,
+            commands,
+            &mut |command| match command {
+                Command::CompleteMultipart { id, attempt, .. } => {
+                    completes += 1;
+                    Some(vec![Event::SignFailed {
+                        id: *id,
+                        attempt: *attempt,
+                        error: SignError::Refused {
+                            code: ErrorCode::NoSuchUpload,
+                            message: "gone".into(),
+                        },
+                    }])
+                }
+                _ => None,
+            },
+        );
+        assert_eq!(completes, 2);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert_eq!(entry.key.as_deref(), Some("uploads/id/big.iso"));
+    }
+
+    fn record() -> ResumeRecord {
+        let upload = upload();
+        ResumeRecord {
+            upload_id: upload.upload_id,
+            key: upload.key,
+            token: upload.token,
+            expires_at: upload.expires_at,
+            part_size: upload.part_size,
+            parts: upload.parts,
+            file: big_file(),
+        }
+    }
+
+    #[test]
+    fn after_a_reload_the_same_file_sends_only_the_missing_parts() {
+        let mut queue = queue(true, 2);
+        let mut edge = Edge::default();
+        let commands = queue.update(
+            1.0,
+            Event::Unfinished {
+                records: vec![(100, record())],
+            },
+        );
+        assert!(matches!(commands[..], [Command::ListParts { id: 100, .. }]));
+        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
+        let unfinished = queue.entry(100).unwrap();
+        assert_eq!(unfinished.status, Status::Unfinished);
+        assert_eq!(unfinished.sent, 16 * MIB, "S3 holds parts 1 and 2");
+        assert!(!unfinished.status.is_active());
+        // Picked again: recognised, not a duplicate, the stored parts checked first.
+        let commands = added(&mut queue, 2.0, 1);
+        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Done);
+        assert!(
+            queue.entry(100).is_none(),
+            "the unfinished row became this one"
+        );
+        assert_eq!(edge.sends, [(3, 1), (4, 1), (5, 1)].into());
+        assert_eq!(edge.hashed[..2], [1, 2]);
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
+            0
+        );
+        assert_eq!(edge.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
+    }
+
+    #[test]
+    fn another_file_with_the_same_name_size_and_date_is_not_merged() {
+        let mut queue = queue(true, 2);
+        let mut edge = Edge {
+            other_file: true,
+            ..Edge::default()
+        };
+        let commands = queue.update(
+            1.0,
+            Event::Unfinished {
+                records: vec![(100, record())],
+            },
+        );
+        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
+        let commands = added(&mut queue, 2.0, 1);
+        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
+        // Uploaded as a new upload of its own; the unfinished one is still there, untouched.
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
+            1
+        );
+        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
+        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::AbortMultipart { .. })),
+            0
+        );
+    }
+
+    #[test]
+    fn old_or_gone_unfinished_uploads_are_dropped_with_a_word() {
+        let mut queue = queue(true, 2);
+        let old = ResumeRecord {
+            expires_at: "2020-01-01T00:00:00Z".into(),
+            upload_id: "old".into(),
+            ..record()
+        };
+        let commands = queue.update(
+            1_700_000_000_000.0,
+            Event::Unfinished {
+                records: vec![(100, old), (101, record())],
+            },
+        );
+        assert!(commands.contains(&Command::ForgetRecord {
+            upload_id: "old".into()
+        }));
+        let entry = queue.entry(100).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert_eq!(entry.failure.as_ref().unwrap().code, codes::RESUME_EXPIRED);
+        // S3 dropped the other (the lifecycle rule): said, and forgotten.
+        let commands = queue.update(
+            1_700_000_000_001.0,
+            Event::SignFailed {
+                id: 101,
+                attempt: 1,
+                error: SignError::Refused {
+                    code: ErrorCode::NoSuchUpload,
+                    message: "gone".into(),
+                },
+            },
+        );
+        assert!(commands.contains(&Command::ForgetRecord {
+            upload_id: "up-1".into()
+        }));
+        assert_eq!(queue.entry(101).unwrap().status, Status::Failed);
+        // Removing an unfinished upload aborts it in S3.
+        let mut queue = self::queue(true, 2);
+        queue.update(
+            1.0,
+            Event::Unfinished {
+                records: vec![(100, record())],
+            },
+        );
+        let commands = queue.update(2.0, Event::Remove(100));
+        assert!(commands.contains(&Command::AbortMultipart {
+            upload_id: "up-1".into(),
+            token: "v1.t.s".into()
+        }));
+    }
+
+    #[test]
+    fn small_files_still_go_as_one_post() {
+        let mut queue = queue(true, 2);
+        let commands = queue.update(
+            1.0,
+            Event::Added {
+                files: vec![(
+                    1,
+                    FileInfo {
+                        size: 16 * MIB,
+                        ..big_file()
+                    },
+                )],
+            },
+        );
+        assert!(matches!(commands[..], [Command::Sign { .. }]));
+        assert!(!queue.entry(1).unwrap().multipart);
+    }
+}
