@@ -9,7 +9,10 @@
 // where the S3 server competes for the CPU, Chromium's own progress events cost about a tenth of
 // a big upload's speed. The `many` case picks 10,000 small files at once (BENCH_MANY changes the
 // count) and reports the time to the first row, the longest main-thread task after it (the
-// page must stay responsive: under 100 ms), the JS heap, and that every object landed.
+// page must stay responsive: under 100 ms), the JS heap, and that every object landed. The
+// `multipart` case (not in the default set; BENCH_MULTIPART_MIB, default 1024) uploads one big
+// file through the page as a multipart upload with part checksums (MD5 in WASM) and without, through
+// the page as one POST, and with curl as one POST, alternating, with Chromium's memory.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -160,7 +163,7 @@ async function compare(stack, label, paths, bytes, curlParallel) {
   return { peak: Math.max(...results.memory), idle: results.idle };
 }
 
-const stack = await Stack.start({ extraPages: { 'bare.html': BARE }, maxBytes: 1024 * MIB });
+const stack = await Stack.start({ extraPages: { 'bare.html': BARE }, maxBytes: 4096 * MIB });
 const cases = (process.env.BENCH_CASES || 'big,small,many').split(',');
 
 /// 10,000 files picked at once: responsiveness and memory, and all of them stored.
@@ -195,7 +198,47 @@ async function many(stack, count) {
     `${stored} of ${count} objects stored`);
   await page.close();
 }
+/// One big file: the page's multipart upload (checksums on and off) against its single POST and
+/// curl's, alternating. The signer is restarted between them with the threshold that decides.
+async function multipart(stack, mib) {
+  const paths = files('huge', 1, 0);
+  const path = paths[0];
+  const chunk = randomBytes(64 * MIB);
+  for (let i = 0; i < mib / 64; i++) writeFileSync(path, chunk.subarray(0, Math.min(64, mib - i * 64) * MIB), { flag: 'a' });
+  const bytes = mib * MIB;
+  const modes = {
+    'multipart, MD5 per part': { threshold: 64 * MIB, config: {} },
+    'multipart, no checksums': { threshold: 64 * MIB, config: { checksums: false } },
+    'single POST': { threshold: bytes, config: {} },
+  };
+  const results = Object.fromEntries([...Object.keys(modes), 'curl'].map(k => [k, []]));
+  const memory = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, mode] of Object.entries(modes)) {
+      stack.pageConfig = mode.config;
+      if (stack.multipartThreshold !== mode.threshold) {
+        stack.multipartThreshold = mode.threshold;
+        await stack.stopSigner();
+        await stack.startSigner();
+      }
+      const run = await viaPage(stack, paths);
+      results[label].push(run.ms);
+      memory[label] = { idle: Math.max(memory[label]?.idle ?? 0, run.idle), peak: Math.max(memory[label]?.peak ?? 0, run.peak) };
+    }
+    results.curl.push((await viaCurl(stack, paths, 1)).ms);
+  }
+  stack.pageConfig = {};
+  const rate = ms => bytes / MIB / (ms / 1000);
+  const best = rate(Math.min(...results.curl));
+  console.log(`one file of ${mib} MiB (median of ${ROUNDS} rounds, alternating; curl: one POST, its best round ${best.toFixed(1)} MiB/s):`);
+  for (const [label, times] of Object.entries(results)) {
+    const mem = memory[label] ? `, Chromium ${(memory[label].idle / MIB).toFixed(0)} MiB idle, peak ${(memory[label].peak / MIB).toFixed(0)} MiB` : '';
+    console.log(`  ${label}: ${rate(median(times)).toFixed(1)} MiB/s (${(rate(median(times)) / best).toFixed(2)} of curl's best)${mem}`);
+  }
+}
+
 try {
+  if (cases.includes('multipart')) await multipart(stack, Number(process.env.BENCH_MULTIPART_MIB || 1024));
   if (cases.includes('big')) {
     const mid = files('mid', 1, 64 * MIB);
     const big = files('big', 1, 256 * MIB);

@@ -578,7 +578,7 @@ impl Queue {
         let counted = |e: &&Entry| {
             !matches!(
                 e.status,
-                Status::Refused | Status::Cancelled | Status::Failed
+                Status::Refused | Status::Cancelled | Status::Failed | Status::Unfinished
             )
         };
         let total: u64 = self
@@ -1051,23 +1051,11 @@ impl Queue {
             }
             return;
         }
-        let error = s3_xml::parse_error(body);
-        let failure = match &error {
-            Some(error) => Failure::new(error.code.clone(), error.message.clone()),
-            None => Failure::new(
-                format!("Http{status}"),
-                format!("Storage answered {status}."),
-            ),
-        };
-        // 5xx, 429 and S3's RequestTimeout (the connection was too slow) are worth another try.
-        let transient = status >= 500
-            || status == 429
-            || error.as_ref().is_some_and(|e| e.code == "RequestTimeout");
+        let (failure, transient, expired) = storage_refusal(status, body);
         if transient {
             self.retry_or_fail(id, failure, commands);
             return;
         }
-        let expired = error.as_ref().is_some_and(s3_xml::means_sign_again);
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
             return;
         };
@@ -1118,10 +1106,8 @@ impl Queue {
             entry.failure = Some(failure);
             return;
         }
-        // Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s... up to 30 s.
-        let base = (BACKOFF_BASE_MS * f64::from(1u32 << entry.streak.min(10))).min(MAX_BACKOFF_MS);
+        let delay_ms = big::backoff_ms(entry.streak, jitter).max(min_delay_ms);
         entry.streak += 1;
-        let delay_ms = ((base * (0.5 + 0.5 * jitter)) as u32).max(min_delay_ms);
         entry.status = Status::Retrying;
         entry.failure = (min_delay_ms == 0 || min_delay_ms > QUIET_THROTTLE_MS).then_some(failure);
         commands.push(Command::RetryAfter {
@@ -1201,6 +1187,25 @@ impl Queue {
         self.random = x;
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// What S3's refusal (`status`, `body`) says: the failure to show, whether it is worth another
+/// try (5xx, 429, S3's `RequestTimeout`: the connection was too slow), and whether the request
+/// only expired (signed again).
+fn storage_refusal(status: u16, body: &str) -> (Failure, bool, bool) {
+    let error = s3_xml::parse_error(body);
+    let transient = status >= 500
+        || status == 429
+        || error.as_ref().is_some_and(|e| e.code == "RequestTimeout");
+    let expired = error.as_ref().is_some_and(s3_xml::means_sign_again);
+    let failure = match error {
+        Some(error) => Failure::new(error.code, error.message),
+        None => Failure::new(
+            format!("Http{status}"),
+            format!("Storage answered {status}."),
+        ),
+    };
+    (failure, transient, expired)
 }
 
 fn transport_failure(cause: TransportCause) -> Failure {

@@ -387,25 +387,17 @@ impl Queue {
             self.pump(id, commands);
             return;
         }
-        let error = s3_xml::parse_error(body);
-        let failure = match &error {
-            Some(error) => Failure::new(error.code.clone(), error.message.clone()),
-            None => Failure::new(
-                format!("Http{status}"),
-                format!("Storage answered {status}."),
-            ),
-        };
-        let code = error.as_ref().map_or("", |e| e.code.as_str());
-        if status >= 500 || status == 429 || code == "RequestTimeout" {
+        let (failure, transient, expired) = storage_refusal(status, body);
+        if transient {
             self.part_retry(id, number, failure, 0, commands);
-        } else if error.as_ref().is_some_and(s3_xml::means_sign_again) {
+        } else if expired {
             // The URL expired (a part that waited long, a skewed clock): a fresh one at once.
             self.part_retry(id, number, failure, 0, commands);
             if let Some(multipart) = self.multiparts.get_mut(&id) {
                 multipart.release(number);
             }
             self.pump(id, commands);
-        } else if code == "NoSuchUpload" || code == "NoSuchKey" {
+        } else if failure.code == "NoSuchUpload" || failure.code == "NoSuchKey" {
             self.upload_gone(id, failure, commands);
         } else {
             if let Some(multipart) = self.multiparts.get_mut(&id) {
@@ -426,30 +418,45 @@ impl Queue {
         min_delay_ms: u32,
         commands: &mut Vec<Command>,
     ) {
+        let at_ms = self.backoff(id, failure, min_delay_ms, commands);
+        if let Some(multipart) = self.multiparts.get_mut(&id) {
+            multipart.part_failed(number, at_ms.unwrap_or(f64::MAX));
+            if at_ms.is_none() {
+                multipart.stop();
+            }
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            entry.sent = self.multiparts.get(&id).map_or(0, |m| m.sent());
+        }
+    }
+
+    /// The file's wait after a failure of a part (or of signing parts): when to go again (the
+    /// backoff, at least `min_delay_ms`, with a timer for it), or `None` when the file has made no
+    /// progress for `RETRY_WINDOW_MS`: it has failed then.
+    fn backoff(
+        &mut self,
+        id: FileId,
+        failure: Failure,
+        min_delay_ms: u32,
+        commands: &mut Vec<Command>,
+    ) -> Option<f64> {
         let jitter = self.next_unit();
         let now_ms = self.now_ms;
-        let (Some(entry), Some(multipart)) = (
-            self.entries.iter_mut().find(|e| e.id == id),
-            self.multiparts.get_mut(&id),
-        ) else {
-            return;
-        };
+        let entry = self.entries.iter_mut().find(|e| e.id == id)?;
         let since = *entry.failing_since_ms.get_or_insert(now_ms);
         if now_ms - since >= RETRY_WINDOW_MS {
-            multipart.part_failed(number, f64::MAX);
             self.fail_multipart(id, failure, commands);
-            return;
+            return None;
         }
         let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
         entry.streak += 1;
-        multipart.part_failed(number, now_ms + f64::from(delay_ms));
-        entry.sent = multipart.sent();
         entry.failure = Some(failure);
         commands.push(Command::RetryAfter {
             id,
             attempt: entry.attempt,
             delay_ms,
         });
+        Some(now_ms + f64::from(delay_ms))
     }
 
     /// A multipart call to the signer (`create`, `list`, `sign-parts`, `complete`) failed.
@@ -495,29 +502,10 @@ impl Queue {
             (Status::Uploading, error) => {
                 // `sign-parts` failed: the parts wait, like a failed part.
                 let (failure, min_delay_ms) = transient_sign_failure(error);
-                let jitter = self.next_unit();
-                let now_ms = self.now_ms;
-                let (Some(entry), Some(multipart)) = (
-                    self.entries.iter_mut().find(|e| e.id == id),
-                    self.multiparts.get_mut(&id),
-                ) else {
-                    return;
-                };
-                let since = *entry.failing_since_ms.get_or_insert(now_ms);
-                if now_ms - since >= RETRY_WINDOW_MS {
-                    multipart.sign_failed(f64::MAX);
-                    self.fail_multipart(id, failure, commands);
-                    return;
+                let at_ms = self.backoff(id, failure, min_delay_ms, commands);
+                if let Some(multipart) = self.multiparts.get_mut(&id) {
+                    multipart.sign_failed(at_ms.unwrap_or(f64::MAX));
                 }
-                let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
-                entry.streak += 1;
-                multipart.sign_failed(now_ms + f64::from(delay_ms));
-                entry.failure = Some(failure);
-                commands.push(Command::RetryAfter {
-                    id,
-                    attempt,
-                    delay_ms,
-                });
             }
             (Status::Finalizing, SignError::Refused { code, .. })
                 if code == ErrorCode::ObjectExists
