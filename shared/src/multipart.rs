@@ -3,9 +3,10 @@
 //! - `POST /multipart/create` with a [`SignRequest`](crate::SignRequest) (no token) →
 //!   [`MultipartUpload`]: the key, S3's upload id, the part plan and the upload token that every
 //!   later call carries.
-//! - `POST /multipart/sign-parts` with [`SignParts`] → [`SignedParts`]: one presigned `PUT` URL per
-//!   part, with the headers the browser must send exactly (`Content-Length`, and `Content-MD5`
-//!   when the page gave one: S3 refuses other bytes).
+//! - `POST /multipart/sign-parts` with [`SignParts`] → [`SignedParts`]: one `PUT` per part, its URL
+//!   and the headers to send exactly, signed (`Content-Length`, `Content-MD5` when the page gave
+//!   one, and SigV4's `Authorization`, `x-amz-date`, `x-amz-content-sha256`: S3 refuses another
+//!   length or other bytes).
 //! - `POST /multipart/list` with [`UploadToken`] → [`ListedParts`]: what S3 holds (for resuming).
 //! - `POST /multipart/complete` with [`UploadToken`] → [`CompletedUpload`], only when S3 holds
 //!   parts 1..N at the planned sizes.

@@ -21,13 +21,15 @@ use shared::{
 
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::service::{Outgoing, Signer, error, json};
-use crate::sigv4::{CanonicalRequest, presign_query, sign_headers, uri_encode};
+use crate::sigv4::{CanonicalRequest, sign_headers, uri_encode};
 use crate::time::UnixTime;
 use crate::token::TokenError;
 
 /// How long a multipart upload's token lives: a day, as the bucket's lifecycle rule keeps
 /// unfinished uploads (resuming after a night's sleep works; after that, S3 has dropped it).
 pub const MULTIPART_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
+/// How long after its date S3 accepts a request signed in its headers.
+const HEADER_SIGNATURE_SECONDS: u64 = 15 * 60;
 /// Parts one `sign-parts` call signs at most.
 pub const MAX_PARTS_PER_REQUEST: usize = 1000;
 /// The SHA-256 of nothing, for bodiless S3 requests.
@@ -172,7 +174,12 @@ impl Signer {
                         format!("Sign 1 to {MAX_PARTS_PER_REQUEST} parts per request."),
                     ));
                 }
-                let expires = now.plus_seconds(self.config().policy_ttl_seconds);
+                // S3 takes a request signed in its headers for 15 minutes after its date.
+                let expires = now.plus_seconds(
+                    self.config()
+                        .policy_ttl_seconds
+                        .min(HEADER_SIGNATURE_SECONDS),
+                );
                 let mut parts = Vec::with_capacity(request.parts.len());
                 for part in &request.parts {
                     let (_, length) = plan.part(part.number).ok_or_else(|| {
@@ -194,7 +201,7 @@ impl Signer {
                         }
                         headers.push(("Content-MD5".to_string(), md5.clone()));
                     }
-                    let url = self.presign_part(&claims, part.number, &headers, now);
+                    let (url, headers) = self.sign_part(&claims, part.number, headers, now);
                     parts.push(SignedPart {
                         number: part.number,
                         url,
@@ -502,13 +509,20 @@ impl Signer {
         )
     }
 
-    fn presign_part(
+    /// The `PUT` of one part: its URL (no credentials in it) and every header to send with it,
+    /// signed (`Content-Length`, `Content-MD5` when given, the date, the session token and the
+    /// `Authorization`). Signed in the headers rather than presigned in the URL: a browser's CORS
+    /// preflight (`OPTIONS`) on a presigned URL carries its credentials but not its signed
+    /// headers, and radosgw 16 (measured) checks that signature and refuses the preflight; a
+    /// preflight on a URL without credentials is answered from the bucket's CORS rule by every
+    /// store. The body is `UNSIGNED-PAYLOAD`: the length and MD5 are what pin it.
+    fn sign_part(
         &self,
         claims: &UploadClaims,
         number: u32,
-        headers: &[(String, String)],
+        headers: Vec<(String, String)>,
         now: UnixTime,
-    ) -> String {
+    ) -> (String, Vec<(String, String)>) {
         let (url, host, path) = self.object_url(&claims.key);
         let request = CanonicalRequest {
             method: "PUT",
@@ -521,25 +535,21 @@ impl Signer {
                     claims.upload_id.clone().unwrap_or_default(),
                 ),
             ],
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-                .collect(),
+            headers,
             payload_hash: "UNSIGNED-PAYLOAD",
         };
-        let query = presign_query(
+        let query = request.query_string();
+        let headers = sign_headers(
             request,
             &self.config().credentials,
             &self.signing_key(now),
             now,
             &self.config().region,
-            self.config().policy_ttl_seconds,
         );
-        format!("{url}?{query}")
+        (format!("{url}?{query}"), headers)
     }
 }
 
-/// The `CompleteMultipartUpload` body, if S3 holds exactly parts 1..N at the planned sizes.
 fn completion_body(plan: &PartPlan, parts: &[ListedPart]) -> Result<Vec<u8>, Outgoing> {
     let incomplete = |why: String| error(ErrorCode::UploadIncomplete, why);
     let mut body = String::from("<CompleteMultipartUpload>");

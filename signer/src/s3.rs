@@ -3,9 +3,9 @@
 //! [`S3Call`] the core asks for, the call and `Signer::resume` with its answer.
 //!
 //! Why hyper and the project's own SigV4 rather than `aws-sdk-s3`: the signer makes four kinds of
-//! calls (create, list, complete, abort a multipart upload) and presigns one (UploadPart, with
-//! the part's length and MD5 as signed headers, which the SDK's presigner does not pin the same
-//! way); the SDK would add several MB to a Lambda zip of about 1.2 MB and tens of ms to a cold
+//! calls (create, list, complete, abort a multipart upload) and signs one for the page to send
+//! (UploadPart, with the part's length and MD5 as signed headers, which the SDK's presigner does
+//! not pin the same way); the SDK would add several MB to a Lambda zip of about 1.2 MB and tens of ms to a cold
 //! start, for code the signer already has (SigV4, tested against AWS's published examples).
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! SigV4: the signing key, the signature over a browser POST policy, and S3 requests signed in
-//! headers (the signer's own calls: create, list, complete, abort a multipart upload) or in the
-//! query (the presigned UploadPart URLs the page sends parts to).
+//! their headers (the signer's own calls: create, list, complete, abort a multipart upload; and
+//! the UploadPart requests the page sends, whose signed headers it sends as given).
 
 use std::fmt;
 
@@ -199,38 +199,6 @@ pub fn sign_headers(
     headers
 }
 
-/// A presigned URL's query string for `request` (valid `expires_seconds`), `UNSIGNED-PAYLOAD`:
-/// the request's own query parameters, the `X-Amz-*` ones, and the signature. The signed headers
-/// (`request.headers` and `host`) must be sent with exactly these values, or S3 refuses.
-pub fn presign_query(
-    mut request: CanonicalRequest,
-    credentials: &Credentials,
-    signing_key: &SigningKey,
-    now: UnixTime,
-    region: &str,
-    expires_seconds: u64,
-) -> String {
-    let scope = format!("{}/{region}/s3/aws4_request", now.date_stamp());
-    let (names, _) = request.signed_headers();
-    request.query.extend([
-        ("X-Amz-Algorithm".to_string(), ALGORITHM.to_string()),
-        (
-            "X-Amz-Credential".to_string(),
-            format!("{}/{scope}", credentials.access_key_id),
-        ),
-        ("X-Amz-Date".to_string(), now.amz_date()),
-        ("X-Amz-Expires".to_string(), expires_seconds.to_string()),
-        ("X-Amz-SignedHeaders".to_string(), names),
-    ]);
-    if let Some(token) = &credentials.session_token {
-        request
-            .query
-            .push(("X-Amz-Security-Token".to_string(), token.clone()));
-    }
-    let signature = request.signature(signing_key, now, &scope);
-    format!("{}&X-Amz-Signature={signature}", request.query_string())
-}
-
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (and `/` too unless a path).
 pub fn uri_encode(text: &str, encode_slash: bool) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -345,30 +313,6 @@ mod tests {
         assert_eq!(
             headers.last().unwrap().1,
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-        );
-    }
-
-    #[test]
-    fn aws_example_presigned_get_object() {
-        let key = SigningKey::derive(AWS_EXAMPLE_SECRET, EXAMPLE_DATE, "us-east-1");
-        let query = presign_query(
-            CanonicalRequest {
-                method: "GET",
-                host: "examplebucket.s3.amazonaws.com",
-                path: "/test.txt",
-                query: vec![],
-                headers: vec![],
-                payload_hash: "UNSIGNED-PAYLOAD",
-            },
-            &example_credentials(),
-            &key,
-            EXAMPLE_DATE,
-            "us-east-1",
-            86_400,
-        );
-        assert_eq!(
-            query,
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
         );
     }
 

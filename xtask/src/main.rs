@@ -8,7 +8,7 @@
 //!   On Linux it also runs the strict S3 suites against Ceph radosgw (installed with apt when
 //!   root; skipped with the reason elsewhere).
 //! - `radosgw`: only the strict S3 suites: the signer's forms and the end-to-end suite against a
-//!   one-node Ceph radosgw.
+//!   one-node Ceph radosgw (`radosgw e2e`: the end-to-end suite only).
 //! - `size`: builds the page for release and prints its size report.
 //! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything.
 //! - `package`, `deploy --stack NAME --region REGION`, `teardown --stack NAME --region REGION`:
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(),
         Some("test") => test(),
-        Some("radosgw") => radosgw(),
+        Some("radosgw") => radosgw(args.get(1).map(String::as_str) == Some("e2e")),
         Some("browser") => tools::ensure_page_tools()
             .and_then(|()| tools::ensure_browser())
             .and_then(|()| browser_tests()),
@@ -148,14 +148,16 @@ fn browser_tests() -> Result<(), String> {
     Ok(())
 }
 
-/// The strict S3 suites alone.
-fn radosgw() -> Result<(), String> {
+/// The strict S3 suites alone (`e2e_only`: `cargo xtask radosgw e2e`, the end-to-end suite only).
+fn radosgw(e2e_only: bool) -> Result<(), String> {
     if !tools::ensure_radosgw()? {
         return Err("Ceph's radosgw is not available here".into());
     }
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
-    signer_against_radosgw()?;
+    if !e2e_only {
+        signer_against_radosgw()?;
+    }
     build_page_and_report()?;
     let mut build = cargo();
     build.args(["build", "-p", "local-s3", "-p", "signer"]);
@@ -267,10 +269,24 @@ fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), Strin
         .current_dir(&e2e)
         .args(["ci", "--no-audit", "--no-fund"]);
     run(install).map_err(|e| format!("{e}; the end-to-end tests need Node.js and npm"))?;
-    let mut suite = Command::new("npm");
+    // `E2E_ONLY=<regex>`: only the scenarios whose names match (while working on them).
+    let only = std::env::var("E2E_ONLY").ok().filter(|_| script == "test");
+    let mut suite = match only {
+        Some(pattern) => {
+            let mut node = Command::new("node");
+            node.args(["--test", "--test-concurrency=1"])
+                .arg(format!("--test-name-pattern={pattern}"))
+                .arg("tests/");
+            node
+        }
+        None => {
+            let mut npm = Command::new("npm");
+            npm.args(["run", script]);
+            npm
+        }
+    };
     suite
         .current_dir(&e2e)
-        .args(["run", script])
         .env("UPLOADER_S3_BIN", bin.join("local-s3"))
         .env("UPLOADER_SIGNER_BIN", bin.join("signer"))
         .env("UPLOADER_DIST", root().join("dist"))

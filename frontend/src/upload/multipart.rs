@@ -257,6 +257,14 @@ impl Multipart {
         }
         self.sending = 0;
         self.signing = false;
+        // Nothing holds a slot while stopped (paused, failed): the slots go to other files.
+        self.started.iter_mut().for_each(|s| *s = false);
+        self.open = 0;
+    }
+
+    /// Parts holding a slot: sent at least once and not stored yet.
+    pub fn open(&self) -> usize {
+        self.open
     }
 
     /// For a Retry after the file failed: parts not stored are hashed again (the file may have
@@ -468,9 +476,9 @@ impl Multipart {
 
     /// The next steps while the parts go up: release parts whose wait is over, check stored
     /// parts first (resuming), send parts with fresh URLs while fewer than `slots` are in flight,
-    /// hash and sign ahead.
+    /// hash and sign ahead. `slots` may be 0 (other files use every request the browser runs at
+    /// once): then only the parts already holding a slot go.
     pub fn pump(&mut self, slots: usize, now_ms: f64, out: &mut Vec<PartCommand>) {
-        let slots = slots.max(1);
         while self.parts.get(self.cursor) == Some(&Part::Stored) {
             self.cursor += 1;
         }

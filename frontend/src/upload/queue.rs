@@ -55,6 +55,10 @@ pub fn finalize_timeout_ms(size: u64) -> f64 {
     60_000.0 + (size / (8 * 1024 * 1024)) as f64 * 1_000.0
 }
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Requests to storage at once, all files and parts together: browsers open six connections per
+/// host (S3 speaks HTTP/1.1), and a request beyond them waits in the browser's own queue, where
+/// it makes no progress and would time out (four parts of a big file and four small files).
+pub const MAX_STORAGE_REQUESTS: usize = 6;
 /// A form signed ahead is used only this soon after it was signed (policies live 10 minutes by
 /// default; the expired-policy path covers a signer configured shorter).
 pub const SIGNED_AHEAD_FRESH_MS: f64 = 60_000.0;
@@ -989,7 +993,37 @@ impl Queue {
             Event::Unfinished { records } => self.unfinished(records, &mut commands),
         }
         self.start_waiting(&mut commands);
+        // A request that ended may have freed a slot another big file's parts can use.
+        let uploading: Vec<FileId> = self
+            .multiparts
+            .keys()
+            .copied()
+            .filter(|id| {
+                self.entry(*id)
+                    .is_some_and(|e| e.status == Status::Uploading)
+            })
+            .collect();
+        for id in uploading {
+            self.pump(id, &mut commands);
+        }
         commands
+    }
+
+    /// Requests to storage in flight or about to be (files signing or uploading as one POST, and
+    /// the parts holding a slot), but for `except`'s.
+    fn storage_requests(&self, except: Option<FileId>) -> usize {
+        let singles = self
+            .entries
+            .iter()
+            .filter(|e| !e.multipart && e.status.is_active() && Some(e.id) != except)
+            .count();
+        let parts: usize = self
+            .multiparts
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .map(|(_, m)| m.open())
+            .sum();
+        singles + parts
     }
 
     fn add(&mut self, id: FileId, file: FileInfo, duplicate: bool, now_ms: f64) {
@@ -1123,6 +1157,7 @@ impl Queue {
         let now_ms = self.now_ms;
         let threshold = self.multipart_threshold();
         let mut free = self.concurrency.saturating_sub(self.active());
+        let mut requests = MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(None));
         let mut big = Vec::new();
         for entry in &mut self.entries {
             if free == 0 {
@@ -1136,6 +1171,12 @@ impl Queue {
                 big.push(entry.id);
                 continue;
             }
+            // No request beyond what the browser runs at once (big files' parts use some).
+            if requests == 0 {
+                free += 1;
+                continue;
+            }
+            requests -= 1;
             entry.re_signed_after_expiry = false;
             entry.sent = 0;
             entry.last_activity_ms = now_ms;

@@ -77,7 +77,9 @@ impl Queue {
     /// The next parts to hash, sign and send; `complete` once every part is stored.
     pub(super) fn pump(&mut self, id: FileId, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
-        let slots = self.part_concurrency;
+        let slots = self
+            .part_concurrency
+            .min(MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(Some(id))));
         let (Some(entry), Some(multipart)) = (
             self.entries.iter_mut().find(|e| e.id == id),
             self.multiparts.get_mut(&id),
@@ -1589,6 +1591,111 @@ mod tests {
             upload_id: "up-1".into(),
             token: "v1.t.s".into()
         }));
+    }
+
+    #[test]
+    fn big_and_small_files_together_stay_within_the_browsers_six_requests() {
+        let mut queue = queue(false, 4);
+        let mut sending = HashSet::new();
+        let mut most = 0;
+        let mut work: VecDeque<Command> = queue
+            .update(
+                0.0,
+                Event::Added {
+                    files: vec![
+                        (1, big_file()),
+                        (2, big_file_named("b.iso")),
+                        (3, small("s1")),
+                        (4, small("s2")),
+                    ],
+                },
+            )
+            .into();
+        let mut signed_forms = Vec::new();
+        // Everything is answered at once except the uploads themselves, which stay in flight.
+        while let Some(command) = work.pop_front() {
+            let events = match &command {
+                Command::CreateMultipart { id, attempt, .. } => vec![Event::Created {
+                    id: *id,
+                    attempt: *attempt,
+                    upload: MultipartUpload {
+                        upload_id: format!("up-{id}"),
+                        ..upload()
+                    },
+                }],
+                Command::Part {
+                    id,
+                    attempt,
+                    command: PartCommand::Sign(request),
+                } => vec![Event::PartsSigned {
+                    id: *id,
+                    attempt: *attempt,
+                    parts: SignedParts {
+                        parts: request
+                            .parts
+                            .iter()
+                            .map(|p| SignedPart {
+                                number: p.number,
+                                url: "u".into(),
+                                headers: FormFields(vec![]),
+                            })
+                            .collect(),
+                        expires_at: "2100-01-01T00:00:00Z".into(),
+                    },
+                }],
+                Command::Part {
+                    id,
+                    command: PartCommand::Send { number, .. },
+                    ..
+                } => {
+                    sending.insert((*id, *number));
+                    vec![]
+                }
+                Command::Sign { id, attempt, .. } => {
+                    signed_forms.push(*id);
+                    vec![Event::Signed {
+                        id: *id,
+                        attempt: *attempt,
+                        response: SignResponse {
+                            method: "POST".into(),
+                            url: "http://s3".into(),
+                            key: format!("uploads/x/{id}"),
+                            fields: FormFields(vec![]),
+                            expires_at: "2100-01-01T00:00:00Z".into(),
+                            token: String::new(),
+                        },
+                    }]
+                }
+                Command::Upload { id, .. } => {
+                    sending.insert((*id, 0));
+                    vec![]
+                }
+                _ => vec![],
+            };
+            most = most.max(sending.len());
+            for event in events {
+                work.extend(queue.update(1.0, event));
+            }
+        }
+        assert_eq!(most, MAX_STORAGE_REQUESTS, "{sending:?}");
+        // The first big file has its four parts; the rest share what is left.
+        assert_eq!(sending.iter().filter(|(id, _)| *id == 1).count(), 4);
+    }
+
+    fn big_file_named(name: &str) -> FileInfo {
+        FileInfo {
+            name: name.into(),
+            ..big_file()
+        }
+    }
+
+    fn small(name: &str) -> FileInfo {
+        FileInfo {
+            name: name.into(),
+            size: MIB,
+            content_type: "application/octet-stream".into(),
+            last_modified: 1,
+        }
     }
 
     #[test]
