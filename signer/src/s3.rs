@@ -16,12 +16,17 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::multipart::{S3Answer, S3Call, Step};
+use crate::multipart::{Pending, S3Answer, S3Call, Step};
 use crate::service::{Incoming, Outgoing, Signer};
 use crate::time::UnixTime;
 
-/// One S3 call may take this long (the Lambda's whole budget is 5 s).
+/// One S3 call may take this long.
 const CALL_TIMEOUT: Duration = Duration::from_secs(4);
+/// But `complete`, which S3 may take a while to answer for a big upload (it answers `200` at once
+/// and the result when done; s3s-fs copies the parts: 3 s for 1 GiB, measured). Under the
+/// Lambda's 28 s and API Gateway's 30 s; the page retries a `complete` that timed out, and an
+/// upload that completed meanwhile then answers `NoSuchUpload` or `ObjectExists`: done.
+const COMPLETE_TIMEOUT: Duration = Duration::from_secs(25);
 /// Calls one request may make at most (a complete of 10,000 parts lists 10 pages, then completes).
 const MAX_CALLS: usize = 16;
 /// The largest S3 answer read (a page of 1,000 listed parts is about 250 KB).
@@ -82,7 +87,11 @@ impl Client {
                 .to_bytes();
             Ok((status, body.to_vec()))
         };
-        tokio::time::timeout(CALL_TIMEOUT, exchange)
+        let limit = match call.pending {
+            Pending::Complete { .. } => COMPLETE_TIMEOUT,
+            _ => CALL_TIMEOUT,
+        };
+        tokio::time::timeout(limit, exchange)
             .await
             .map_err(|_| "storage did not answer in time".to_string())?
     }
