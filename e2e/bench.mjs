@@ -222,10 +222,12 @@ async function multipart(stack, mib) {
         await stack.startSigner();
       }
       const run = await viaPage(stack, paths);
+      await stack.deleteAll();
       results[label].push(run.ms);
       memory[label] = { idle: Math.max(memory[label]?.idle ?? 0, run.idle), peak: Math.max(memory[label]?.peak ?? 0, run.peak) };
     }
     results.curl.push((await viaCurl(stack, paths, 1)).ms);
+    await stack.deleteAll();
   }
   stack.pageConfig = {};
   const rate = ms => bytes / MIB / (ms / 1000);

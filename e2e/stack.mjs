@@ -255,6 +255,15 @@ export class Stack {
     return [...body.toString().matchAll(/<Upload>[\s\S]*?<Key>(.*?)<\/Key>/g)].map(m => m[1]);
   }
 
+  /// Deletes every object under `prefix` (the benchmark's big files: radosgw's memstore holds
+  /// them in memory).
+  async deleteAll(prefix = 'uploads/') {
+    for (const key of await this.keys(prefix)) {
+      if (RADOSGW) await s3Request(this.s3Port, 'DELETE', `/${BUCKET}/${key}`);
+      else rmSync(join(this.root, BUCKET, key), { force: true });
+    }
+  }
+
   /// Every key in the bucket under `prefix`.
   async keys(prefix = 'uploads/') {
     if (RADOSGW) {

@@ -556,3 +556,31 @@ test('22. past 300 files only the rows in view are drawn; scrolling brings the o
     assert.equal((await stack.object(key)).toString(), `row ${i}`);
   }
 });
+
+test('23. keyboard: Cancel keeps the focus in its row (on Retry), Remove moves it to the next row; a picked image shows its thumbnail', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 256 * 1024);
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await page.setInputFiles('input[type=file]', [file('focus-a.bin', randomBytes(4 * MIB)), file('focus-b.txt', Buffer.from('b')), file('dot.png', png)]);
+  // The image's thumbnail is the picked file itself (an object URL), decorative for screen readers.
+  await page.waitForSelector('[data-file-name="dot.png"] img.thumb');
+  assert.match(await page.getAttribute('[data-file-name="dot.png"] img.thumb', 'src'), /^blob:/);
+  assert.equal(await page.getAttribute('[data-file-name="dot.png"] img.thumb', 'alt'), '');
+  assert.equal(await page.$('[data-file-name="focus-b.txt"] img.thumb'), null);
+  await page.waitForFunction(() => document.querySelector('[data-file-name="focus-a.bin"]')?.dataset.status === 'uploading');
+  await page.focus('[data-file-name="focus-a.bin"] button:text-is("Cancel")');
+  await page.keyboard.press('Enter');
+  await waitForStatus(page, ['focus-a.bin'], ['cancelled'], 5000);
+  const focused = () => page.evaluate(() => ({
+    row: document.activeElement?.closest('[data-file-name]')?.dataset.fileName ?? null,
+    text: document.activeElement?.textContent ?? null,
+  }));
+  assert.deepEqual(await focused(), { row: 'focus-a.bin', text: 'Retry' });
+  await waitForStatus(page, ['focus-b.txt'], ['done']);
+  await page.focus('[data-file-name="focus-a.bin"] button:text-is("Remove")');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.querySelector('[data-file-name="focus-a.bin"]'));
+  assert.equal((await focused()).row, 'focus-b.txt');
+  await throttleUploads(page, -1);
+  assert.deepEqual(page.errors, []);
+});

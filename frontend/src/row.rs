@@ -30,6 +30,8 @@ pub struct RowProps {
     pub max_bytes: Option<u64>,
     /// Made once by the page and shared by every row, so it never makes props differ.
     pub on_action: Callback<(FileId, RowAction)>,
+    /// An image's thumbnail (an object URL of the picked file: no bytes in WASM).
+    pub thumb: Option<AttrValue>,
 }
 
 pub struct FileRow;
@@ -49,6 +51,7 @@ impl Component for FileRow {
             copied,
             max_bytes,
             on_action,
+            thumb,
         } = ctx.props();
         let w = lang.words();
         let id = entry.id;
@@ -80,11 +83,16 @@ impl Component for FileRow {
                 )
             });
         html! {
-            <li class={classes!("file", status.as_str())}
+            <li class={classes!("file", status.as_str())} id={format!("file-{id}")}
                 data-file-name={entry.file.name.clone()} data-status={status.as_str()}
                 data-attempt={entry.attempt.to_string()} data-key={entry.key.clone()} data-error={error_code}>
                 <div class="line">
-                    <span class="name">{ &entry.file.name }</span>
+                    <span class="name">
+                        if let Some(src) = thumb {
+                            <img class="thumb" src={src.clone()} alt="" loading="lazy" decoding="async" />
+                        }
+                        { &entry.file.name }
+                    </span>
                     <span class="size">{ human_bytes(entry.file.size) }</span>
                     <span class="state">{ lang.status(status) }</span>
                 </div>

@@ -8,9 +8,10 @@ use std::path::Path;
 /// Under Uppy's core + aws-s3 + Dashboard (93,684 bytes gzip -9, measured with esbuild --minify).
 pub const GOAL_GZIP_KB: f64 = 93.6;
 /// A ratchet: what the page weighs now, plus a little; lowered as the page shrinks. Raised from
-/// 114 to 138 by the multipart uploads (113.5 -> 137.1 KB: the parts' state machine, resume
-/// records in IndexedDB, MD5 in WASM, the multipart calls), which Uppy's 93.6 KB includes too.
-pub const LIMIT_GZIP_KB: f64 = 138.0;
+/// 114 to 140 by the multipart uploads (113.5 -> 137.8 KB: the parts' state machine, resume
+/// records in IndexedDB, MD5 in WASM, the multipart calls), which Uppy's 93.6 KB includes too,
+/// and image thumbnails with focus kept on the row (139.5 KB).
+pub const LIMIT_GZIP_KB: f64 = 140.0;
 
 pub struct Sizes {
     pub raw: usize,

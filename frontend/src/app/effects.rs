@@ -95,6 +95,9 @@ impl App {
                     self.retry_timers.insert(id, timer);
                 }
                 Command::Forget { id } => {
+                    if let Some(url) = self.thumbs.remove(&id) {
+                        let _ = web_sys::Url::revoke_object_url(&url);
+                    }
                     self.files.remove(&id);
                     self.uploads.remove(&id);
                     self.parts.retain(|(file, _), _| *file != id);

@@ -117,10 +117,47 @@ pub struct App {
     announcement: String,
     /// One callback for every row's buttons (a new one per render would redraw every row).
     row_actions: Callback<(FileId, RowAction)>,
+    /// Thumbnails of picked images (object URLs, revoked when the file is forgotten).
+    thumbs: HashMap<FileId, AttrValue>,
+    /// The row whose button was just used: if that button is gone after the redraw (Cancel
+    /// becomes Retry, a removed row), focus goes to this row's first button, not to the page.
+    refocus: Option<FileId>,
 }
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// An object URL for a picked image the browser can draw (not SVG: it could run as a page), to
+/// show as its thumbnail; the browser decodes it only when the row is in view.
+fn thumbnail(file: &File) -> Option<AttrValue> {
+    let kind = file.type_();
+    let drawable = kind.starts_with("image/") && kind != "image/svg+xml";
+    drawable
+        .then(|| web_sys::Url::create_object_url_with_blob(file).ok())
+        .flatten()
+        .map(AttrValue::from)
+}
+
+/// Focus on row `id`'s first button, if the focus was lost (its button went away in the redraw).
+fn refocus(id: FileId) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let lost = document
+        .active_element()
+        .is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
+    if !lost {
+        return;
+    }
+    let button = document
+        .get_element_by_id(&format!("file-{id}"))
+        .and_then(|row| row.query_selector(".actions button").ok().flatten())
+        .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(button) = button {
+        let _ = button.focus();
+    }
 }
 
 impl Component for App {
@@ -180,6 +217,8 @@ impl Component for App {
             window_rows: (0, 60),
             folder_input: NodeRef::default(),
             announcement: String::new(),
+            thumbs: HashMap::new(),
+            refocus: None,
             row_actions: ctx.link().callback(|(id, action)| match action {
                 RowAction::Cancel => Msg::Queue(Event::Cancel(id)),
                 RowAction::Retry => Msg::Queue(Event::Retry(id)),
@@ -248,9 +287,13 @@ impl Component for App {
                     return false;
                 }
                 let mut added = Vec::with_capacity(picked.len());
+                let with_thumbs = self.queue.entries().len() + picked.len() <= WINDOW_AFTER_ROWS;
                 for files::Picked { file, name } in picked {
                     let id = self.next_id;
                     self.next_id += 1;
+                    if with_thumbs && let Some(url) = thumbnail(&file) {
+                        self.thumbs.insert(id, url);
+                    }
                     added.push((
                         id,
                         FileInfo {
@@ -312,6 +355,23 @@ impl Component for App {
                     | Event::PartFailed { id, .. }
                     | Event::HashFailed { id, .. } => Some(*id),
                     _ => None,
+                };
+                self.refocus = match &event {
+                    Event::Cancel(id) | Event::Retry(id) | Event::Pause(id) | Event::Resume(id) => {
+                        Some(*id)
+                    }
+                    // The row goes: its neighbour takes the focus.
+                    Event::Remove(id) => {
+                        let entries = self.queue.entries();
+                        let at = entries.iter().position(|e| e.id == *id);
+                        at.and_then(|at| {
+                            entries
+                                .get(at + 1)
+                                .or(at.checked_sub(1).and_then(|p| entries.get(p)))
+                        })
+                        .map(|e| e.id)
+                    }
+                    _ => self.refocus,
                 };
                 // What the user just did shows at once; what the uploads report, on the next draw.
                 let by_user = matches!(
@@ -460,6 +520,9 @@ impl Component for App {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        if let Some(id) = self.refocus.take() {
+            refocus(id);
+        }
         // The list's place may have moved (rows added, the banner gone): check the window.
         if self.queue.entries().len() > WINDOW_AFTER_ROWS && self.rows_in_view() != self.window_rows
         {
@@ -539,6 +602,7 @@ impl App {
         let row = |entry: &crate::upload::queue::Entry| {
             html! {
                 <FileRow key={entry.id} entry={entry.clone()} lang={self.lang}
+                    thumb={self.thumbs.get(&entry.id).filter(|_| entries.len() <= WINDOW_AFTER_ROWS).cloned()}
                     copied={self.copied == Some(entry.id)}
                     max_bytes={self.queue.rules().map(|r| r.max_bytes)}
                     on_action={self.row_actions.clone()} />
