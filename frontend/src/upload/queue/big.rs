@@ -393,9 +393,12 @@ impl Queue {
         if transient {
             self.part_retry(id, number, failure, 0, commands);
         } else if expired {
-            // The URL expired (a part that waited long, a skewed clock): a fresh one at once.
+            // The URL expired (a part that waited long, a skewed clock): a fresh one at once,
+            // the first time; again after the file's backoff (a refusal that only looks like an
+            // expiry, such as a role without the permission, must not loop).
+            let first = self.entry(id).is_some_and(|e| e.streak == 0);
             self.part_retry(id, number, failure, 0, commands);
-            if let Some(multipart) = self.multiparts.get_mut(&id) {
+            if first && let Some(multipart) = self.multiparts.get_mut(&id) {
                 multipart.release(number);
             }
             self.pump(id, commands);
@@ -1225,6 +1228,39 @@ mod tests {
         });
         assert_eq!(queue.entry(1).unwrap().status, Status::Done);
         assert_eq!(edge.sends[&2], 2);
+    }
+
+    #[test]
+    fn a_part_refused_as_expired_again_and_again_waits_between_tries() {
+        let mut queue = queue(false, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        let denied = |command: &Command| match command {
+            Command::Part {
+                id,
+                command: PartCommand::Send { number, try_, .. },
+                ..
+            } => Some(vec![Event::PartAnswered {
+                id: *id,
+                number: *number,
+                try_: *try_,
+                status: 403,
+                body: "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                    .into(),
+            }]),
+            _ => None,
+        };
+        let mut fault = denied;
+        edge.drive(&mut queue, 0.0, commands, &mut fault);
+        // Sent twice at once (the first refusal may be a mere expiry), then it waits.
+        assert_eq!(edge.sends[&1], 2);
+        let mut now = 0.0;
+        while now < 60_000.0 {
+            now += 1_000.0;
+            let commands = queue.update(now, Event::Tick);
+            edge.drive(&mut queue, now, commands, &mut fault);
+        }
+        assert!(edge.sends[&1] < 12, "{} tries in a minute", edge.sends[&1]);
     }
 
     #[test]
