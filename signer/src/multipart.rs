@@ -420,20 +420,40 @@ impl Signer {
         now: UnixTime,
         pending: Pending,
     ) -> S3Call {
-        let (url, host, path) = self.object_url(key);
         let payload_hash = if body.is_empty() {
             EMPTY_SHA256.to_string()
         } else {
             use sha2::Digest;
             crate::sigv4::hex(&sha2::Sha256::digest(&body))
         };
+        let (url, headers) = self.signed(method.as_str(), key, query, headers, &payload_hash, now);
+        S3Call {
+            method,
+            url,
+            headers,
+            body,
+            pending,
+        }
+    }
+
+    /// A request to `key` signed in its headers: its URL and every header to send.
+    fn signed(
+        &self,
+        method: &str,
+        key: &str,
+        query: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+        payload_hash: &str,
+        now: UnixTime,
+    ) -> (String, Vec<(String, String)>) {
+        let (url, host, path) = self.object_url(key);
         let request = CanonicalRequest {
-            method: method.as_str(),
+            method,
             host: &host,
             path: &path,
             query,
             headers,
-            payload_hash: &payload_hash,
+            payload_hash,
         };
         let query = request.query_string();
         let headers = sign_headers(
@@ -443,13 +463,7 @@ impl Signer {
             now,
             &self.config().region,
         );
-        S3Call {
-            method,
-            url: format!("{url}?{query}"),
-            headers,
-            body,
-            pending,
-        }
+        (format!("{url}?{query}"), headers)
     }
 
     fn list_call(
@@ -523,30 +537,14 @@ impl Signer {
         headers: Vec<(String, String)>,
         now: UnixTime,
     ) -> (String, Vec<(String, String)>) {
-        let (url, host, path) = self.object_url(&claims.key);
-        let request = CanonicalRequest {
-            method: "PUT",
-            host: &host,
-            path: &path,
-            query: vec![
-                ("partNumber".into(), number.to_string()),
-                (
-                    "uploadId".into(),
-                    claims.upload_id.clone().unwrap_or_default(),
-                ),
-            ],
-            headers,
-            payload_hash: "UNSIGNED-PAYLOAD",
-        };
-        let query = request.query_string();
-        let headers = sign_headers(
-            request,
-            &self.config().credentials,
-            &self.signing_key(now),
-            now,
-            &self.config().region,
-        );
-        (format!("{url}?{query}"), headers)
+        let query = vec![
+            ("partNumber".into(), number.to_string()),
+            (
+                "uploadId".into(),
+                claims.upload_id.clone().unwrap_or_default(),
+            ),
+        ];
+        self.signed("PUT", &claims.key, query, headers, "UNSIGNED-PAYLOAD", now)
     }
 }
 

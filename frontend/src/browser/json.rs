@@ -17,12 +17,12 @@ fn field(object: &JsValue, name: &str) -> Option<JsValue> {
     Reflect::get(object, &JsValue::from_str(name)).ok()
 }
 
-fn string(object: &JsValue, name: &str) -> Option<String> {
+pub(super) fn string(object: &JsValue, name: &str) -> Option<String> {
     field(object, name)?.as_string()
 }
 
 /// A whole number of bytes (JSON numbers are doubles; anything else is refused).
-fn whole(object: &JsValue, name: &str) -> Option<u64> {
+pub(super) fn whole(object: &JsValue, name: &str) -> Option<u64> {
     let n = field(object, name)?.as_f64()?;
     (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64)
 }

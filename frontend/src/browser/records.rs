@@ -15,6 +15,7 @@ use web_sys::{
     IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbRequest, IdbTransactionMode,
 };
 
+use super::json;
 use crate::upload::queue::FileInfo;
 use crate::upload::resume::ResumeRecord;
 
@@ -158,12 +159,8 @@ fn object(record: &ResumeRecord) -> Object {
 }
 
 fn record(value: &JsValue) -> Option<ResumeRecord> {
-    let field = |name: &str| Reflect::get(value, &JsValue::from_str(name)).ok();
-    let string = |name: &str| field(name)?.as_string();
-    let whole = |name: &str| {
-        let n = field(name)?.as_f64()?;
-        (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64)
-    };
+    let string = |name: &str| json::string(value, name);
+    let whole = |name: &str| json::whole(value, name);
     Some(ResumeRecord {
         upload_id: string("uploadId")?,
         key: string("key")?,

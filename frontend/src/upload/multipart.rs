@@ -195,10 +195,6 @@ impl Multipart {
         self.stored + self.sending
     }
 
-    pub fn stored(&self) -> u64 {
-        self.stored
-    }
-
     pub fn all_stored(&self) -> bool {
         !self.parts.is_empty() && self.parts.iter().all(|p| *p == Part::Stored)
     }
@@ -206,14 +202,6 @@ impl Multipart {
     /// Whether a part is being checked against S3's copy (nothing is sent meanwhile).
     pub fn verifying(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Verify { .. }))
-    }
-
-    /// The part numbers sending now (to abort them).
-    pub fn sending_parts(&self) -> Vec<u32> {
-        self.numbered()
-            .filter(|(_, p)| matches!(p, Part::Sending { .. }))
-            .map(|(n, _)| n)
-            .collect()
     }
 
     /// Bytes a part has sent in its current try (0 when it is not sending).

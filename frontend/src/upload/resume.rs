@@ -24,12 +24,10 @@ pub struct ResumeRecord {
     pub file: FileInfo,
 }
 
-impl ResumeRecord {
-    /// Whether `file` looks like the one this record was made for (the stored parts' MD5s decide
-    /// then): same relative name, size and modification time.
-    pub fn fits(&self, file: &FileInfo) -> bool {
-        self.file.name == file.name
-            && self.file.size == file.size
-            && self.file.last_modified == file.last_modified
-    }
+/// Whether `picked` looks like the file an unfinished upload was made for (the stored parts'
+/// MD5s decide then): same relative name, size and modification time.
+pub fn looks_like(recorded: &FileInfo, picked: &FileInfo) -> bool {
+    recorded.name == picked.name
+        && recorded.size == picked.size
+        && recorded.last_modified == picked.last_modified
 }

@@ -11,6 +11,7 @@
 
 use super::*;
 use crate::upload::multipart::{Outcome, Phase};
+use crate::upload::resume::looks_like;
 
 impl Queue {
     pub(super) fn multipart_threshold(&self) -> u64 {
@@ -242,9 +243,7 @@ impl Queue {
             .find(|e| {
                 e.status == Status::Unfinished
                     && !taken.contains(&e.id)
-                    && e.file.name == file.name
-                    && e.file.size == file.size
-                    && e.file.last_modified == file.last_modified
+                    && looks_like(&e.file, file)
             })
             .map(|e| e.id)
     }
@@ -313,9 +312,7 @@ impl Queue {
         }
         if let Some(from) = unfinished_done {
             // Every stored part matched: this entry is that upload now.
-            self.entries.retain(|e| e.id != from);
-            self.multiparts.remove(&from);
-            commands.push(Command::Forget { id: from });
+            self.drop_unfinished(from, commands);
         }
         self.pump(id, commands);
     }
@@ -617,9 +614,7 @@ impl Queue {
                 });
             }
             if let Some(from) = multipart.resume_of {
-                self.entries.retain(|e| e.id != from);
-                self.multiparts.remove(&from);
-                commands.push(Command::Forget { id: from });
+                self.drop_unfinished(from, commands);
             }
         }
         if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
@@ -673,10 +668,15 @@ impl Queue {
             });
         }
         if let Some(from) = multipart.resume_of {
-            self.entries.retain(|e| e.id != from);
-            self.multiparts.remove(&from);
-            commands.push(Command::Forget { id: from });
+            self.drop_unfinished(from, commands);
         }
+    }
+
+    /// The unfinished entry a live one took over goes from the list (the same upload).
+    fn drop_unfinished(&mut self, from: FileId, commands: &mut Vec<Command>) {
+        self.entries.retain(|e| e.id != from);
+        self.multiparts.remove(&from);
+        commands.push(Command::Forget { id: from });
     }
 
     /// The resume records found at start: each is listed (to show how much S3 holds) and waits
