@@ -204,6 +204,12 @@ impl Lang {
             "InvalidFilename" => "The file name is too long.".into(),
             "OriginNotAllowed" if ko => "이 페이지는 서명 서비스를 쓸 수 없습니다.".into(),
             "OriginNotAllowed" => "This page is not allowed to use the signing service.".into(),
+            "SignInRequired" if ko => "로그인해야 올릴 수 있습니다. 로그인한 뒤 '다시 시도'를 누르세요.".into(),
+            "SignInRequired" => "Uploads here need you to sign in: sign in, then press Retry.".into(),
+            "SessionExpired" if ko => {
+                "로그인이 만료되었습니다. 다시 로그인한 뒤 '다시 시도'를 누르세요.".into()
+            }
+            "SessionExpired" => "Your sign-in has ended: sign in again, then press Retry.".into(),
             codes::NETWORK if ko => "저장소와의 연결이 끊겼습니다. 다시 시도합니다.".into(),
             codes::NETWORK => "The connection to storage dropped; trying again.".into(),
             codes::STORE_UNREACHABLE if ko => {

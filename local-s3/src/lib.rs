@@ -12,6 +12,7 @@
 //! is the tests' HTTP client with SigV4 header signing for set-up calls.
 
 pub mod client;
+pub mod issuer;
 pub mod radosgw;
 
 use std::future::Future;

@@ -146,6 +146,11 @@ pub enum ErrorCode {
     InvalidFilename,
     /// The request came from a page origin the signer does not serve.
     OriginNotAllowed,
+    /// The signer takes uploads only from signed-in users (authenticated mode) and the request
+    /// carried no sign-in token, or one this signer does not accept.
+    SignInRequired,
+    /// The sign-in token has expired: sign in again.
+    SessionExpired,
     /// The upload token is not one this signer issued, was changed, is for another kind of
     /// upload, or states another type or size than the request.
     InvalidToken,
@@ -179,6 +184,7 @@ impl ErrorCode {
             | ErrorCode::InvalidContentType
             | ErrorCode::ContentTypeNotAllowed
             | ErrorCode::InvalidFilename => 400,
+            ErrorCode::SignInRequired | ErrorCode::SessionExpired => 401,
             ErrorCode::OriginNotAllowed | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 403,
             ErrorCode::PartNotInPlan => 400,
             ErrorCode::UploadIncomplete | ErrorCode::ObjectExists => 409,
@@ -192,7 +198,7 @@ impl ErrorCode {
     }
 
     /// Every code, for parsers that do not go through serde.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::MalformedRequest,
         ErrorCode::RequestTooLarge,
         ErrorCode::EmptyFile,
@@ -201,6 +207,8 @@ impl ErrorCode {
         ErrorCode::ContentTypeNotAllowed,
         ErrorCode::InvalidFilename,
         ErrorCode::OriginNotAllowed,
+        ErrorCode::SignInRequired,
+        ErrorCode::SessionExpired,
         ErrorCode::InvalidToken,
         ErrorCode::TokenExpired,
         ErrorCode::PartNotInPlan,
@@ -231,6 +239,8 @@ impl ErrorCode {
             ErrorCode::ContentTypeNotAllowed => "ContentTypeNotAllowed",
             ErrorCode::InvalidFilename => "InvalidFilename",
             ErrorCode::OriginNotAllowed => "OriginNotAllowed",
+            ErrorCode::SignInRequired => "SignInRequired",
+            ErrorCode::SessionExpired => "SessionExpired",
             ErrorCode::InvalidToken => "InvalidToken",
             ErrorCode::TokenExpired => "TokenExpired",
             ErrorCode::PartNotInPlan => "PartNotInPlan",

@@ -76,6 +76,7 @@ fn benches(c: &mut Criterion) {
                         path: "/sign",
                         origin: Some("https://page.example"),
                         body,
+                        caller: signer::auth::Caller::Anonymous,
                     }),
                     now,
                     UploadId([0x5a; 16]),

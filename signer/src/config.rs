@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use shared::{ContentTypePattern, UploadRules};
 
+use crate::auth::AuthConfig;
 use crate::key::MAX_KEY_BYTES;
 use crate::sigv4::Credentials;
 use crate::token::{MIN_SECRET_BYTES, TokenSecret};
@@ -45,6 +46,9 @@ pub struct Config {
     /// `UPLOAD_TOKEN_SECRET`: signs upload tokens. Required under Lambda (every instance must
     /// accept every other's tokens); a local signer without it makes one at start.
     pub token_secret: Option<TokenSecret>,
+    /// `AUTH_ISSUER` and `AUTH_AUDIENCE`: only signed-in users upload, each into their own space
+    /// (`auth.rs`). `None`: the anonymous drop box.
+    pub auth: Option<AuthConfig>,
 }
 
 /// The page origins the signer answers (CORS).
@@ -100,7 +104,7 @@ pub fn normalise_origin(origin: &str) -> Option<String> {
 
 /// Every variable the signer reads: set but empty is an error, never "the default" (an empty
 /// `ALLOWED_CONTENT_TYPES` once meant every type).
-const VARIABLES: [&str; 17] = [
+const VARIABLES: [&str; 19] = [
     "UPLOAD_BUCKET",
     "AWS_REGION",
     "AWS_ACCESS_KEY_ID",
@@ -118,6 +122,8 @@ const VARIABLES: [&str; 17] = [
     "SIGNER_ADDR",
     "UPLOAD_TOKEN_SECRET",
     "MULTIPART_THRESHOLD_BYTES",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
 ];
 
 /// All that is wrong with the environment, one line each.
@@ -320,6 +326,29 @@ impl Config {
             }),
         };
 
+        let auth = match (var("AUTH_ISSUER"), var("AUTH_AUDIENCE")) {
+            (None, None) => None,
+            (Some(issuer), Some(audience)) => {
+                let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+                    .iter()
+                    .any(|start| issuer.starts_with(start));
+                if !(issuer.starts_with("https://") || loopback)
+                    || issuer.contains(char::is_whitespace)
+                {
+                    problems.push(format!(
+                        "AUTH_ISSUER {issuer:?} must be the issuer's https URL, exactly as its tokens state it (http only on 127.0.0.1)"
+                    ));
+                }
+                Some(AuthConfig { issuer, audience })
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                problems.push(
+                    "AUTH_ISSUER and AUTH_AUDIENCE go together: set both for signed-in uploads, or neither".into(),
+                );
+                None
+            }
+        };
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -339,6 +368,7 @@ impl Config {
             credentials,
             listen,
             token_secret,
+            auth,
         })
     }
 }

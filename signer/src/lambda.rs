@@ -7,6 +7,7 @@ use std::sync::Arc;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
+use crate::auth::Caller;
 use crate::key::UploadId;
 use crate::service::{Incoming, Outgoing, Signer};
 use crate::time::UnixTime;
@@ -37,6 +38,28 @@ fn incoming(request: &Request) -> Incoming<'_> {
         path: path_without_stage(request),
         origin: crate::service::origin_header(request.headers().get(http::header::ORIGIN)),
         body: request.body(),
+        caller: caller(request),
+    }
+}
+
+/// The caller as API Gateway's JWT authorizer verified it: its claims in the event. A bearer
+/// token that reached the function without an authorizer (a Function URL, a route without one)
+/// is never trusted here: the function does not verify tokens itself under Lambda.
+fn caller(request: &Request) -> Caller<'_> {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()
+            .and_then(|authorizer| authorizer.jwt.as_ref())
+            .map(|jwt| &jwt.claims),
+        _ => None,
+    };
+    match claims.and_then(|claims| Some((claims.get("sub")?, claims.get("iss")))) {
+        Some((subject, issuer)) => Caller::Verified {
+            subject,
+            issuer: issuer.map(String::as_str),
+        },
+        None => Caller::Anonymous,
     }
 }
 

@@ -17,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::auth::Caller;
 use crate::service::{Incoming, MAX_BODY_BYTES, Signer};
 
 /// Serves until `shutdown` resolves, then gives open connections up to 5 s to finish.
@@ -72,6 +73,7 @@ async fn answer(signer: &Signer, request: Request<HyperBody>) -> Response<Full<B
             path: parts.uri.path(),
             origin,
             body: &body,
+            caller: Caller::from_authorization(parts.headers.get(http::header::AUTHORIZATION)),
         },
     )
     .await;

@@ -25,7 +25,8 @@ fn main() -> ExitCode {
             "UPLOAD_TOKEN_SECRET is not set: a secret was made for this run, so upload tokens stop working when the signer stops"
         );
     }
-    let signer = Arc::new(Signer::new(config));
+    let auth_issuer = config.auth.as_ref().map(|auth| auth.issuer.clone());
+    let mut signer = Signer::new(config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,6 +37,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Locally the signer verifies sign-in tokens itself, with the issuer's published keys.
+    if let Some(issuer) = auth_issuer.filter(|_| !under_lambda) {
+        match runtime.block_on(signer::oidc::fetch_verifier(&issuer)) {
+            Ok(verifier) => signer = signer.with_verifier(verifier),
+            Err(err) => {
+                eprintln!("signer: cannot read the sign-in issuer's keys: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let signer = Arc::new(signer);
     let result = if under_lambda {
         runtime
             .block_on(lambda::run(signer))

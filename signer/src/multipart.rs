@@ -106,8 +106,9 @@ impl Signer {
         body: &[u8],
         now: UnixTime,
         id: UploadId,
+        space: &str,
     ) -> Step {
-        match self.multipart_start(route, body, now, id) {
+        match self.multipart_start(route, body, now, id, space) {
             Ok(step) => step,
             Err(response) => Step::Done(response),
         }
@@ -119,6 +120,7 @@ impl Signer {
         body: &[u8],
         now: UnixTime,
         id: UploadId,
+        space: &str,
     ) -> Result<Step, Outgoing> {
         match route {
             MultipartRoute::Create => {
@@ -140,7 +142,7 @@ impl Signer {
                         "An empty file or one over 5 TiB cannot be a multipart upload.".into(),
                     )
                 })?;
-                let key = object_key(&self.config().rules.prefix, id, &request.filename);
+                let key = object_key(space, id, &request.filename);
                 let claims = UploadClaims {
                     upload_id: None,
                     part_size: Some(plan.part_size),
@@ -167,7 +169,7 @@ impl Signer {
             }
             MultipartRoute::SignParts => {
                 let request: SignParts = self.parse_body(body)?;
-                let (claims, plan) = self.upload_claims(&request.token, now)?;
+                let (claims, plan) = self.upload_claims(&request.token, now, space)?;
                 if request.parts.is_empty() || request.parts.len() > MAX_PARTS_PER_REQUEST {
                     return Err(error(
                         ErrorCode::PartNotInPlan,
@@ -219,7 +221,7 @@ impl Signer {
             }
             MultipartRoute::List | MultipartRoute::Complete => {
                 let request: UploadToken = self.parse_body(body)?;
-                let (claims, plan) = self.upload_claims(&request.token, now)?;
+                let (claims, plan) = self.upload_claims(&request.token, now, space)?;
                 let complete = route == MultipartRoute::Complete;
                 Ok(Step::Call(self.list_call(
                     claims,
@@ -232,7 +234,7 @@ impl Signer {
             }
             MultipartRoute::Abort => {
                 let request: UploadToken = self.parse_body(body)?;
-                let (claims, _) = self.upload_claims(&request.token, now)?;
+                let (claims, _) = self.upload_claims(&request.token, now, space)?;
                 let upload_id = claims.upload_id.clone().unwrap_or_default();
                 Ok(Step::Call(self.s3_call(
                     Method::DELETE,
@@ -370,10 +372,12 @@ impl Signer {
     }
 
     /// The token's claims and plan, if it is this signer's token for a multipart upload.
+    /// `space`: the key prefix the caller may write under; another user's token is refused.
     fn upload_claims(
         &self,
         token: &str,
         now: UnixTime,
+        space: &str,
     ) -> Result<(UploadClaims, PartPlan), Outgoing> {
         let claims = self.verify_token(token, now).map_err(|err| match err {
             TokenError::Expired => error(
@@ -385,6 +389,12 @@ impl Signer {
                 "This upload token was not issued by this signer or was changed.".into(),
             ),
         })?;
+        if !claims.key.starts_with(space) {
+            return Err(error(
+                ErrorCode::InvalidToken,
+                "This upload token was issued to another user.".into(),
+            ));
+        }
         // The plan is the one `create` made for this size: the token states its part size.
         let plan = PartPlan::for_size(claims.size)
             .filter(|p| claims.is_multipart() && claims.part_size == Some(p.part_size));

@@ -8,6 +8,8 @@
 //! - `POST /multipart/{create,sign-parts,list,complete,abort}`: multipart uploads (`multipart.rs`);
 //!   those that need S3 return a `Step::Call` that the edge runs (`s3.rs`) and `resume`s.
 //! - `OPTIONS` on both: the CORS preflight. Other methods 405, other paths 404.
+//! - Every route also answers under `/api` (`/api/sign`), as CloudFront forwards it from the page's
+//!   origin.
 //!
 //! Every error is an `ErrorBody` with a 4xx status; only a failure of the signer itself is a 5xx.
 
@@ -21,6 +23,7 @@ use std::sync::Mutex;
 use http::{Method, Response, StatusCode};
 use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
 
+use crate::auth::{AuthError, Caller, Verifier, user_space};
 use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::multipart::{MultipartRoute, Pending, S3Answer, Step};
@@ -50,6 +53,9 @@ pub struct Incoming<'a> {
     pub origin: Option<&'a str>,
     /// The body, or its first `MAX_BODY_BYTES + 1` bytes.
     pub body: &'a [u8],
+    /// Who the request says it comes from (its sign-in token, or the claims an authorizer
+    /// verified); looked at only in the authenticated mode.
+    pub caller: Caller<'a>,
 }
 
 pub type Outgoing = Response<String>;
@@ -66,6 +72,9 @@ pub struct Signer {
     token_secret: Option<TokenSecret>,
     /// The connection pool for the multipart calls (used by `s3::answer`, never by the core).
     s3: crate::s3::Client,
+    /// The issuer's keys, for the local server in the authenticated mode (`oidc.rs` fetches
+    /// them); under Lambda API Gateway verifies tokens and this stays `None`.
+    verifier: Option<Verifier>,
 }
 
 enum Route {
@@ -103,6 +112,58 @@ impl Signer {
             signing_key,
             token_secret,
             s3: crate::s3::Client::new(),
+            verifier: None,
+        }
+    }
+
+    /// The signer that verifies sign-in tokens itself with the issuer's keys (local server).
+    pub fn with_verifier(mut self, verifier: Verifier) -> Signer {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// The key prefix this caller may write under: the configured prefix for everyone in the
+    /// anonymous mode; `<prefix><subject>/` for a signed-in user; an error answer (401) when the
+    /// signer takes only signed-in users and the caller is not one.
+    // The refusal is the answer itself, built once per refused request.
+    #[allow(clippy::result_large_err)]
+    fn space(&self, caller: Caller, now: UnixTime) -> Result<String, Outgoing> {
+        let prefix = &self.config.rules.prefix;
+        let Some(auth) = &self.config.auth else {
+            return Ok(prefix.clone());
+        };
+        let verified = match caller {
+            Caller::Verified { subject, issuer } => {
+                if subject.is_empty() || issuer.is_some_and(|iss| iss != auth.issuer) {
+                    Err(AuthError::Invalid("authorizer claims for another issuer"))
+                } else {
+                    Ok(subject.to_string())
+                }
+            }
+            Caller::Bearer(token) => match &self.verifier {
+                Some(verifier) => verifier.verify(token, auth, now),
+                // Under Lambda only API Gateway's authorizer lets a caller in.
+                None => Err(AuthError::Invalid("no authorizer in front of the signer")),
+            },
+            Caller::Anonymous => Err(AuthError::Missing),
+        };
+        match verified {
+            Ok(subject) => Ok(user_space(prefix, &subject)),
+            Err(AuthError::Expired) => Err(unauthorized(
+                ErrorCode::SessionExpired,
+                "Your sign-in has expired; sign in again to go on uploading.",
+            )),
+            Err(AuthError::Missing) => Err(unauthorized(
+                ErrorCode::SignInRequired,
+                "This signer takes uploads only from signed-in users: send `Authorization: Bearer <token>`.",
+            )),
+            Err(AuthError::Invalid(why)) => {
+                tracing::info!(why, "sign-in token refused");
+                Err(unauthorized(
+                    ErrorCode::SignInRequired,
+                    "This sign-in token is not accepted here; sign in again.",
+                ))
+            }
         }
     }
 
@@ -208,9 +269,19 @@ impl Signer {
                 None,
             ));
         }
-        let response = match (route(request.path), request.method) {
+        let route = route(request.path);
+        let space = match (&route, request.method) {
+            (Some(Route::Sign | Route::Multipart(_)), &Method::POST) => {
+                match self.space(request.caller, now) {
+                    Ok(space) => space,
+                    Err(refusal) => return Step::Done(with_common_headers(refusal, origin)),
+                }
+            }
+            _ => String::new(),
+        };
+        let response = match (route, request.method) {
             (Some(Route::Multipart(route)), &Method::POST) => {
-                match self.multipart(route, request.body, now, id) {
+                match self.multipart(route, request.body, now, id, &space) {
                     Step::Done(response) => response,
                     call => return call,
                 }
@@ -220,7 +291,7 @@ impl Signer {
                 format!("There is nothing at {}.", request.path),
             ),
             (Some(_), &Method::OPTIONS) => preflight(),
-            (Some(Route::Sign), &Method::POST) => self.sign(request.body, now, id),
+            (Some(Route::Sign), &Method::POST) => self.sign(request.body, now, id, &space),
             (Some(Route::Rules), &Method::GET) => self.rules(false),
             (Some(Route::Rules), &Method::HEAD) => self.rules(true),
             (Some(route), method) => {
@@ -241,7 +312,8 @@ impl Signer {
         Step::Done(with_common_headers(response, origin))
     }
 
-    fn sign(&self, body: &[u8], now: UnixTime, id: UploadId) -> Outgoing {
+    /// `space`: the key prefix the caller may write under ([`Signer::space`]).
+    fn sign(&self, body: &[u8], now: UnixTime, id: UploadId, space: &str) -> Outgoing {
         if body.len() > MAX_BODY_BYTES {
             return error(
                 ErrorCode::RequestTooLarge,
@@ -281,6 +353,13 @@ impl Signer {
         let (key, token) = match &request.token {
             // A retry of a file the signer already chose a key for: the same key again.
             Some(token) => match secret.verify(token, now) {
+                Ok(claims) if !claims.key.starts_with(space) => {
+                    tracing::info!("token for another user's space refused");
+                    return error(
+                        ErrorCode::InvalidToken,
+                        "This upload token was issued to another user.".into(),
+                    );
+                }
                 Ok(claims)
                     if !claims.is_multipart()
                         && claims.size == request.size
@@ -311,7 +390,7 @@ impl Signer {
                 }
             },
             None => {
-                let key = object_key(&self.config.rules.prefix, id, &request.filename);
+                let key = object_key(space, id, &request.filename);
                 let claims = UploadClaims::single(
                     key.clone(),
                     content_type.clone(),
@@ -377,7 +456,13 @@ impl Signer {
     }
 }
 
+/// The route of a path, with or without an `/api` in front (CloudFront forwards `/api/*` of the
+/// page's own origin to the signer unchanged).
 fn route(path: &str) -> Option<Route> {
+    let path = path
+        .strip_prefix("/api")
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or(path);
     match path {
         "/sign" => Some(Route::Sign),
         "/rules" => Some(Route::Rules),
@@ -401,6 +486,16 @@ pub(crate) fn error(code: ErrorCode, message: String) -> Outgoing {
     json(status, body)
 }
 
+/// A 401 with the challenge RFC 6750 asks for.
+fn unauthorized(code: ErrorCode, message: &str) -> Outgoing {
+    let mut response = error(code, message.into());
+    response.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
 fn preflight() -> Outgoing {
     let mut response = Response::new(String::new());
     *response.status_mut() = StatusCode::NO_CONTENT;
@@ -411,7 +506,7 @@ fn preflight() -> Outgoing {
     );
     headers.insert(
         ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
+        HeaderValue::from_static("content-type, authorization"),
     );
     headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     response
@@ -461,6 +556,7 @@ mod tests {
             path: "/sign",
             origin,
             body,
+            caller: crate::auth::Caller::Anonymous,
         };
         let refused = signer.handle(&request(origin), UnixTime(1_800_000_000), UploadId([1; 16]));
         assert_eq!(refused.status(), 403);
@@ -473,5 +569,21 @@ mod tests {
         // Without an Origin header at all (curl), the request is served as before.
         let served = signer.handle(&request(None), UnixTime(1_800_000_000), UploadId([1; 16]));
         assert_eq!(served.status(), 200, "{}", served.body());
+    }
+
+    #[test]
+    fn routes_answer_with_or_without_api_in_front() {
+        for (path, some) in [
+            ("/sign", true),
+            ("/api/sign", true),
+            ("/api/rules", true),
+            ("/api/multipart/create", true),
+            ("/apisign", false),
+            ("/api", false),
+            ("/api/api/sign", false),
+            ("/v1/sign", false),
+        ] {
+            assert_eq!(route(path).is_some(), some, "{path}");
+        }
     }
 }

@@ -136,7 +136,7 @@ fn preflight() {
     );
     assert_eq!(
         header(&response, "access-control-allow-headers"),
-        Some("content-type")
+        Some("content-type, authorization")
     );
 }
 
