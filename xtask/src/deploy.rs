@@ -1,9 +1,13 @@
 //! The AWS side: `package` (offline: the arm64 Lambda zip and the release page), `deploy` (SAM
-//! stack, then the page synced to `s3://<bucket>/page/` with its config.json), `teardown`, and the
-//! offline checks CI runs (cfn-lint, least privilege, the signer under a Lambda runtime emulator).
+//! stack, then the page copied to `s3://<bucket>/page/` with its config.json), `teardown`, and
+//! the offline checks CI runs (cfn-lint, least privilege, the signer under a Lambda runtime
+//! emulator). What can be decided without AWS (arguments, names, parameter combinations, how each
+//! page file is uploaded, the account's Block Public Access answer, the teardown's batches) is in
+//! plain functions tested below; the functions that call `aws` and `sam` stay thin.
 
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,6 +16,27 @@ use crate::{root, run, tools};
 /// Goal for the Lambda zip.
 const ZIP_GOAL_BYTES: u64 = 3 * 1000 * 1000;
 const TEMPLATE: &str = "deploy/template.yaml";
+/// The template's parameters, the only keys `-- Key=Value` may set (a test keeps this list and
+/// the template in step).
+const PARAMETERS: &[&str] = &[
+    "UseCloudFront",
+    "DomainName",
+    "CertificateArn",
+    "ExtraAllowedOrigins",
+    "MaxUploadBytes",
+    "AllowedContentTypes",
+    "PolicyTtlSeconds",
+    "UploadExpiryDays",
+    "ThrottlingRateLimit",
+    "ThrottlingBurstLimit",
+    "RateLimitPerFiveMinutes",
+    "WebAclArn",
+    "AuthIssuer",
+    "AuthAudience",
+    "AlarmEmail",
+];
+/// WAF's smallest rate-based limit.
+const WAF_MIN_RATE_LIMIT: u64 = 10;
 
 fn lambda_zip() -> PathBuf {
     root()
@@ -30,7 +55,11 @@ pub fn package() -> Result<(), String> {
 
 /// `cargo xtask deploy --stack NAME --region REGION [-- KEY=VALUE...]` (SAM parameter overrides).
 pub fn deploy(args: &[String]) -> Result<(), String> {
-    let (stack, region, overrides) = stack_args(args)?;
+    let args = stack_args(args)?;
+    if args.yes {
+        return Err("--yes is for teardown".into());
+    }
+    let options = DeployOptions::parse(&args.region, &args.overrides)?;
     for tool in ["sam", "aws"] {
         if Command::new(tool)
             .arg("--version")
@@ -43,27 +72,32 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
             ));
         }
     }
+    if !options.cloudfront {
+        check_account_allows_public_page(&args.region)?;
+    }
     package()?;
+    let dist = root().join("dist");
+    move_page_scripts_out(&dist)?;
     let mut sam = Command::new("sam");
     sam.current_dir(root()).args([
         "deploy",
         "--template-file",
         TEMPLATE,
         "--stack-name",
-        &stack,
+        &args.stack,
         "--region",
-        &region,
+        &args.region,
         "--capabilities",
         "CAPABILITY_IAM",
         "--resolve-s3",
         "--no-confirm-changeset",
         "--no-fail-on-empty-changeset",
     ]);
-    if !overrides.is_empty() {
-        sam.arg("--parameter-overrides").args(&overrides);
+    if !args.overrides.is_empty() {
+        sam.arg("--parameter-overrides").args(&args.overrides);
     }
     run(sam)?;
-    let outputs = stack_outputs(&stack, &region)?;
+    let outputs = stack_outputs(&args.stack, &args.region)?;
     let output = |key: &str| {
         outputs
             .iter()
@@ -76,115 +110,616 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
         output("SignerUrl")?,
         output("PageUrl")?,
     );
-    let dist = root().join("dist");
+    // Behind CloudFront this is `https://<page's domain>/api`: the signer on the page's origin.
     std::fs::write(
         dist.join("config.json"),
         format!("{{\"signerUrl\": \"{signer_url}\"}}\n"),
     )
     .map_err(|e| format!("config.json: {e}"))?;
-    sync_page(&bucket, &region)?;
+    sync_page(&bucket, &args.region, options.cloudfront)?;
     println!("bucket: {bucket}\nsigner: {signer_url}\nthe uploader: {page_url}");
+    if let Some(domain) = &options.domain {
+        let target = output("DistributionDomainName")?;
+        println!(
+            "DNS: point {domain} at {target} (a CNAME, or an alias record in Route 53); the page is also at https://{target}/"
+        );
+    }
     Ok(())
 }
 
+/// What the stack's parameters (as `-- Key=Value` overrides) decide for the deploy, checked
+/// before anything is built or deployed, with the template's own defaults for what is not given.
+#[derive(Debug, PartialEq)]
+struct DeployOptions {
+    /// The page (and the signer at /api) behind CloudFront; else the page from the bucket.
+    cloudfront: bool,
+    /// The page's custom domain (with its certificate).
+    domain: Option<String>,
+}
+
+impl DeployOptions {
+    /// The combinations CloudFormation would refuse late (the template's Rules), or not at all,
+    /// refused here with what to do instead.
+    fn parse(region: &str, overrides: &[String]) -> Result<Self, String> {
+        let mut given = std::collections::BTreeMap::new();
+        for item in overrides {
+            let (key, value) = item.split_once('=').ok_or(format!(
+                "{item:?}: parameter overrides are Key=Value (e.g. MaxUploadBytes=104857600)"
+            ))?;
+            if !PARAMETERS.contains(&key) {
+                return Err(format!(
+                    "{key}: not a parameter of {TEMPLATE}; it has {}",
+                    PARAMETERS.join(", ")
+                ));
+            }
+            given.insert(key, value.trim());
+        }
+        let get = |key: &str| given.get(key).copied().unwrap_or_default();
+        let cloudfront = match get("UseCloudFront") {
+            "" | "true" => true,
+            "false" => false,
+            other => return Err(format!("UseCloudFront={other}: true or false")),
+        };
+        let (domain, certificate) = (get("DomainName"), get("CertificateArn"));
+        match (domain.is_empty(), certificate.is_empty()) {
+            (false, true) => {
+                return Err(format!(
+                    "DomainName={domain} needs CertificateArn=<an ACM certificate for it in us-east-1>"
+                ));
+            }
+            (true, false) => {
+                return Err("CertificateArn needs DomainName=<the page's domain>".into());
+            }
+            _ => {}
+        }
+        if !domain.is_empty() {
+            if !cloudfront {
+                return Err("DomainName is served by CloudFront: drop UseCloudFront=false".into());
+            }
+            if !certificate.starts_with("arn:aws") || !certificate.contains(":acm:us-east-1:") {
+                return Err(format!(
+                    "CertificateArn={certificate}: CloudFront takes ACM certificates from us-east-1 only (arn:aws:acm:us-east-1:...), whatever the stack's region"
+                ));
+            }
+        }
+        let web_acl = get("WebAclArn");
+        if !web_acl.is_empty() {
+            if !cloudfront {
+                return Err("WebAclArn is attached to CloudFront: drop UseCloudFront=false".into());
+            }
+            if !web_acl.contains(":wafv2:us-east-1:") || !web_acl.contains(":global/webacl/") {
+                return Err(format!(
+                    "WebAclArn={web_acl}: a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:<account>:global/webacl/...)"
+                ));
+            }
+        }
+        let rate = get("RateLimitPerFiveMinutes");
+        let rate: u64 = if rate.is_empty() {
+            0
+        } else {
+            rate.parse()
+                .map_err(|_| format!("RateLimitPerFiveMinutes={rate}: a whole number"))?
+        };
+        if rate != 0 {
+            if rate < WAF_MIN_RATE_LIMIT {
+                return Err(format!(
+                    "RateLimitPerFiveMinutes={rate}: WAF counts at least {WAF_MIN_RATE_LIMIT} (0 turns the limit off)"
+                ));
+            }
+            if !cloudfront {
+                return Err(
+                    "RateLimitPerFiveMinutes is a WAF rule on CloudFront: drop UseCloudFront=false"
+                        .into(),
+                );
+            }
+            if !web_acl.is_empty() {
+                return Err("RateLimitPerFiveMinutes or WebAclArn, not both".into());
+            }
+            if region != "us-east-1" {
+                return Err(format!(
+                    "RateLimitPerFiveMinutes: CloudFront's web ACLs can only be made in us-east-1, and this stack is in {region}. Make a CLOUDFRONT-scope web ACL with a rate-based rule there and pass WebAclArn=<its ARN>"
+                ));
+            }
+        }
+        let (issuer, audience) = (get("AuthIssuer"), get("AuthAudience"));
+        match (issuer.is_empty(), audience.is_empty()) {
+            (false, true) => {
+                return Err(
+                    "AuthIssuer needs AuthAudience (with Cognito: the app client id)".into(),
+                );
+            }
+            (true, false) => {
+                return Err("AuthAudience needs AuthIssuer (with Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>)".into());
+            }
+            _ => {}
+        }
+        if !issuer.is_empty() && (!issuer.starts_with("https://") || issuer.contains(',')) {
+            return Err(format!("AuthIssuer={issuer}: the issuer's https:// URL"));
+        }
+        let email = get("AlarmEmail");
+        if !email.is_empty()
+            && (email.matches('@').count() != 1 || email.starts_with('@') || email.ends_with('@'))
+        {
+            return Err(format!("AlarmEmail={email}: one e-mail address"));
+        }
+        Ok(DeployOptions {
+            cloudfront,
+            domain: (!domain.is_empty()).then(|| domain.to_string()),
+        })
+    }
+}
+
+/// Without CloudFront the page is read through a public bucket policy, which the account's S3
+/// Block Public Access may forbid (BlockPublicPolicy: the stack fails) or make void
+/// (RestrictPublicBuckets: the page answers 403). Asked before deploying.
+fn check_account_allows_public_page(region: &str) -> Result<(), String> {
+    let account = aws_text(&[
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Account",
+        "--output",
+        "text",
+    ])?;
+    let output = Command::new("aws")
+        .args(["s3control", "get-public-access-block", "--account-id"])
+        .arg(account.trim())
+        .args(["--region", region, "--output", "text"])
+        .args([
+            "--query",
+            "PublicAccessBlockConfiguration.[BlockPublicPolicy,RestrictPublicBuckets]",
+        ])
+        .output()
+        .map_err(|e| format!("aws: {e}"))?;
+    if output.status.success() {
+        public_page_allowed(&String::from_utf8_lossy(&output.stdout))
+    } else {
+        let error = String::from_utf8_lossy(&output.stderr);
+        // No account-level configuration at all: nothing is blocked.
+        if error.contains("NoSuchPublicAccessBlockConfiguration") {
+            Ok(())
+        } else {
+            Err(format!(
+                "reading the account's S3 Block Public Access: {error}"
+            ))
+        }
+    }
+}
+
+/// The answer to `get-public-access-block --query [BlockPublicPolicy,RestrictPublicBuckets]`.
+fn public_page_allowed(flags: &str) -> Result<(), String> {
+    let on: Vec<bool> = flags
+        .split_whitespace()
+        .map(|flag| flag.eq_ignore_ascii_case("true"))
+        .collect();
+    let named: Vec<&str> = ["BlockPublicPolicy", "RestrictPublicBuckets"]
+        .into_iter()
+        .zip(&on)
+        .filter(|(_, on)| **on)
+        .map(|(name, _)| name)
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "this account's S3 Block Public Access has {} on, so a page served straight from the bucket (UseCloudFront=false) would not be readable. Deploy with CloudFront (the default: drop UseCloudFront=false), which keeps the bucket private, or turn the setting off for the account (aws s3control put-public-access-block) if public buckets are really wanted",
+        named.join(" and ")
+    ))
+}
+
+/// How one page file goes to S3.
+#[derive(Debug, PartialEq)]
+struct PageUpload {
+    content_type: &'static str,
+    cache_control: &'static str,
+    /// Uploaded gzipped with `Content-Encoding: gzip`: S3 serves files as stored and does not
+    /// compress, so without CloudFront (which compresses for each browser) the text and wasm
+    /// files go up compressed.
+    gzip: bool,
+}
+
 /// Hashed assets are immutable; index.html and config.json are never cached. Content types are
-/// set explicitly (`application/wasm` is not in every MIME table). New assets go up first and
-/// index.html last, so a visitor never gets an index.html whose assets are missing; assets of
-/// earlier builds are deleted at the end.
-fn sync_page(bucket: &str, region: &str) -> Result<(), String> {
+/// set explicitly (`application/wasm` is not in every MIME table).
+fn page_upload(name: &str, cloudfront: bool) -> PageUpload {
+    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    let content_type = match extension {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    };
+    let cache_control = if name == "index.html" || name == "config.json" {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
+    PageUpload {
+        content_type,
+        cache_control,
+        gzip: !cloudfront && matches!(extension, "html" | "js" | "wasm" | "css"),
+    }
+}
+
+/// The order of the uploads: assets first, config.json, then index.html last, so a visitor never
+/// gets an index.html whose assets are missing.
+fn upload_order(names: &mut [String]) {
+    names.sort_by_key(|name| match name.as_str() {
+        "index.html" => 2,
+        "config.json" => 1,
+        _ => 0,
+    });
+}
+
+/// Keys under `page/` (the text answer of `list-objects-v2 --query Contents[].Key`) that this
+/// build no longer has: earlier builds' assets, deleted after the new page is up.
+fn stale_page_keys(listing: &str, names: &[String]) -> Vec<String> {
+    listing
+        .split_whitespace()
+        .filter(|key| *key != "None")
+        .filter(|key| {
+            key.strip_prefix("page/")
+                .is_some_and(|name| !names.iter().any(|n| n == name))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Copies dist/ to `s3://<bucket>/page/` (see `page_upload` and `upload_order`), then deletes
+/// what the build no longer has.
+fn sync_page(bucket: &str, region: &str, cloudfront: bool) -> Result<(), String> {
     let dist = root().join("dist");
-    let target = format!("s3://{bucket}/page/");
+    let compressed = root().join("target").join("page-gzip");
+    std::fs::create_dir_all(&compressed).map_err(|e| format!("{}: {e}", compressed.display()))?;
     let mut names: Vec<String> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    // index.html last, config.json just before it.
-    names.sort_by_key(|name| match name.as_str() {
-        "index.html" => 2,
-        "config.json" => 1,
-        _ => 0,
-    });
+    upload_order(&mut names);
     for name in &names {
-        let content_type = match name.rsplit('.').next() {
-            Some("html") => "text/html; charset=utf-8",
-            Some("js") => "text/javascript",
-            Some("wasm") => "application/wasm",
-            Some("css") => "text/css",
-            Some("json") => "application/json",
-            _ => "application/octet-stream",
-        };
-        let cache = if name == "index.html" || name == "config.json" {
-            "no-cache"
-        } else {
-            "public, max-age=31536000, immutable"
-        };
+        let upload = page_upload(name, cloudfront);
+        let mut source = dist.join(name);
+        if upload.gzip {
+            let gzipped = compressed.join(name);
+            gzip_file(&source, &gzipped)?;
+            source = gzipped;
+        }
         let mut copy = Command::new("aws");
         copy.arg("s3")
             .arg("cp")
-            .arg(dist.join(name))
-            .arg(format!("{target}{name}"))
+            .arg(source)
+            .arg(format!("s3://{bucket}/page/{name}"))
             .args([
                 "--content-type",
-                content_type,
+                upload.content_type,
                 "--cache-control",
-                cache,
+                upload.cache_control,
                 "--region",
                 region,
             ]);
+        if upload.gzip {
+            copy.args(["--content-encoding", "gzip"]);
+        }
         run(copy)?;
     }
-    // Everything is uploaded with the same sizes, so this only deletes what dist/ no longer has.
-    let mut prune = Command::new("aws");
-    prune.args(["s3", "sync"]).arg(&dist).args([
-        &target,
-        "--delete",
-        "--size-only",
+    let listing = aws_text(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        bucket,
+        "--prefix",
+        "page/",
+        "--query",
+        "Contents[].Key",
+        "--output",
+        "text",
         "--region",
         region,
-    ]);
-    run(prune)
-}
-
-/// Empties the bucket (a stack cannot delete a bucket with objects) and deletes the stack.
-pub fn teardown(args: &[String]) -> Result<(), String> {
-    let (stack, region, _) = stack_args(args)?;
-    if let Ok(outputs) = stack_outputs(&stack, &region)
-        && let Some((_, bucket)) = outputs.iter().find(|(k, _)| k == "BucketName")
-    {
-        let mut empty = Command::new("aws");
-        empty.args([
+    ])?;
+    for key in stale_page_keys(&listing, &names) {
+        let mut delete = Command::new("aws");
+        delete.args([
             "s3",
             "rm",
-            &format!("s3://{bucket}"),
-            "--recursive",
+            &format!("s3://{bucket}/{key}"),
             "--region",
-            &region,
+            region,
         ]);
-        run(empty)?;
+        run(delete)?;
     }
-    let mut delete = Command::new("sam");
-    delete.args([
-        "delete",
-        "--stack-name",
-        &stack,
-        "--region",
-        &region,
-        "--no-prompts",
-    ]);
-    run(delete)
+    Ok(())
 }
 
-fn stack_args(args: &[String]) -> Result<(String, String, Vec<String>), String> {
-    let usage =
-        "usage: cargo xtask deploy|teardown --stack NAME --region REGION [-- Param=Value...]";
-    let (mut stack, mut region, mut overrides) = (None, None, Vec::new());
+fn gzip_file(from: &Path, to: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(&bytes)
+        .and_then(|()| encoder.finish())
+        .and_then(|gzipped| std::fs::write(to, gzipped))
+        .map_err(|e| format!("{}: {e}", to.display()))
+}
+
+/// trunk writes the page's wasm bootstrap as an inline `<script type="module">`, which the
+/// CloudFront page's Content-Security-Policy (`script-src 'self'`, no 'unsafe-inline') refuses.
+/// It becomes a file of its own next to index.html, named by its content like trunk's assets.
+fn move_page_scripts_out(dist: &Path) -> Result<(), String> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index).map_err(|e| format!("{}: {e}", index.display()))?;
+    let (html, scripts) = inline_scripts_to_files(&html);
+    for (name, script) in &scripts {
+        std::fs::write(dist.join(name), script).map_err(|e| format!("{name}: {e}"))?;
+    }
+    std::fs::write(&index, html).map_err(|e| format!("{}: {e}", index.display()))
+}
+
+/// Every inline `<script>` of `html` replaced by the same tag with `src="./boot-<hash>.js"`;
+/// the new page and the files to write. Relative imports inside a module resolve against its
+/// own URL, the same folder as the page's, so the script works unchanged.
+fn inline_scripts_to_files(html: &str) -> (String, Vec<(String, String)>) {
+    let (mut page, mut files, mut rest) = (String::new(), Vec::new(), html);
+    while let Some(start) = rest.find("<script") {
+        let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else {
+            break;
+        };
+        let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else {
+            break;
+        };
+        let tag = &rest[start..tag_end];
+        let script = &rest[tag_end + 1..close];
+        page.push_str(&rest[..start]);
+        if tag.contains(" src=") || script.trim().is_empty() {
+            page.push_str(&rest[start..close]);
+        } else {
+            let name = format!("boot-{:016x}.js", fnv1a(script.as_bytes()));
+            page.push_str(&format!("{tag} src=\"./{name}\">"));
+            files.push((name, script.to_string()));
+        }
+        rest = &rest[close..];
+        page.push_str("</script>");
+        rest = &rest["</script>".len()..];
+    }
+    page.push_str(rest);
+    (page, files)
+}
+
+/// FNV-1a, 64 bits: a stable name for a script's content (not a security property; the bytes
+/// are served from the page's own origin).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `cargo xtask teardown --stack NAME --region REGION [--yes]`: shows what goes, asks (unless
+/// `--yes`), stops new forms (the signer's concurrency set to 0), deletes every object version
+/// and delete marker (a stack cannot delete a bucket with objects, versioned or not), and deletes
+/// the stack. Forms signed just before the stop stay valid for PolicyTtlSeconds, so an upload may
+/// still land: the bucket is emptied again and the delete retried.
+pub fn teardown(args: &[String]) -> Result<(), String> {
+    let args = stack_args(args)?;
+    if !args.overrides.is_empty() {
+        return Err("teardown takes no parameter overrides".into());
+    }
+    let outputs = stack_outputs(&args.stack, &args.region).unwrap_or_default();
+    let output = |key: &str| {
+        outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let (bucket, function) = (output("BucketName"), output("FunctionName"));
+    if !args.yes {
+        let contents = match &bucket {
+            Some(bucket) => {
+                let (versions, markers) = version_counts(&aws_text(&[
+                    "s3api",
+                    "list-object-versions",
+                    "--bucket",
+                    bucket,
+                    "--region",
+                    &args.region,
+                    "--query",
+                    "[length(Versions || `[]`), length(DeleteMarkers || `[]`)]",
+                    "--output",
+                    "text",
+                ])?);
+                format!(
+                    "the bucket {bucket} and everything in it ({versions} object versions, {markers} delete markers)"
+                )
+            }
+            None => "(no bucket found in its outputs)".into(),
+        };
+        println!(
+            "This deletes the stack {} in {} and {contents}.\nType the stack name to go on:",
+            args.stack, args.region
+        );
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| e.to_string())?;
+        if !confirmed(&answer, &args.stack) {
+            return Err("not confirmed; nothing was changed (--yes skips the question)".into());
+        }
+    }
+    if let Some(function) = &function {
+        let mut stop = Command::new("aws");
+        stop.args([
+            "lambda",
+            "put-function-concurrency",
+            "--function-name",
+            function,
+            "--reserved-concurrent-executions",
+            "0",
+            "--region",
+            &args.region,
+        ]);
+        run(stop)?;
+    }
+    for attempt in 1..=3 {
+        if let Some(bucket) = &bucket {
+            empty_bucket(bucket, &args.region)?;
+        }
+        let mut delete = Command::new("sam");
+        delete.args([
+            "delete",
+            "--stack-name",
+            &args.stack,
+            "--region",
+            &args.region,
+            "--no-prompts",
+        ]);
+        match run(delete) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 3 && bucket.is_some() => {
+                eprintln!(
+                    "xtask: {e}; an upload signed before the stop may have landed: emptying the bucket again"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Whether the answer to the teardown's question is the stack's name.
+fn confirmed(answer: &str, stack: &str) -> bool {
+    answer.trim() == stack
+}
+
+/// Sums the per-page `[versions, markers]` lines the CLI prints for a paginated `--query`.
+fn version_counts(text: &str) -> (u64, u64) {
+    text.lines()
+        .filter_map(|line| {
+            let mut numbers = line.split_whitespace().map(str::parse::<u64>);
+            match (numbers.next(), numbers.next()) {
+                (Some(Ok(versions)), Some(Ok(markers))) => Some((versions, markers)),
+                _ => None,
+            }
+        })
+        .fold((0, 0), |(v, m), (versions, markers)| {
+            (v + versions, m + markers)
+        })
+}
+
+/// Deletes every object version and delete marker, 1000 (one `delete-objects`) at a time.
+fn empty_bucket(bucket: &str, region: &str) -> Result<(), String> {
+    let batch_file = root().join("target").join("teardown-batch.json");
+    let mut deleted = 0;
+    loop {
+        let listing = aws_text(&[
+            "s3api",
+            "list-object-versions",
+            "--bucket",
+            bucket,
+            "--max-keys",
+            "1000",
+            "--no-paginate",
+            "--output",
+            "json",
+            "--region",
+            region,
+        ])?;
+        let Some((batch, count)) = delete_batch(&listing)? else {
+            break;
+        };
+        std::fs::write(&batch_file, batch).map_err(|e| e.to_string())?;
+        let answer = aws_text(&[
+            "s3api",
+            "delete-objects",
+            "--bucket",
+            bucket,
+            "--delete",
+            &format!("file://{}", batch_file.display()),
+            "--output",
+            "json",
+            "--region",
+            region,
+        ])?;
+        delete_errors(&answer)?;
+        deleted += count;
+        println!("teardown: {deleted} versions and delete markers deleted from {bucket}");
+    }
+    let _ = std::fs::remove_file(&batch_file);
+    Ok(())
+}
+
+/// The `delete-objects` request for one `list-object-versions` page (versions and delete markers
+/// alike, by key and version id; an unversioned bucket's objects have version id "null"), and
+/// how many it names; `None` when the bucket is empty.
+fn delete_batch(listing: &str) -> Result<Option<(String, usize)>, String> {
+    let listing: serde_json::Value = if listing.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(listing).map_err(|e| format!("list-object-versions: {e}"))?
+    };
+    let objects: Vec<serde_json::Value> = ["Versions", "DeleteMarkers"]
+        .iter()
+        .filter_map(|kind| listing.get(kind).and_then(|list| list.as_array()))
+        .flatten()
+        .map(|item| serde_json::json!({"Key": item["Key"], "VersionId": item["VersionId"]}))
+        .collect();
+    if objects.is_empty() {
+        return Ok(None);
+    }
+    let count = objects.len();
+    let request = serde_json::json!({"Objects": objects, "Quiet": true});
+    Ok(Some((request.to_string(), count)))
+}
+
+/// `delete-objects` answers 200 with per-key errors: any is a failure.
+fn delete_errors(answer: &str) -> Result<(), String> {
+    let answer: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+    match answer.get("Errors").and_then(|e| e.as_array()) {
+        Some(errors) if !errors.is_empty() => Err(format!(
+            "delete-objects refused {} keys, e.g. {}",
+            errors.len(),
+            errors[0]
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// One `aws` call's standard output, or its standard error as the failure.
+fn aws_text(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("aws")
+        .args(args)
+        .output()
+        .map_err(|e| format!("aws: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "aws {}: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// `deploy` and `teardown`'s arguments.
+#[derive(Debug)]
+struct StackArgs {
+    stack: String,
+    region: String,
+    /// Teardown without the question.
+    yes: bool,
+    /// SAM parameter overrides, `Key=Value`.
+    overrides: Vec<String>,
+}
+
+fn stack_args(args: &[String]) -> Result<StackArgs, String> {
+    let usage = "usage: cargo xtask deploy --stack NAME --region REGION [-- Param=Value...] | cargo xtask teardown --stack NAME --region REGION [--yes]";
+    let (mut stack, mut region, mut yes, mut overrides) = (None, None, false, Vec::new());
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--stack" => stack = args.next().cloned(),
             "--region" => region = args.next().cloned(),
+            "--yes" => yes = true,
             "--" => overrides.extend(args.by_ref().cloned()),
             other => return Err(format!("unknown argument {other}; {usage}")),
         }
@@ -192,7 +727,12 @@ fn stack_args(args: &[String]) -> Result<(String, String, Vec<String>), String> 
     let stack = stack.ok_or(usage)?;
     let region = region.ok_or(usage)?;
     check_names(&stack, &region, &overrides)?;
-    Ok((stack, region, overrides))
+    Ok(StackArgs {
+        stack,
+        region,
+        yes,
+        overrides,
+    })
 }
 
 /// The bucket is `<stack>-<account>-<region>` (unique across accounts and regions): it must be a
@@ -495,7 +1035,11 @@ fn http(
 
 #[cfg(test)]
 mod name_tests {
-    use super::check_names;
+    use super::{
+        DeployOptions, PARAMETERS, PageUpload, check_names, confirmed, delete_batch, delete_errors,
+        fnv1a, inline_scripts_to_files, page_upload, public_page_allowed, stack_args,
+        stale_page_keys, upload_order, version_counts,
+    };
 
     #[test]
     fn bucket_names_fit_and_origins_are_origins() {
@@ -518,5 +1062,325 @@ mod name_tests {
             let overrides = [format!("ExtraAllowedOrigins={bad}")];
             assert!(check_names("s", "eu-west-1", &overrides).is_err(), "{bad}");
         }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments_take_yes_and_overrides() {
+        let args = stack_args(&strings(&[
+            "--stack",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--yes",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (args.stack.as_str(), args.region.as_str(), args.yes),
+            ("up", "eu-west-1", true)
+        );
+        let args = stack_args(&strings(&[
+            "--stack",
+            "up",
+            "--region",
+            "eu-west-1",
+            "--",
+            "UseCloudFront=false",
+            "MaxUploadBytes=1",
+        ]))
+        .unwrap();
+        assert!(!args.yes);
+        assert_eq!(
+            args.overrides,
+            strings(&["UseCloudFront=false", "MaxUploadBytes=1"])
+        );
+        for bad in [
+            &["--stack", "up"][..],
+            &["--region", "x"],
+            &["--stack", "up", "--region", "x", "--force"],
+        ] {
+            assert!(stack_args(&strings(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    /// One `DeployOptions::parse` case: `Ok(cloudfront, domain)` or a part of the error.
+    fn check(region: &str, overrides: &[&str], expected: Result<(bool, Option<&str>), &str>) {
+        let got = DeployOptions::parse(region, &strings(overrides));
+        match (got, expected) {
+            (Ok(options), Ok((cloudfront, domain))) => assert_eq!(
+                options,
+                DeployOptions {
+                    cloudfront,
+                    domain: domain.map(str::to_string)
+                },
+                "{overrides:?}"
+            ),
+            (Err(error), Err(part)) => assert!(error.contains(part), "{overrides:?}: {error}"),
+            (got, expected) => panic!("{overrides:?}: got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn parameter_combinations_are_checked_before_deploying() {
+        let cert = "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc-123";
+        let acl = "WebAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/limit/abc";
+        check("eu-west-1", &[], Ok((true, None)));
+        check("eu-west-1", &["UseCloudFront=false"], Ok((false, None)));
+        check("eu-west-1", &["UseCloudFront=yes"], Err("true or false"));
+        check("eu-west-1", &["NoSuchParameter=1"], Err("not a parameter"));
+        check("eu-west-1", &["MaxUploadBytes"], Err("Key=Value"));
+        // The custom domain: both or neither, a us-east-1 certificate, with CloudFront.
+        check(
+            "eu-west-1",
+            &["DomainName=up.example.com", cert],
+            Ok((true, Some("up.example.com"))),
+        );
+        check(
+            "eu-west-1",
+            &["DomainName=up.example.com"],
+            Err("needs CertificateArn"),
+        );
+        check("eu-west-1", &[cert], Err("needs DomainName"));
+        check(
+            "eu-west-1",
+            &[
+                "DomainName=up.example.com",
+                "CertificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+            ],
+            Err("us-east-1 only"),
+        );
+        check(
+            "eu-west-1",
+            &["DomainName=up.example.com", cert, "UseCloudFront=false"],
+            Err("drop UseCloudFront=false"),
+        );
+        // The per-client rate limit: WAF's minimum, us-east-1 only, not with an existing ACL.
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=300"],
+            Ok((true, None)),
+        );
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=0"],
+            Ok((true, None)),
+        );
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=5"],
+            Err("at least 10"),
+        );
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=lots"],
+            Err("whole number"),
+        );
+        check(
+            "eu-west-1",
+            &["RateLimitPerFiveMinutes=300"],
+            Err("pass WebAclArn"),
+        );
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=300", acl],
+            Err("not both"),
+        );
+        check(
+            "us-east-1",
+            &["RateLimitPerFiveMinutes=300", "UseCloudFront=false"],
+            Err("drop UseCloudFront=false"),
+        );
+        check("eu-west-1", &[acl], Ok((true, None)));
+        check(
+            "eu-west-1",
+            &[acl, "UseCloudFront=false"],
+            Err("drop UseCloudFront=false"),
+        );
+        check(
+            "eu-west-1",
+            &["WebAclArn=arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/y"],
+            Err("CLOUDFRONT-scope"),
+        );
+        // Signing in: issuer and audience together.
+        let issuer = "AuthIssuer=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc";
+        check(
+            "eu-west-1",
+            &[issuer, "AuthAudience=client"],
+            Ok((true, None)),
+        );
+        check("eu-west-1", &[issuer], Err("needs AuthAudience"));
+        check(
+            "eu-west-1",
+            &["AuthAudience=client"],
+            Err("needs AuthIssuer"),
+        );
+        check(
+            "eu-west-1",
+            &["AuthIssuer=http://issuer.example", "AuthAudience=c"],
+            Err("https://"),
+        );
+        check(
+            "eu-west-1",
+            &["AlarmEmail=ops@example.com"],
+            Ok((true, None)),
+        );
+        check("eu-west-1", &["AlarmEmail=ops"], Err("e-mail"));
+    }
+
+    #[test]
+    fn every_parameter_is_the_templates() {
+        let template = include_str!("../../deploy/template.yaml");
+        let (parameters, _) = template
+            .split_once("\nParameters:\n")
+            .and_then(|(_, rest)| rest.split_once("\nRules:\n"))
+            .unwrap();
+        let declared: Vec<&str> = parameters
+            .lines()
+            .filter_map(|line| line.strip_prefix("  ")?.strip_suffix(':'))
+            .filter(|name| !name.starts_with(' '))
+            .collect();
+        assert_eq!(declared, PARAMETERS);
+    }
+
+    #[test]
+    fn a_public_page_needs_the_account_to_allow_public_policies() {
+        assert!(public_page_allowed("False\tFalse\n").is_ok());
+        let err = public_page_allowed("True\tFalse\n").unwrap_err();
+        assert!(
+            err.contains("BlockPublicPolicy on") && err.contains("CloudFront"),
+            "{err}"
+        );
+        let err = public_page_allowed("False\tTrue\n").unwrap_err();
+        assert!(err.contains("RestrictPublicBuckets on"), "{err}");
+        let err = public_page_allowed("True\tTrue\n").unwrap_err();
+        assert!(
+            err.contains("BlockPublicPolicy and RestrictPublicBuckets"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn page_files_are_compressed_only_without_cloudfront() {
+        let immutable = "public, max-age=31536000, immutable";
+        assert_eq!(
+            page_upload("frontend-1a2b_bg.wasm", false),
+            PageUpload {
+                content_type: "application/wasm",
+                cache_control: immutable,
+                gzip: true
+            }
+        );
+        assert_eq!(
+            page_upload("frontend-1a2b_bg.wasm", true),
+            PageUpload {
+                content_type: "application/wasm",
+                cache_control: immutable,
+                gzip: false
+            }
+        );
+        assert_eq!(
+            page_upload("index.html", false),
+            PageUpload {
+                content_type: "text/html; charset=utf-8",
+                cache_control: "no-cache",
+                gzip: true
+            }
+        );
+        assert_eq!(
+            page_upload("config.json", false),
+            PageUpload {
+                content_type: "application/json",
+                cache_control: "no-cache",
+                gzip: false
+            }
+        );
+        for name in ["boot-00ff.js", "style-9.css"] {
+            assert!(
+                page_upload(name, false).gzip && !page_upload(name, true).gzip,
+                "{name}"
+            );
+        }
+        assert!(!page_upload("logo.png", false).gzip);
+        let mut names = strings(&["index.html", "a.js", "config.json", "b.wasm"]);
+        upload_order(&mut names);
+        assert_eq!(
+            names,
+            strings(&["a.js", "b.wasm", "config.json", "index.html"])
+        );
+    }
+
+    #[test]
+    fn stale_page_files_are_the_ones_the_build_no_longer_has() {
+        let names = strings(&["index.html", "frontend-new.js"]);
+        let listing =
+            "page/index.html\tpage/frontend-old.js\tpage/frontend-new.js\npage/boot-1.js\n";
+        assert_eq!(
+            stale_page_keys(listing, &names),
+            strings(&["page/frontend-old.js", "page/boot-1.js"])
+        );
+        assert!(stale_page_keys("None\n", &names).is_empty());
+    }
+
+    #[test]
+    fn the_inline_bootstrap_becomes_a_file() {
+        let html = "<head><link rel=\"modulepreload\" href=\"./f.js\"></head><body>\
+                    <script type=\"module\">\nimport init from './f.js';\nawait init();\n</script>\
+                    <script src=\"./other.js\"></script></body>";
+        let (page, files) = inline_scripts_to_files(html);
+        assert_eq!(files.len(), 1);
+        let (name, script) = &files[0];
+        assert!(name.starts_with("boot-") && name.ends_with(".js"), "{name}");
+        assert_eq!(script, "\nimport init from './f.js';\nawait init();\n");
+        assert_eq!(
+            page,
+            format!(
+                "<head><link rel=\"modulepreload\" href=\"./f.js\"></head><body>\
+                 <script type=\"module\" src=\"./{name}\"></script>\
+                 <script src=\"./other.js\"></script></body>"
+            )
+        );
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c); // FNV's published vector
+        // The same script, the same name; another script, another name; nothing inline, no change.
+        assert_eq!(inline_scripts_to_files(html).1[0].0, *name);
+        assert_ne!(
+            inline_scripts_to_files(&html.replace("init()", "init(1)")).1[0].0,
+            *name
+        );
+        let plain = "<body><script src=\"./a.js\"></script></body>";
+        assert_eq!(inline_scripts_to_files(plain), (plain.to_string(), vec![]));
+    }
+
+    #[test]
+    fn teardown_asks_and_deletes_every_version() {
+        assert!(confirmed("my-uploader\n", "my-uploader"));
+        for no in ["", "y\n", "yes\n", "my-uploader2\n"] {
+            assert!(!confirmed(no, "my-uploader"), "{no:?}");
+        }
+        // One line a page of the CLI's paginated answer.
+        assert_eq!(version_counts("1000\t3\n250\t0\n"), (1250, 3));
+        assert_eq!(version_counts(""), (0, 0));
+        assert_eq!(delete_batch("").unwrap(), None);
+        assert_eq!(delete_batch("{}").unwrap(), None);
+        let listing = r#"{"Versions":[{"Key":"uploads/a","VersionId":"v1","Size":3},
+            {"Key":"page/index.html","VersionId":"null"}],
+            "DeleteMarkers":[{"Key":"uploads/a","VersionId":"v2","IsLatest":true}]}"#;
+        let (request, count) = delete_batch(listing).unwrap().unwrap();
+        assert_eq!(count, 3);
+        let request: serde_json::Value = serde_json::from_str(&request).unwrap();
+        assert_eq!(
+            request,
+            serde_json::json!({"Quiet": true, "Objects": [
+                {"Key": "uploads/a", "VersionId": "v1"},
+                {"Key": "page/index.html", "VersionId": "null"},
+                {"Key": "uploads/a", "VersionId": "v2"}]})
+        );
+        assert!(delete_errors("{}").is_ok());
+        assert!(delete_errors("").is_ok());
+        let err =
+            delete_errors(r#"{"Errors":[{"Key":"uploads/a","Code":"AccessDenied"}]}"#).unwrap_err();
+        assert!(err.contains("AccessDenied"), "{err}");
     }
 }
