@@ -9,7 +9,7 @@
 // origin (the page is on another origin, so the rule is what lets it read S3's answers), reads
 // objects back with SigV4-signed GETs, and gives the signer STS session credentials.
 //
-// Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
+// Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN, UPLOADER_ISSUER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
 // for radosgw also UPLOADER_RGW_{CONF,NAME,PORT,BUCKET,ACCESS_KEY,SECRET_KEY} and
 // UPLOADER_SIGNER_{ACCESS_KEY,SECRET_KEY,SESSION_TOKEN}. `cargo xtask test` sets them.
 
@@ -33,6 +33,7 @@ function required(name) {
 export const RADOSGW = process.env.UPLOADER_S3 === 'radosgw';
 export const BUCKET = RADOSGW ? required('UPLOADER_RGW_BUCKET') : 'e2e-uploads';
 export const MAX_BYTES = 80 * 1024 * 1024;
+export const AUTH_CLIENT = 'e2e-page';
 export const ALLOWED_TYPES = 'text/*,image/*,application/octet-stream,application/pdf';
 const ACCESS_KEY = RADOSGW ? required('UPLOADER_RGW_ACCESS_KEY') : 'e2ekey';
 const SECRET_KEY = RADOSGW ? required('UPLOADER_RGW_SECRET_KEY') : 'e2e/secret';
@@ -105,8 +106,11 @@ export class Stack {
   /// `extraPages`: more files for the page server, by name (the benchmark's bare page);
   /// `maxBytes`: the signer's size limit.
   /// `multipartThreshold`: files over it go multipart (by default none of those under `maxBytes`).
-  static async start({ extraPages = {}, maxBytes = MAX_BYTES, multipartThreshold = maxBytes, pageConfig = {} } = {}) {
+  /// `auth`: the signer's authenticated mode, with the test OIDC issuer (local-s3's
+  /// `test-issuer`) as the provider (the page learns it from the signer's rules).
+  static async start({ extraPages = {}, maxBytes = MAX_BYTES, multipartThreshold = maxBytes, pageConfig = {}, auth = false } = {}) {
     const stack = new Stack();
+    stack.auth = auth;
     stack.extraPages = extraPages;
     stack.maxBytes = maxBytes;
     stack.multipartThreshold = multipartThreshold;
@@ -116,6 +120,12 @@ export class Stack {
     stack.s3Port = RADOSGW ? Number(required('UPLOADER_RGW_PORT')) : await freePort();
     stack.signerPort = await freePort();
     await stack.startPage();
+    if (auth) {
+      stack.issuerPort = await freePort();
+      stack.issuer = spawn(required('UPLOADER_ISSUER_BIN'), ['--addr', `127.0.0.1:${stack.issuerPort}`],
+        { stdio: ['ignore', 'ignore', 'inherit'] });
+      await waitForPort(stack.issuerPort, stack.issuer, 'test-issuer');
+    }
     await stack.startS3();
     if (RADOSGW) await stack.allowPageOrigin();
     await stack.startSigner();
@@ -129,6 +139,14 @@ export class Stack {
 
   get s3Url() { return `http://127.0.0.1:${this.s3Port}`; }
   get signerUrl() { return `http://127.0.0.1:${this.signerPort}`; }
+  get issuerUrl() { return `http://127.0.0.1:${this.issuerPort}`; }
+
+  /// A sign-in token from the test issuer: for `sub`, for `aud` (the page's client by default),
+  /// valid for `seconds` (negative: expired that long ago).
+  async mint(sub, { aud = AUTH_CLIENT, seconds = 600 } = {}) {
+    const res = await fetch(`${this.issuerUrl}/mint`, { method: 'POST', body: JSON.stringify({ sub, aud, seconds }) });
+    return (await res.json()).token;
+  }
   get pageUrl() { return `http://127.0.0.1:${this.pagePort}/`; }
   get origin() { return `http://127.0.0.1:${this.pagePort}`; }
 
@@ -191,6 +209,7 @@ export class Stack {
         MULTIPART_THRESHOLD_BYTES: String(this.multipartThreshold),
         // Fixed, as under Lambda: tokens stay valid when the signer is restarted.
         UPLOAD_TOKEN_SECRET: 'e2e-upload-token-secret-0123456789abcdef',
+        ...(this.auth && { AUTH_ISSUER: this.issuerUrl, AUTH_AUDIENCE: AUTH_CLIENT }),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -211,6 +230,7 @@ export class Stack {
     await this.browser?.close();
     await this.stopSigner();
     await this.stopS3();
+    await this.stopProcess(this.issuer);
     await new Promise(resolve => this.page ? this.page.close(resolve) : resolve());
     rmSync(this.root, { recursive: true, force: true });
   }

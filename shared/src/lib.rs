@@ -17,8 +17,8 @@ pub use parts::{
     DEFAULT_PART_BYTES, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, PartPlan,
 };
 pub use rules::{
-    ContentTypePattern, MAX_FILENAME_BYTES, Refusal, UploadRules, check_filename, human_bytes,
-    human_bytes_apart, is_active_type,
+    ContentTypePattern, MAX_FILENAME_BYTES, Refusal, SignIn, UploadRules, check_filename,
+    human_bytes, human_bytes_apart, is_active_type,
 };
 pub use token::{TOKEN_VERSION, UploadClaims};
 pub use wire::{ErrorBody, ErrorCode, ErrorDetail, FormFields, SignRequest, SignResponse};

@@ -29,6 +29,18 @@ pub struct UploadRules {
     /// POST. Absent in the JSON of a signer from before multipart: never.
     #[serde(default = "never")]
     pub multipart_threshold_bytes: u64,
+    /// The signer takes uploads only from signed-in users of this OIDC provider (its
+    /// authenticated mode); the page signs users in with it. Absent: anyone may upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignIn>,
+}
+
+/// Where the page signs users in: the OIDC issuer and the client id its tokens are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignIn {
+    pub issuer: String,
+    pub client_id: String,
 }
 
 fn never() -> u64 {
@@ -381,6 +393,7 @@ mod tests {
                 .collect(),
             prefix: "uploads/".into(),
             multipart_threshold_bytes: 64 * 1024 * 1024,
+            sign_in: None,
         }
     }
 
@@ -481,6 +494,19 @@ mod tests {
         let r = rules(&["image/*", "application/pdf"]);
         assert_eq!(serde_json::to_string(&r).unwrap(), text);
         assert_eq!(serde_json::from_str::<UploadRules>(text).unwrap(), r);
+        let signed_in = UploadRules {
+            sign_in: Some(SignIn {
+                issuer: "https://id.example".into(),
+                client_id: "page".into(),
+            }),
+            ..r
+        };
+        let text = r#"{"maxBytes":1000,"allowEmpty":false,"allowedContentTypes":["image/*","application/pdf"],"prefix":"uploads/","multipartThresholdBytes":67108864,"signIn":{"issuer":"https://id.example","clientId":"page"}}"#;
+        assert_eq!(serde_json::to_string(&signed_in).unwrap(), text);
+        assert_eq!(
+            serde_json::from_str::<UploadRules>(text).unwrap(),
+            signed_in
+        );
         let bad =
             r#"{"maxBytes":1,"allowEmpty":false,"allowedContentTypes":["*/png"],"prefix":"u/"}"#;
         assert!(serde_json::from_str::<UploadRules>(bad).is_err());

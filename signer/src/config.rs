@@ -361,6 +361,10 @@ impl Config {
                 allowed_content_types,
                 prefix,
                 multipart_threshold_bytes,
+                sign_in: auth.as_ref().map(|auth| shared::SignIn {
+                    issuer: auth.issuer.clone(),
+                    client_id: auth.audience.clone(),
+                }),
             },
             allowed_origins,
             policy_ttl_seconds,

@@ -22,7 +22,7 @@ use yew::prelude::*;
 
 use crate::browser::json::PageConfig;
 use crate::browser::xhr;
-use crate::browser::{files, records, signer};
+use crate::browser::{auth, files, records, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
@@ -75,6 +75,10 @@ pub enum Msg {
     ToggleLang,
     Copy(FileId),
     Copied(Option<FileId>),
+    /// The stored sign-in may have changed (at start, after the popup, in another tab).
+    AuthChanged,
+    SignIn,
+    SignOut,
 }
 
 pub struct App {
@@ -122,6 +126,13 @@ pub struct App {
     /// The row whose button was just used: if that button is gone after the redraw (Cancel
     /// becomes Retry, a removed row), focus goes to this row's first button, not to the page.
     refocus: Option<FileId>,
+    /// `config.json`'s sign-in provider (issuer, client id), when the signer wants signed-in users.
+    auth: Option<(String, String)>,
+    /// The stored sign-in, expired or not.
+    session: Option<auth::Session>,
+    sign_in_error: Option<String>,
+    /// The signer answered 401 to the stored sign-in.
+    session_refused: bool,
 }
 
 fn now_ms() -> f64 {
@@ -219,6 +230,10 @@ impl Component for App {
             announcement: String::new(),
             thumbs: HashMap::new(),
             refocus: None,
+            auth: None,
+            session: auth::session(),
+            sign_in_error: None,
+            session_refused: false,
             row_actions: ctx.link().callback(|(id, action)| match action {
                 RowAction::Cancel => Msg::Queue(Event::Cancel(id)),
                 RowAction::Retry => Msg::Queue(Event::Retry(id)),
@@ -251,6 +266,7 @@ impl Component for App {
                     self.queue.set_checksums(checksums);
                 }
                 self.signer_url = Some(config.signer_url);
+                self.auth = config.auth;
                 self.config_error = None;
                 self.load_retry_ms = LOAD_RETRY_MS;
                 ctx.link().send_message(Msg::FetchRules);
@@ -274,6 +290,12 @@ impl Component for App {
                 return false;
             }
             Msg::Rules(Ok(rules)) => {
+                // The signer names its sign-in provider (config.json may name one instead).
+                if self.auth.is_none()
+                    && let Some(sign_in) = &rules.sign_in
+                {
+                    self.auth = Some((sign_in.issuer.clone(), sign_in.client_id.clone()));
+                }
                 self.rules_error = None;
                 self.load_retry_ms = LOAD_RETRY_MS;
                 self.apply(ctx, Event::RulesLoaded(rules));
@@ -312,6 +334,39 @@ impl Component for App {
                     ctx.link().send_message(Msg::FetchRules);
                 }
                 self.apply(ctx, Event::Added { files: added });
+            }
+            Msg::AuthChanged => {
+                self.session = auth::session();
+                self.sign_in_error = auth::error();
+                self.session_refused = false;
+                if self.signed_in() {
+                    // Files stopped because nobody was signed in go on by themselves.
+                    let stopped: Vec<FileId> = self
+                        .queue
+                        .entries()
+                        .iter()
+                        .filter(|e| {
+                            e.status == Status::Failed
+                                && e.failure.as_ref().is_some_and(|f| {
+                                    matches!(f.code.as_str(), "SignInRequired" | "SessionExpired")
+                                })
+                        })
+                        .map(|e| e.id)
+                        .collect();
+                    for id in stopped {
+                        self.apply(ctx, Event::Retry(id));
+                    }
+                }
+            }
+            Msg::SignIn => {
+                if let Some((issuer, client)) = &self.auth {
+                    auth::sign_in(issuer, client);
+                }
+                return false;
+            }
+            Msg::SignOut => {
+                auth::sign_out();
+                self.session = None;
             }
             Msg::Unfinished(found) => {
                 let mut records = Vec::with_capacity(found.len());
@@ -398,6 +453,13 @@ impl Component for App {
                             self.announcement = format!("{} {}", entry.file.name, w.uploaded);
                         }
                         Status::Failed => {
+                            // The signer refused the sign-in it was sent: it has ended, whatever
+                            // the token's own expiry says.
+                            if entry.failure.as_ref().is_some_and(|f| {
+                                matches!(f.code.as_str(), "SignInRequired" | "SessionExpired")
+                            }) {
+                                self.session_refused = self.session.is_some();
+                            }
                             let reason = entry
                                 .failure
                                 .as_ref()
@@ -567,6 +629,7 @@ impl Component for App {
                     </button>
                 </header>
                 { self.banner() }
+                { self.sign_in_bar(ctx) }
                 // The zone takes drops and clicks anywhere in it; keyboard and screen reader users
                 // get a real button, described by the hint and the limits.
                 <div class={classes!("dropzone", self.dragging.then_some("dragging"))}
@@ -693,6 +756,44 @@ impl App {
             link.send_message(msg)
         }));
         self.load_retry_ms = (self.load_retry_ms * 2).min(LOAD_RETRY_MAX_MS);
+    }
+
+    /// Whether the stored sign-in is good now (a minute to spare).
+    fn signed_in(&self) -> bool {
+        !self.session_refused
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.expires == 0 || s.expires as f64 * 1000.0 > now_ms() + 60_000.0)
+    }
+
+    /// Who is signed in, or a button to sign in (only when `config.json` names a provider and the
+    /// embedding site does not hand the page tokens itself).
+    fn sign_in_bar(&self, ctx: &Context<Self>) -> Html {
+        if self.auth.is_none() || auth::has_hook() {
+            return Html::default();
+        }
+        let w = self.lang.words();
+        let signed_in = self.signed_in();
+        // One paragraph: who is signed in, or why to sign in (again), and the one button.
+        let mut text = match &self.session {
+            Some(session) if signed_in => format!("{} {}", w.signed_in_as, session.name),
+            Some(_) => w.session_ended.to_string(),
+            None => w.sign_in_needed.to_string(),
+        };
+        if let Some(error) = &self.sign_in_error {
+            text = format!("{} {error} {text}", w.sign_in_failed);
+        }
+        let alert = !signed_in && (self.session.is_some() || self.sign_in_error.is_some());
+        let label = if signed_in { w.sign_out } else { w.sign_in };
+        let onclick = ctx
+            .link()
+            .callback(move |_| if signed_in { Msg::SignOut } else { Msg::SignIn });
+        html! {
+            <p class={if alert { "signin banner warning" } else { "signin" }} role={alert.then_some("alert")}>
+                { text }{ " " }<button type="button" {onclick}>{ label }</button>
+            </p>
+        }
     }
 
     /// Whether leaving the page now would stop uploads.

@@ -42,6 +42,22 @@ pub(super) fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
             link.send_message(Msg::Scrolled)
         }));
     }
+    // A sign-in finished in the popup or in this tab, failed, or another tab signed in or out.
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new(&window, "storage", move |event| {
+        let key = event
+            .dyn_ref::<web_sys::StorageEvent>()
+            .and_then(web_sys::StorageEvent::key);
+        if key.is_none_or(|k| k == crate::browser::auth::SESSION_KEY) {
+            link.send_message(Msg::AuthChanged);
+        }
+    }));
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new(
+        &window,
+        crate::browser::auth::EVENT,
+        move |_| link.send_message(Msg::AuthChanged),
+    ));
     let link = ctx.link().clone();
     listeners.push(EventListener::new(&window, "online", move |_| {
         link.send_message(Msg::Queue(Event::Online))

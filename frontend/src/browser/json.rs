@@ -27,8 +27,8 @@ pub(super) fn whole(object: &JsValue, name: &str) -> Option<u64> {
     (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64)
 }
 
-/// `config.json`: `{"signerUrl": "…", "concurrency": 4, "partConcurrency": 4, "checksums": true}`
-/// (all but `signerUrl` optional).
+/// `config.json`: `{"signerUrl": "…", "concurrency": 4, "partConcurrency": 4, "checksums": true,
+/// "auth": {"issuer": "…", "clientId": "…"}}` (all but `signerUrl` optional).
 pub struct PageConfig {
     pub signer_url: String,
     pub concurrency: Option<usize>,
@@ -36,6 +36,9 @@ pub struct PageConfig {
     pub part_concurrency: Option<usize>,
     /// Whether each part's MD5 is computed and signed (on unless `false`).
     pub checksums: Option<bool>,
+    /// `auth: {"issuer": "…", "clientId": "…"}`: the page signs users in with this OIDC provider
+    /// (the signer's authenticated mode).
+    pub auth: Option<(String, String)>,
 }
 
 pub fn page_config(text: &str) -> Option<PageConfig> {
@@ -45,6 +48,9 @@ pub fn page_config(text: &str) -> Option<PageConfig> {
         concurrency: whole(&value, "concurrency").map(|n| n.clamp(1, 16) as usize),
         part_concurrency: whole(&value, "partConcurrency").map(|n| n.clamp(1, 16) as usize),
         checksums: field(&value, "checksums").and_then(|v| v.as_bool()),
+        auth: field(&value, "auth")
+            .filter(JsValue::is_object)
+            .and_then(|auth| Some((string(&auth, "issuer")?, string(&auth, "clientId")?))),
     })
 }
 
@@ -172,6 +178,14 @@ pub fn rules(text: &str) -> Option<UploadRules> {
         allowed_content_types,
         prefix: string(&value, "prefix")?,
         multipart_threshold_bytes: whole(&value, "multipartThresholdBytes").unwrap_or(u64::MAX),
+        sign_in: field(&value, "signIn")
+            .filter(JsValue::is_object)
+            .and_then(|s| {
+                Some(shared::SignIn {
+                    issuer: string(&s, "issuer")?,
+                    client_id: string(&s, "clientId")?,
+                })
+            }),
     })
 }
 

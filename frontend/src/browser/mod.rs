@@ -1,5 +1,6 @@
 //! The browser edges: one module per outside system. Only `wasm32` builds compile them.
 
+pub mod auth;
 pub mod files;
 pub mod hash;
 pub mod json;

@@ -12,7 +12,7 @@ use crate::upload::queue::SignError;
 /// Loads `config.json` relative to the page (so the page works under any base path); the signer's
 /// base URL comes back without a trailing slash.
 pub async fn load_config() -> Result<json::PageConfig, String> {
-    let (status, text, _) = fetch("config.json", "GET", None)
+    let (status, text, _) = fetch("config.json", "GET", None, &[])
         .await
         .map_err(|e| format!("config.json: {e}"))?;
     if status != 200 {
@@ -28,7 +28,7 @@ pub async fn load_config() -> Result<json::PageConfig, String> {
 }
 
 pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
-    let (status, text, _) = fetch(&format!("{signer}/rules"), "GET", None).await?;
+    let (status, text, _) = fetch(&format!("{signer}/rules"), "GET", None, &[]).await?;
     if status != 200 {
         return Err(error_message(status, &text));
     }
@@ -39,10 +39,19 @@ pub async fn fetch_rules(signer: &str) -> Result<UploadRules, String> {
 /// refusal with its code, a failure, throttling, or no answer). One function for every call, not
 /// one per answer type: each async function is a state machine of its own in the page's wasm
 /// (seven of them cost 12 KB gzip).
+/// The sign-in token, when there is one, goes along as `Authorization: Bearer`.
 pub async fn post(signer: &str, path: &str, body: &str) -> Result<(u16, String), SignError> {
-    let (status, text, retry_after) = fetch(&format!("{signer}{path}"), "POST", Some(body))
+    let bearer = super::auth::bearer()
         .await
-        .map_err(|message| SignError::Unreachable { message })?;
+        .map(|token| format!("Bearer {token}"));
+    let headers: &[(&str, &str)] = match &bearer {
+        Some(bearer) => &[("authorization", bearer)],
+        None => &[],
+    };
+    let (status, text, retry_after) =
+        fetch(&format!("{signer}{path}"), "POST", Some(body), headers)
+            .await
+            .map_err(|message| SignError::Unreachable { message })?;
     match status {
         200..=299 => Ok((status, text)),
         // Throttled (API Gateway's rate limit): wait as long as it says, when it says.
@@ -73,11 +82,12 @@ fn error_message(status: u16, text: &str) -> String {
 }
 
 /// One request; the status, the body text and `Retry-After` (when the answer lets the page read
-/// it), or why there is no answer.
-async fn fetch(
+/// it), or why there is no answer. A body is JSON unless `headers` give another content type.
+pub(super) async fn fetch(
     url: &str,
     method: &str,
     body: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<(u16, String, Option<String>), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = RequestInit::new();
@@ -92,6 +102,9 @@ async fn fetch(
             .headers()
             .set("content-type", "application/json")
             .map_err(describe)?;
+    }
+    for (name, value) in headers {
+        request.headers().set(name, value).map_err(describe)?;
     }
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await

@@ -1334,6 +1334,7 @@ mod tests {
                 .collect(),
             prefix: "uploads/".into(),
             multipart_threshold_bytes: 64 * 1024 * 1024,
+            sign_in: None,
         }
     }
 

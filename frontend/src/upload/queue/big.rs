@@ -780,6 +780,7 @@ mod tests {
                 allowed_content_types: vec![ContentTypePattern::parse("*/*").unwrap()],
                 prefix: "uploads/".into(),
                 multipart_threshold_bytes: 16 * MIB,
+                sign_in: None,
             }),
         );
         queue

@@ -1,0 +1,129 @@
+// End-to-end, the signer's authenticated mode: the test OIDC issuer (local-s3's `test-issuer`)
+// as the sign-in provider, the page signing users in with PKCE in a popup, the signer verifying
+// their tokens itself (as locally; API Gateway's authorizer does it under Lambda).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Stack, rows, waitForStatus } from '../stack.mjs';
+
+let stack;
+let dir;
+
+before(async () => {
+  stack = await Stack.start({ auth: true });
+  dir = mkdtempSync(join(tmpdir(), 'uploader-auth-files-'));
+});
+
+after(async () => {
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name, bytes = randomBytes(64 * 1024)) {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+async function pick(page, ...paths) {
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', paths);
+}
+
+test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popup) uploads it into the user\'s own space', async () => {
+  await stack.deleteAll();
+  const page = await stack.open();
+  await page.getByText('Sign in to upload files here.').waitFor();
+  const { path, bytes } = file('a1.bin');
+  await pick(page, path);
+  await waitForStatus(page, ['a1.bin'], ['failed']);
+  let [row] = await rows(page);
+  assert.equal(row.error, 'SignInRequired');
+  assert.match(await page.locator('[data-file-name="a1.bin"]').innerText(), /sign in, then press Retry/);
+  assert.deepEqual(await stack.keys(), []);
+
+  // The provider's login opens in a popup; the user signs in as alice; the popup closes.
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  await popup.getByLabel('Sign in as').fill('alice');
+  await popup.getByRole('button', { name: 'Sign in' }).click();
+  await popup.waitForEvent('close', { timeout: 20000 });
+  await page.getByText('Signed in as alice').waitFor();
+  // The file stopped by the missing sign-in goes on by itself.
+  await waitForStatus(page, ['a1.bin'], ['done']);
+  [row] = await rows(page);
+  assert.match(row.key, /^uploads\/alice\/[0-9a-f]{32}\/a1\.bin$/);
+  assert.deepEqual(await stack.object(row.key), bytes);
+  // The address bar keeps no code; a reload keeps the session.
+  assert.equal(new URL(page.url()).search, '');
+  await page.reload();
+  await page.getByText('Signed in as alice').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('A2. an ended session is told, and its upload stops with words to sign in again; a forged token is refused', async () => {
+  await stack.deleteAll();
+  const expired = await stack.mint('alice', { seconds: -300 });
+  const name = JSON.stringify({ token: expired, name: 'alice', expires: Math.floor(Date.now() / 1000) - 300 });
+  const page = await stack.open({ init: `localStorage.setItem('uploader.signIn', ${JSON.stringify(name)})` });
+  await page.getByText('Your sign-in has ended.').waitFor();
+  await pick(page, file('a2.bin').path);
+  await waitForStatus(page, ['a2.bin'], ['failed']);
+  let [row] = await rows(page);
+  assert.equal(row.error, 'SessionExpired');
+  assert.match(await page.locator('[data-file-name="a2.bin"]').innerText(), /sign-in has ended: sign in again/);
+
+  // A token for another client (audience) of the same provider: refused, nothing stored.
+  const foreign = await stack.mint('mallory', { aud: 'another-client' });
+  await page.evaluate(t => localStorage.setItem('uploader.signIn',
+    JSON.stringify({ token: t, name: 'mallory', expires: Math.floor(Date.now() / 1000) + 600 })), foreign);
+  await page.getByRole('button', { name: 'Retry a2.bin' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-file-name]').dataset.attempt === '2');
+  await waitForStatus(page, ['a2.bin'], ['failed']);
+  [row] = await rows(page);
+  assert.equal(row.error, 'SignInRequired');
+  // The signer refused the stored sign-in: the page offers to sign in again.
+  await page.getByText('Your sign-in has ended.').waitFor();
+  assert.deepEqual(await stack.keys(), []);
+  await page.context().close();
+});
+
+test('A3. the embedding site\'s hook (window.uploaderAuthToken) provides the token; one user never gets another\'s key', async () => {
+  await stack.deleteAll();
+  const bob = await stack.mint('bob');
+  const page = await stack.open({ init: `window.uploaderAuthToken = async () => ${JSON.stringify(bob)};` });
+  // The site signs its users in itself: the page shows no sign-in of its own.
+  assert.equal(await page.getByRole('button', { name: 'Sign in' }).count(), 0);
+  const { path, bytes } = file('a3.bin');
+  await pick(page, path);
+  await waitForStatus(page, ['a3.bin'], ['done']);
+  const [row] = await rows(page);
+  assert.match(row.key, /^uploads\/bob\/[0-9a-f]{32}\/a3\.bin$/);
+  assert.deepEqual(await stack.object(row.key), bytes);
+
+  // Alice asks the signer to sign Bob's key again with Bob's upload token: refused.
+  const alice = await stack.mint('alice');
+  const first = await fetch(`${stack.signerUrl}/sign`, {
+    method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'x.bin', contentType: 'application/octet-stream', size: 10 }),
+  }).then(r => r.json());
+  const stolen = await fetch(`${stack.signerUrl}/sign`, {
+    method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'x.bin', contentType: 'application/octet-stream', size: 10, token: first.token }),
+  });
+  assert.equal(stolen.status, 403);
+  assert.equal((await stolen.json()).error.code, 'InvalidToken');
+  const none = await fetch(`${stack.signerUrl}/sign`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'x.bin', contentType: 'application/octet-stream', size: 10 }),
+  });
+  assert.equal(none.status, 401);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+  await page.context().close();
+});
