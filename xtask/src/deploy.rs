@@ -867,55 +867,8 @@ fn package_lambda() -> Result<(), String> {
 /// Runs the signer under cargo-lambda's runtime emulator and signs through Function URL requests,
 /// so the lambda_http path is exercised, not assumed.
 fn lambda_emulator_check() -> Result<(), String> {
-    let port = free_port()?;
-    let mut watch = Command::new("cargo");
-    watch
-        .current_dir(root())
-        .env("PATH", tools::path_with_tools())
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "-p",
-            "signer",
-            "-P",
-            &port.to_string(),
-        ])
-        .env("UPLOAD_BUCKET", "emulated-uploads")
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "ASIAEMULATED")
-        .env("AWS_SECRET_ACCESS_KEY", "emulated/secret")
-        .env("AWS_SESSION_TOKEN", "emulated-session-token")
-        .env("ALLOWED_ORIGINS", "https://page.example")
-        .env(
-            "UPLOAD_TOKEN_SECRET",
-            "emulated-token-secret-of-32-bytes-or-more",
-        )
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut watch, 0);
-    let child = watch
-        .spawn()
-        .map_err(|e| format!("cargo lambda watch: {e}"))?;
-    let guard = Group(child);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let (guard, addr) = start_emulator(&[])?;
     let base = "/lambda-url/signer";
-    let started = Instant::now();
-    // The emulator compiles the function on the first request; wait for a real answer.
-    loop {
-        if started.elapsed() > Duration::from_secs(300) {
-            return Err("the signer did not answer under cargo lambda watch".into());
-        }
-        if TcpStream::connect(addr).is_ok()
-            && let Ok((200, _)) = http(addr, "GET", &format!("{base}/rules"), &[], "")
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
     let mut failures = Vec::new();
     let mut check = |what: &str, ok: bool, detail: String| {
         if !ok {
@@ -958,15 +911,126 @@ fn lambda_emulator_check() -> Result<(), String> {
     let (status, text) = http(addr, "DELETE", &format!("{base}/sign"), &[], "")?;
     check("wrong method", status == 405, format!("{status} {text}"));
     drop(guard);
+    auth_checks(&mut failures)?;
     println!(
         "lambda-emulator: {} passed, {} failed",
-        4 - failures.len(),
+        7 - failures.len(),
         failures.len()
     );
     if failures.is_empty() {
         Ok(())
     } else {
         Err(failures.join("\n"))
+    }
+}
+
+/// The authenticated mode under the emulator: an API Gateway HTTP API event whose JWT
+/// authorizer's claims name the user gets a form in that user's space; a Function URL request
+/// (no authorizer) is refused even with a bearer token, since under Lambda only the authorizer
+/// verifies tokens.
+fn auth_checks(failures: &mut Vec<String>) -> Result<(), String> {
+    let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example";
+    let (guard, addr) = start_emulator(&[
+        ("AUTH_ISSUER", issuer),
+        ("AUTH_AUDIENCE", "4example7clientid"),
+    ])?;
+    let mut check = |what: &str, ok: bool, detail: String| {
+        if !ok {
+            failures.push(format!("{what}: {detail}"));
+        }
+    };
+    let event = std::fs::read_to_string(root().join("signer/tests/events/apigw_v2_sign_jwt.json"))
+        .map_err(|e| format!("the saved JWT event: {e}"))?;
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/2015-03-31/functions/signer/invocations",
+        &[],
+        &event,
+    )?;
+    check(
+        "signed-in event",
+        status == 200
+            && text.contains("\"statusCode\":200")
+            && text.contains("uploads/3f6c2a9e-7d41-4b8e-a1c5-0e9d8b7a6f51/"),
+        format!("{status} {text}"),
+    );
+    let body = r#"{"filename":"cat.png","contentType":"image/png","size":12345}"#;
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/lambda-url/signer/sign",
+        &[
+            ("Origin", "https://page.example"),
+            ("Authorization", "Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln"),
+        ],
+        body,
+    )?;
+    check(
+        "no authorizer",
+        status == 401 && text.contains("SignInRequired"),
+        format!("{status} {text}"),
+    );
+    let (status, text) = http(addr, "GET", "/lambda-url/signer/rules", &[], "")?;
+    check(
+        "rules name the provider",
+        status == 200 && text.contains(&format!("\"signIn\":{{\"issuer\":\"{issuer}\"")),
+        format!("{status} {text}"),
+    );
+    drop(guard);
+    Ok(())
+}
+
+/// `cargo lambda watch` running the signer with the emulator's settings and `extra`, answering.
+fn start_emulator(extra: &[(&str, &str)]) -> Result<(Group, SocketAddr), String> {
+    let port = free_port()?;
+    let mut watch = Command::new("cargo");
+    watch
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "-p",
+            "signer",
+            "-P",
+            &port.to_string(),
+        ])
+        .env("UPLOAD_BUCKET", "emulated-uploads")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "ASIAEMULATED")
+        .env("AWS_SECRET_ACCESS_KEY", "emulated/secret")
+        .env("AWS_SESSION_TOKEN", "emulated-session-token")
+        .env("ALLOWED_ORIGINS", "https://page.example")
+        .env(
+            "UPLOAD_TOKEN_SECRET",
+            "emulated-token-secret-of-32-bytes-or-more",
+        )
+        .envs(extra.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut watch, 0);
+    let child = watch
+        .spawn()
+        .map_err(|e| format!("cargo lambda watch: {e}"))?;
+    let guard = Group(child);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    // The emulator compiles the function on the first request; wait for a real answer.
+    loop {
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err("the signer did not answer under cargo lambda watch".into());
+        }
+        if TcpStream::connect(addr).is_ok()
+            && let Ok((200, _)) = http(addr, "GET", "/lambda-url/signer/rules", &[], "")
+        {
+            return Ok((guard, addr));
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

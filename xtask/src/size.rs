@@ -10,8 +10,10 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// A ratchet: what the page weighs now, plus a little; lowered as the page shrinks. Raised from
 /// 114 to 140 by the multipart uploads (113.5 -> 137.8 KB: the parts' state machine, resume
 /// records in IndexedDB, MD5 in WASM, the multipart calls), which Uppy's 93.6 KB includes too,
-/// and image thumbnails with focus kept on the row (139.5 KB).
-pub const LIMIT_GZIP_KB: f64 = 140.0;
+/// and image thumbnails with focus kept on the row (139.5 KB). Then 142: signing users in
+/// (sign-in.js, the sign-in bar, words in both languages: +4.6 KB, of which 2.5 KB came back by
+/// minifying wasm-bindgen's glue, which trunk's minifier had left whole): 141.3 KB.
+pub const LIMIT_GZIP_KB: f64 = 142.0;
 
 pub struct Sizes {
     pub raw: usize,
