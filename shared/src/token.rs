@@ -13,6 +13,9 @@
 //! - `contentType`, `size`: the type and exact size the first form pinned; a call that asks for
 //!   another type or size with this token is refused.
 //! - `expires`: Unix seconds after which the signer refuses the token.
+//! - `contentMd5`: only for a single POST whose sign request carried the file's MD5 (issue #11):
+//!   its form pins that MD5, and a retry must state the same one, so the token can never sign a
+//!   form for other bytes. Absent otherwise, so tokens without it keep their JSON.
 //! - `uploadId`, `partSize`: only for a multipart upload (absent for a single POST), so a token
 //!   for one kind of upload cannot be used for the other.
 
@@ -30,6 +33,9 @@ pub struct UploadClaims {
     pub size: u64,
     /// Unix time (seconds) after which the token is refused.
     pub expires: u64,
+    /// The file's MD5 (base64, as `Content-MD5` carries it) the form pins; single POST only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_md5: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +50,7 @@ impl UploadClaims {
             content_type,
             size,
             expires,
+            content_md5: None,
             upload_id: None,
             part_size: None,
         }
@@ -75,6 +82,27 @@ mod tests {
         check(
             &claims,
             r#"{"key":"uploads/00ff/cat.png","contentType":"image/png","size":12345,"expires":1451520000}"#,
+        );
+    }
+
+    #[test]
+    fn single_post_claims_with_an_md5_are_pinned() {
+        let claims = UploadClaims {
+            content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+            ..UploadClaims::single(
+                "uploads/00ff/cat.png".into(),
+                "image/png".into(),
+                12345,
+                1_451_520_000,
+            )
+        };
+        assert!(!claims.is_multipart());
+        check(
+            &claims,
+            concat!(
+                r#"{"key":"uploads/00ff/cat.png","contentType":"image/png","size":12345,"#,
+                r#""expires":1451520000,"contentMd5":"1B2M2Y8AsgTpgAmY7PhCfg=="}"#
+            ),
         );
     }
 

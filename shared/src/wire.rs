@@ -22,6 +22,11 @@ pub struct SignRequest {
     /// size are the ones the token states. Optional: without it a new key is chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The file's MD5, base64 (as `Content-MD5` carries it). Optional: when given, the form and
+    /// the policy pin it, so where the store checks it (AWS, s3s-fs; not radosgw 16) a replayed
+    /// form with other bytes of the same size is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_md5: Option<String>,
 }
 
 impl SignRequest {
@@ -32,6 +37,7 @@ impl SignRequest {
             content_type: content_type.into(),
             size,
             token: None,
+            content_md5: None,
         }
     }
 }
@@ -289,6 +295,33 @@ mod tests {
                 ..SignRequest::new("cat.png", "image/png", 12345)
             },
             r#"{"filename":"cat.png","contentType":"image/png","size":12345,"token":"v1.e30.AA"}"#,
+        );
+    }
+
+    /// Issue #11: the file's MD5 is optional, and a request without it keeps its JSON exactly.
+    #[test]
+    fn sign_request_may_carry_the_files_md5() {
+        check(
+            &SignRequest {
+                content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+                ..SignRequest::new("cat.png", "image/png", 12345)
+            },
+            r#"{"filename":"cat.png","contentType":"image/png","size":12345,"contentMd5":"1B2M2Y8AsgTpgAmY7PhCfg=="}"#,
+        );
+        check(
+            &SignRequest {
+                token: Some("v1.e30.AA".into()),
+                content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+                ..SignRequest::new("cat.png", "image/png", 12345)
+            },
+            r#"{"filename":"cat.png","contentType":"image/png","size":12345,"token":"v1.e30.AA","contentMd5":"1B2M2Y8AsgTpgAmY7PhCfg=="}"#,
+        );
+        // `null` is the same as absent.
+        let text =
+            r#"{"filename":"cat.png","contentType":"image/png","size":12345,"contentMd5":null}"#;
+        assert_eq!(
+            serde_json::from_str::<SignRequest>(text).unwrap(),
+            SignRequest::new("cat.png", "image/png", 12345)
         );
     }
 

@@ -25,6 +25,7 @@ fn benches(c: &mut Criterion) {
         content_type: "image/jpeg",
         content_disposition: "attachment; filename*=UTF-8''holiday%20photo.jpg",
         size: 3_500_000,
+        content_md5: None,
         expires: now.plus_seconds(600),
     };
     let signing_key = SigningKey::derive(&credentials.secret_access_key, now, "eu-west-1");

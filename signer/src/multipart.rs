@@ -131,6 +131,15 @@ impl Signer {
                         "create takes no token: each create starts a new upload.".into(),
                     ));
                 }
+                // A whole file's MD5 pins nothing here (S3 checks each part's, which sign-parts
+                // signs): refused, as before the field existed, rather than silently ignored.
+                if request.content_md5.is_some() {
+                    return Err(error(
+                        ErrorCode::MalformedRequest,
+                        "create takes no contentMd5: each part's MD5 is signed by sign-parts."
+                            .into(),
+                    ));
+                }
                 let content_type = self
                     .config()
                     .rules

@@ -1,5 +1,6 @@
 //! The POST policy for one upload, built and signed by the signer alone: exact bucket, key and
-//! Content-Type, the declared size as both ends of `content-length-range`, and the SigV4 fields.
+//! Content-Type, the declared size as both ends of `content-length-range`, the file's MD5 when the
+//! page sent it, and the SigV4 fields.
 
 use std::fmt::Write;
 
@@ -10,7 +11,26 @@ use shared::FormFields;
 use crate::sigv4::{self, ALGORITHM, Credentials, SigningKey};
 use crate::time::UnixTime;
 
-/// What one signed form allows: one object, one type, one size.
+/// A file's MD5 as the `Content-MD5` header and form field carry it: exactly 24 characters of
+/// standard, padded base64 that decode to the digest's 16 bytes. Parsed once from the sign
+/// request, so only such a value reaches a policy (no escaping, no look-alike spellings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentMd5(String);
+
+impl ContentMd5 {
+    /// The MD5 written as `text`, if it is one (canonical base64: the last character's unused
+    /// bits are zero, so each digest has one spelling and a retry compares as text).
+    pub fn parse(text: &str) -> Option<ContentMd5> {
+        let valid = text.len() == 24 && BASE64.decode(text).is_ok_and(|bytes| bytes.len() == 16);
+        valid.then(|| ContentMd5(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What one signed form allows: one object, one type, one size, and with an MD5 one content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadPolicy<'a> {
     pub bucket: &'a str,
@@ -21,6 +41,9 @@ pub struct UploadPolicy<'a> {
     /// page (see `key::content_disposition`).
     pub content_disposition: &'a str,
     pub size: u64,
+    /// The file's MD5 (issue #11): with it, S3 stores only bytes of this digest, so the form,
+    /// replayed before it expires, cannot replace the object with other bytes of the same size.
+    pub content_md5: Option<&'a ContentMd5>,
     pub expires: UnixTime,
 }
 
@@ -48,13 +71,16 @@ pub fn sign_post_policy(
     let base64_policy = BASE64.encode(document);
     let signature = signing_key.sign(&base64_policy);
 
-    let mut fields: Vec<(String, String)> = Vec::with_capacity(10);
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(11);
     fields.push(("key".into(), policy.key.into()));
     fields.push(("Content-Type".into(), policy.content_type.into()));
     fields.push((
         "Content-Disposition".into(),
         policy.content_disposition.into(),
     ));
+    if let Some(md5) = policy.content_md5 {
+        fields.push(("Content-MD5".into(), md5.as_str().into()));
+    }
     fields.push(("success_action_status".into(), SUCCESS_ACTION_STATUS.into()));
     fields.push(("x-amz-algorithm".into(), ALGORITHM.into()));
     fields.push(("x-amz-credential".into(), credential));
@@ -68,7 +94,9 @@ pub fn sign_post_policy(
 }
 
 /// The policy JSON. Every form field except `policy`, `x-amz-signature` and the file has an exact
-/// (`eq`) condition, so S3 refuses a form with any field changed or added.
+/// (`eq`) condition, in the order of the fields, so S3 refuses a form with any field changed or
+/// added. With an MD5, a form without the `Content-MD5` field is refused too: S3 checks a form
+/// against every condition, and checks the file against the field.
 pub fn policy_document(
     policy: &UploadPolicy,
     credential: &str,
@@ -87,6 +115,10 @@ pub fn policy_document(
     push_eq(&mut json, "Content-Type", policy.content_type);
     json.push(',');
     push_eq(&mut json, "Content-Disposition", policy.content_disposition);
+    if let Some(md5) = policy.content_md5 {
+        json.push(',');
+        push_eq(&mut json, "Content-MD5", md5.as_str());
+    }
     // Writing to a String cannot fail.
     let _ = write!(
         json,
@@ -177,9 +209,13 @@ mod tests {
             content_type: "image/png",
             content_disposition: "attachment; filename*=UTF-8''cat.png",
             size: 12345,
+            content_md5: None,
             expires: NOW.plus_seconds(600),
         }
     }
+
+    /// The MD5 of the empty file, a digest whose base64 every tool agrees on.
+    const EMPTY_MD5: &str = "1B2M2Y8AsgTpgAmY7PhCfg==";
 
     fn sign(policy: &UploadPolicy, credentials: &Credentials) -> FormFields {
         let key = SigningKey::derive(&credentials.secret_access_key, NOW, policy.region);
@@ -227,6 +263,82 @@ mod tests {
             ]
         );
         assert!(fields.get("acl").is_none());
+    }
+
+    /// Issue #11: with the file's MD5 the form carries a `Content-MD5` field and the policy one
+    /// exact condition for it, right after `Content-Disposition`; without it neither says
+    /// anything about an MD5 (the forms of today, byte for byte).
+    #[test]
+    fn content_md5_is_pinned_once_when_given_and_absent_otherwise() {
+        let md5 = ContentMd5::parse(EMPTY_MD5).unwrap();
+        let pinned = UploadPolicy {
+            content_md5: Some(&md5),
+            ..policy("uploads/id/cat.png")
+        };
+        let fields = sign(&pinned, &credentials(None));
+        assert_eq!(fields.get("Content-MD5"), Some(EMPTY_MD5));
+        let names: Vec<&str> = fields.iter().map(|(name, _)| name).take(5).collect();
+        assert_eq!(
+            names,
+            [
+                "key",
+                "Content-Type",
+                "Content-Disposition",
+                "Content-MD5",
+                "success_action_status"
+            ]
+        );
+        let conditions = decoded_policy(&fields)["conditions"].clone();
+        let conditions = conditions.as_array().unwrap();
+        assert_eq!(conditions[4], json!({"Content-MD5": EMPTY_MD5}));
+        let mentions = |conditions: &[Value]| {
+            conditions
+                .iter()
+                .filter(|c| c.to_string().to_ascii_lowercase().contains("content-md5"))
+                .count()
+        };
+        assert_eq!(mentions(conditions), 1);
+
+        let plain = sign(&policy("uploads/id/cat.png"), &credentials(None));
+        assert!(plain.get("Content-MD5").is_none());
+        let document = BASE64.decode(plain.get("policy").unwrap()).unwrap();
+        let document = String::from_utf8(document).unwrap();
+        assert!(!document.to_ascii_lowercase().contains("md5"), "{document}");
+        assert_eq!(
+            mentions(decoded_policy(&plain)["conditions"].as_array().unwrap()),
+            0
+        );
+    }
+
+    #[test]
+    fn only_a_canonical_base64_md5_parses() {
+        let md5_of_abc = "kAFQmDzST7DWlj99KOF/cg==";
+        for good in [
+            EMPTY_MD5,
+            md5_of_abc,
+            "AAAAAAAAAAAAAAAAAAAAAA==",
+            "/////////////////////w==",
+        ] {
+            assert_eq!(ContentMd5::parse(good).map(|m| m.0), Some(good.into()));
+        }
+        for bad in [
+            "",
+            "1B2M2Y8AsgTpgAmY7PhCfg",           // no padding
+            "1B2M2Y8AsgTpgAmY7PhCfg=",          // 23 characters
+            "1B2M2Y8AsgTpgAmY7PhCfg===",        // 25
+            "1B2M2Y8AsgTpgAmY7PhCfh==",         // unused bits set: a second spelling
+            "1B2M2Y8AsgTpgAmY7PhCfg-=",         // not standard base64
+            "1B2M2Y8AsgTpgAmY7PhC_g==",         // base64url
+            " 1B2M2Y8AsgTpgAmY7PhCfg=",         // whitespace
+            "d41d8cd98f00b204e9800998ecf8427e", // hex
+            "1B2M2Y8AsgTpgAmY7PhCfg==\n",
+            "1B2M2Y8AsgTpgAmY7PhCfg\"=",
+            "AAAAAAAAAAAAAAAAAAAAAAAA", // 18 bytes
+            "AAAAAAAAAAAAAAAAAAAAAAA=", // 17 bytes
+            "가나다라마바사아",         // 24 bytes of UTF-8
+        ] {
+            assert_eq!(ContentMd5::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

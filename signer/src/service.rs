@@ -3,7 +3,8 @@
 //! neither knows the routes, and this module knows neither runtime.
 //!
 //! - `POST /sign`: a `SignRequest` in, a `SignResponse` out. With the `token` of an earlier answer,
-//!   the same key is signed again (after checking the token and that type and size match it).
+//!   the same key is signed again (after checking the token and that type, size and MD5 match it).
+//!   With `contentMd5`, the form and its policy pin the file's MD5 (issue #11).
 //! - `GET /rules`: the public `UploadRules`.
 //! - `POST /multipart/{create,sign-parts,list,complete,abort}`: multipart uploads (`multipart.rs`);
 //!   those that need S3 return a `Step::Call` that the edge runs (`s3.rs`) and `resume`s.
@@ -27,7 +28,7 @@ use crate::auth::{AuthError, Caller, Verifier, user_space};
 use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::multipart::{MultipartRoute, Pending, S3Answer, Step};
-use crate::policy::{UploadPolicy, sign_post_policy};
+use crate::policy::{ContentMd5, UploadPolicy, sign_post_policy};
 use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
 use crate::token::{TokenError, TokenSecret};
@@ -331,6 +332,16 @@ impl Signer {
                 );
             }
         };
+        let content_md5 = match request.content_md5.as_deref().map(ContentMd5::parse) {
+            None => None,
+            Some(Some(md5)) => Some(md5),
+            Some(None) => {
+                return error(
+                    ErrorCode::MalformedRequest,
+                    "contentMd5 must be the file's MD5 as Content-MD5 carries it: its 16 bytes in standard base64, 24 characters (like \"1B2M2Y8AsgTpgAmY7PhCfg==\"); leave it out to sign without one.".into(),
+                );
+            }
+        };
         if request.size > MAX_POST_BYTES {
             return error(
                 ErrorCode::FileTooLarge,
@@ -360,10 +371,14 @@ impl Signer {
                         "This upload token was issued to another user.".into(),
                     );
                 }
+                // The MD5 too: a token for pinned bytes never signs a form without them or for
+                // others, and one without an MD5 signs only forms without one, as before.
                 Ok(claims)
                     if !claims.is_multipart()
                         && claims.size == request.size
-                        && claims.content_type == content_type =>
+                        && claims.content_type == content_type
+                        && claims.content_md5.as_deref()
+                            == content_md5.as_ref().map(ContentMd5::as_str) =>
                 {
                     (claims.key, token.clone())
                 }
@@ -371,7 +386,7 @@ impl Signer {
                     tracing::info!(size = request.size, "token for another file refused");
                     return error(
                         ErrorCode::InvalidToken,
-                        "This upload token is for another file (type, size or kind of upload); send the request without it for a new key.".into(),
+                        "This upload token is for another file (type, size, MD5 or kind of upload); send the request without it for a new key.".into(),
                     );
                 }
                 Err(TokenError::Invalid) => {
@@ -391,12 +406,15 @@ impl Signer {
             },
             None => {
                 let key = object_key(space, id, &request.filename);
-                let claims = UploadClaims::single(
-                    key.clone(),
-                    content_type.clone(),
-                    request.size,
-                    now.plus_seconds(TOKEN_TTL_SECONDS).0,
-                );
+                let claims = UploadClaims {
+                    content_md5: content_md5.as_ref().map(|md5| md5.as_str().to_string()),
+                    ..UploadClaims::single(
+                        key.clone(),
+                        content_type.clone(),
+                        request.size,
+                        now.plus_seconds(TOKEN_TTL_SECONDS).0,
+                    )
+                };
                 (key, secret.issue(&claims))
             }
         };
@@ -409,6 +427,7 @@ impl Signer {
             content_type: &content_type,
             content_disposition: &disposition,
             size: request.size,
+            content_md5: content_md5.as_ref(),
             expires,
         };
         let fields = sign_post_policy(
@@ -424,6 +443,7 @@ impl Signer {
             size = request.size,
             content_type,
             retry = request.token.is_some(),
+            md5 = content_md5.is_some(),
             "signed"
         );
         tracing::debug!(key, "signed key");

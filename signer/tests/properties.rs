@@ -62,6 +62,31 @@ fn content_type() -> impl Strategy<Value = String> {
     ]
 }
 
+/// No MD5, a real one (any 16 bytes), or any text: near misses (other lengths, base64url, no
+/// padding) and arbitrary strings, quotes and control characters included.
+fn content_md5() -> impl Strategy<Value = Option<String>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    prop_oneof![
+        Just(None),
+        any::<[u8; 16]>().prop_map(|digest| Some(STANDARD.encode(digest))),
+        proptest::collection::vec(any::<u8>(), 0..24)
+            .prop_map(|bytes| Some(STANDARD.encode(bytes))),
+        "[A-Za-z0-9+/_=-]{20,26}".prop_map(Some),
+        any::<String>().prop_map(Some),
+    ]
+}
+
+/// What the signer must accept as an MD5, written independently of it: 24 characters that
+/// decode (canonical padded base64) to 16 bytes.
+fn is_base64_md5(text: &str) -> bool {
+    use base64::Engine;
+    text.len() == 24
+        && base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .is_ok_and(|bytes| bytes.len() == 16)
+}
+
 /// The signed policy, decoded, says exactly what the form fields say: one `eq` condition per
 /// field (the same value), the size at both ends of `content-length-range`, nothing else.
 fn policy_matches_fields_exactly(
@@ -113,14 +138,23 @@ proptest! {
         size in prop_oneof![0u64..2_000_000, any::<u64>()],
         id in any::<[u8; 16]>(),
         now in 0u64..4_102_444_800,
+        md5 in content_md5(),
     ) {
-        let body = serde_json::json!({"filename": filename, "contentType": content_type, "size": size}).to_string();
+        let mut body = serde_json::json!({"filename": filename, "contentType": content_type, "size": size});
+        if let Some(md5) = &md5 {
+            body["contentMd5"] = serde_json::json!(md5);
+        }
+        let body = body.to_string();
         let response = signer().handle(
             &Incoming { method: &Method::POST, path: "/sign", origin: Some("https://page.example"), body: body.as_bytes(), caller: signer::auth::Caller::Anonymous },
             UnixTime(now),
             UploadId(id),
         );
         assert_ok_or_client_error(&response)?;
+        if md5.as_deref().is_some_and(|md5| !is_base64_md5(md5)) {
+            prop_assert_eq!(response.status(), 400);
+            prop_assert!(response.body().contains("MalformedRequest"), "{}", response.body());
+        }
         if response.status() == 200 {
             let signed: shared::SignResponse = serde_json::from_str(response.body()).unwrap();
             let key = signed.key.as_str();
@@ -135,6 +169,11 @@ proptest! {
             prop_assert_eq!(signed.fields.get("key"), Some(key));
             prop_assert!(size <= 1_000_000 && size > 0);
             policy_matches_fields_exactly(&signed, size)?;
+            // An MD5 is signed only as given and only when it is one (issue #11).
+            prop_assert_eq!(signed.fields.get("Content-MD5"), md5.as_deref());
+            if let Some(md5) = &md5 {
+                prop_assert!(is_base64_md5(md5), "{md5:?}");
+            }
             // No S3 POST variable and no invisible character in a key.
             prop_assert!(!key.contains('$'), "{key}");
             prop_assert!(!key.chars().any(signer::key::is_invisible), "{key:?}");

@@ -360,3 +360,172 @@ fn fields_round_trip_through_the_wire_types() {
         201
     );
 }
+
+fn md5_base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(bytes))
+}
+
+/// Signs `file` with its MD5 pinned (issue #11), as the page does.
+fn sign_pinned(stack: &Stack, name: &str, content_type: &str, file: &[u8]) -> shared::SignResponse {
+    let md5 = md5_base64(file);
+    let signed = stack.sign_json(serde_json::json!({
+        "filename": name, "contentType": content_type, "size": file.len(), "contentMd5": md5,
+    }));
+    assert_eq!(signed.fields.get("Content-MD5"), Some(md5.as_str()));
+    signed
+}
+
+/// What AWS answers a POST whose file does not match its `Content-MD5` field (its POST Object
+/// documentation: "Amazon S3 checks the object against the provided MD5 value"), and local-s3 too.
+fn assert_bad_digest(response: &local_s3::client::HttpResponse, what: &str) {
+    assert_eq!(
+        (response.status, response.xml("Code").as_deref()),
+        (400, Some("BadDigest")),
+        "{what}: {}",
+        response.text()
+    );
+}
+
+#[test]
+fn issue_11_a_form_pinned_to_the_files_md5_stores_it_byte_identical() {
+    let stack = Stack::start("md5-ok", &[]);
+    for (i, size) in [1usize, 70_000, 5 * 1024 * 1024 + 3]
+        .into_iter()
+        .enumerate()
+    {
+        let file = content(size, 40 + i as u8);
+        let signed = sign_pinned(&stack, "pinned.bin", "application/octet-stream", &file);
+        let response = stack.upload(&signed, &fields(&signed), &file, "application/octet-stream");
+        assert_eq!(response.status, 201, "{size}: {}", response.text());
+        assert_eq!(response.header("access-control-allow-origin"), Some(PAGE));
+        assert!(
+            stack.stored(&signed.key) == Some(file),
+            "{size}: stored bytes differ"
+        );
+    }
+}
+
+/// Issue #11, "One form, one write": a form is valid until it expires, so it can be posted again;
+/// with the MD5 pinned, posting it again can only write the same bytes. Other bytes of the same
+/// size (which the size range lets through) are refused, before and after the first write, and
+/// the stored object stays as it was.
+#[test]
+fn issue_11_a_replayed_form_cannot_replace_the_object_with_other_bytes() {
+    let stack = Stack::start("md5-replay", &[]);
+    let file = content(70_000, 3);
+    let mut other = file.clone();
+    other[12_345] ^= 0x20;
+    let signed = sign_pinned(&stack, "contract.pdf", "application/pdf", &file);
+    let form = fields(&signed);
+
+    let first = stack.upload(&signed, &form, &other, "application/pdf");
+    assert_bad_digest(&first, "other bytes before the first write");
+    assert!(
+        stack.stored(&signed.key).is_none(),
+        "other bytes were stored"
+    );
+
+    let response = stack.upload(&signed, &form, &file, "application/pdf");
+    assert_eq!(response.status, 201, "{}", response.text());
+    let files = stack.files();
+
+    let replay = stack.upload(&signed, &form, &other, "application/pdf");
+    assert_bad_digest(&replay, "a replay with other bytes");
+    assert!(
+        stack.stored(&signed.key).as_deref() == Some(&file[..]),
+        "the replay changed the object"
+    );
+    assert_eq!(stack.files(), files, "the refused replay left files behind");
+    // The same bytes again are the same object: a retry after a lost answer still works.
+    let again = stack.upload(&signed, &form, &file, "application/pdf");
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(stack.keys(), vec![signed.key.clone()]);
+
+    // What the MD5 closes: a form signed without one (curl, Uppy) takes any bytes of its size
+    // until it expires, a replay included.
+    let plain = stack.sign("contract.pdf", "application/pdf", file.len() as u64);
+    let form = fields(&plain);
+    assert_eq!(
+        stack.upload(&plain, &form, &file, "application/pdf").status,
+        201
+    );
+    let replay = stack.upload(&plain, &form, &other, "application/pdf");
+    assert_eq!(replay.status, 201, "{}", replay.text());
+    assert!(stack.stored(&plain.key).as_deref() == Some(&other[..]));
+}
+
+/// The MD5 is in the policy, not only in the form: a form without the field, or with the MD5 of
+/// other bytes, fails the policy's exact condition (so S3 never gets to skip or redirect the check).
+#[test]
+fn issue_11_a_form_without_or_with_another_md5_field_is_refused_by_the_policy() {
+    let stack = Stack::start("md5-policy", &[]);
+    let file = content(4096, 5);
+    let mut other = file.clone();
+    other[0] ^= 1;
+    // As in `forged_forms_are_refused`: AWS (and radosgw) say 403 AccessDenied for a failed
+    // condition, s3s says 400 InvalidPolicyDocument.
+    type Expected = &'static [(u16, &'static str)];
+    let condition_failed: Expected = &[(403, "AccessDenied"), (400, "InvalidPolicyDocument")];
+    type Forge = fn(&mut Vec<(String, String)>, &[u8]);
+    let cases: [(&str, Forge, Expected); 4] = [
+        (
+            "no Content-MD5 field",
+            |form, _| form.retain(|(n, _)| n != "Content-MD5"),
+            condition_failed,
+        ),
+        (
+            "the MD5 of the bytes sent instead",
+            |form, sent| {
+                form.iter_mut().find(|(n, _)| n == "Content-MD5").unwrap().1 = md5_base64(sent);
+            },
+            condition_failed,
+        ),
+        (
+            "the field's name in other case, with the MD5 of the bytes sent",
+            |form, sent| {
+                let field = form.iter_mut().find(|(n, _)| n == "Content-MD5").unwrap();
+                *field = ("content-md5".into(), md5_base64(sent));
+            },
+            condition_failed,
+        ),
+        (
+            // s3s reads the signed value for both the policy and the check (400 BadDigest).
+            "a second Content-MD5 field first, with the MD5 of the bytes sent",
+            |form, sent| form.insert(0, ("Content-MD5".into(), md5_base64(sent))),
+            &[
+                (400, "BadDigest"),
+                (403, "AccessDenied"),
+                (400, "InvalidPolicyDocument"),
+            ],
+        ),
+    ];
+    for (what, forge, expected) in cases {
+        let signed = sign_pinned(&stack, "pinned.bin", "application/octet-stream", &file);
+        let mut form = fields(&signed);
+        forge(&mut form, &other);
+        let response = stack.upload(&signed, &form, &other, "application/octet-stream");
+        let code = response.xml("Code").unwrap_or_default();
+        assert!(
+            expected.contains(&(response.status, code.as_str())),
+            "{what}: expected one of {expected:?}, got {} {}",
+            response.status,
+            response.text()
+        );
+        assert!(stack.stored(&signed.key).is_none(), "{what}: stored");
+    }
+    // A form signed without an MD5 takes no Content-MD5 field either: it is not in its policy.
+    let plain = stack.sign("plain.bin", "application/octet-stream", 4096);
+    let mut form = fields(&plain);
+    form.insert(3, ("Content-MD5".into(), md5_base64(&file)));
+    let response = stack.upload(&plain, &form, &file, "application/octet-stream");
+    let code = response.xml("Code").unwrap_or_default();
+    assert!(
+        [(403, "AccessDenied")].contains(&(response.status, code.as_str())),
+        "{} {}",
+        response.status,
+        response.text()
+    );
+    assert!(stack.stored(&plain.key).is_none());
+}

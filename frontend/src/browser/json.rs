@@ -207,5 +207,8 @@ pub fn sign_request(request: &SignRequest) -> String {
     if let Some(token) = &request.token {
         set("token", JsValue::from_str(token));
     }
+    if let Some(md5) = &request.content_md5 {
+        set("contentMd5", JsValue::from_str(md5));
+    }
     stringify(&object)
 }

@@ -37,7 +37,7 @@ use shared::{
 use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
 use super::progress::{Speed, parse_utc_ms, percent};
 use super::resume::ResumeRecord;
-use super::s3_xml;
+use super::{digest, s3_xml};
 
 pub type FileId = u32;
 
@@ -268,6 +268,12 @@ pub struct Entry {
     ahead: Ahead,
     /// Goes up as a multipart upload (its parts are the queue's `multiparts`).
     pub multipart: bool,
+    /// A single-POST file's MD5 (base64), when checksums are on: the signer pins it in the
+    /// policy, so the form can only ever store these bytes. Computed before the first signature.
+    md5: Option<String>,
+    /// Its MD5 is being computed (`Command::Part` with `PartCommand::Hash` of part 0, the whole
+    /// file).
+    hashing: bool,
 }
 
 impl Entry {
@@ -924,8 +930,22 @@ impl Queue {
                 upload,
             } => self.created(id, attempt, upload, &mut commands),
             Event::Listed { id, attempt, parts } => self.listed(id, attempt, parts, &mut commands),
+            Event::PartHashed { id, number: 0, md5 } => self.file_hashed(id, md5, &mut commands),
             Event::PartHashed { id, number, md5 } => {
                 self.part_hashed(id, number, md5, &mut commands)
+            }
+            Event::HashFailed {
+                id,
+                number: 0,
+                message,
+            } => {
+                if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                    entry.hashing = false;
+                    if matches!(entry.status, Status::Signing | Status::Queued) {
+                        entry.status = Status::Failed;
+                        entry.failure = Some(Failure::new(codes::FILE_UNREADABLE, message));
+                    }
+                }
             }
             Event::HashFailed {
                 id,
@@ -1057,6 +1077,8 @@ impl Queue {
             last_activity_ms: now_ms,
             ahead: Ahead::No,
             multipart: false,
+            md5: None,
+            hashing: false,
         });
     }
 
@@ -1093,6 +1115,12 @@ impl Queue {
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
             return;
         };
+        if failure.code == "BadDigest" {
+            // The file's bytes are not the ones hashed (changed on disk): a Retry hashes it
+            // again, under a new key (the token states the old MD5; nothing was stored).
+            entry.md5 = None;
+            entry.token = None;
+        }
         if expired && !entry.re_signed_after_expiry {
             // Sign again at once, keeping the slot: the form was fine, only late.
             entry.re_signed_after_expiry = true;
@@ -1103,6 +1131,19 @@ impl Queue {
             commands.push(sign_command(entry));
         } else {
             self.fail(id, failure);
+        }
+    }
+
+    /// A single-POST file's MD5 is known: sign now if the file is waiting for it.
+    fn file_hashed(&mut self, id: FileId, md5: [u8; 16], commands: &mut Vec<Command>) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        entry.hashing = false;
+        entry.md5 = Some(digest::base64(&md5));
+        if entry.status == Status::Signing {
+            entry.ahead = Ahead::No;
+            commands.push(sign_command(entry));
         }
     }
 
@@ -1156,6 +1197,7 @@ impl Queue {
     fn start_waiting(&mut self, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
         let threshold = self.multipart_threshold();
+        let checksums = self.checksums;
         let mut free = self.concurrency.saturating_sub(self.active());
         let mut requests = MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(None));
         let mut big = Vec::new();
@@ -1181,6 +1223,10 @@ impl Queue {
             entry.sent = 0;
             entry.last_activity_ms = now_ms;
             entry.status = Status::Signing;
+            // Its MD5 first (no form is signed without it); `file_hashed` signs.
+            if checksums && !md5_ready(entry, commands) {
+                continue;
+            }
             match std::mem::replace(&mut entry.ahead, Ahead::No) {
                 Ahead::Ready {
                     response,
@@ -1212,6 +1258,11 @@ impl Queue {
                 && !entry.multipart
                 && entry.file.size <= threshold
             {
+                // Hashed ahead too, then signed ahead once hashed.
+                if checksums && !md5_ready(entry, commands) {
+                    ahead += 1;
+                    continue;
+                }
                 entry.ahead = Ahead::Asked;
                 commands.push(sign_command(entry));
                 ahead += 1;
@@ -1290,9 +1341,37 @@ fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Comma
     }
 }
 
+/// MD5 of no bytes, base64.
+const EMPTY_MD5: &str = "1B2M2Y8AsgTpgAmY7PhCfg==";
+
+/// Whether a single-POST file's MD5 is known; if not, it is asked for (once): part 0, the whole
+/// file, through the part hasher. An empty file's is known.
+fn md5_ready(entry: &mut Entry, commands: &mut Vec<Command>) -> bool {
+    if entry.md5.is_none() && entry.file.size == 0 {
+        entry.md5 = Some(EMPTY_MD5.into());
+    }
+    if entry.md5.is_some() {
+        return true;
+    }
+    if !entry.hashing {
+        entry.hashing = true;
+        commands.push(Command::Part {
+            id: entry.id,
+            attempt: entry.attempt,
+            command: PartCommand::Hash {
+                number: 0,
+                offset: 0,
+                length: entry.file.size,
+            },
+        });
+    }
+    false
+}
+
 fn sign_command(entry: &Entry) -> Command {
     let mut request = sign_request(&entry.file);
     request.token = entry.token.clone();
+    request.content_md5 = entry.md5.clone();
     Command::Sign {
         id: entry.id,
         attempt: entry.attempt,
@@ -1399,11 +1478,31 @@ mod tests {
                 .enumerate()
                 .map(|(i, f)| (first + i as u32, f))
                 .collect();
-            self.queue.update(self.now, Event::Added { files })
+            self.send(Event::Added { files })
         }
 
+        /// Sends `event`; a file's MD5 asked for is answered at once (as an edge that hashes
+        /// instantly), so the commands are what follows it (the sign requests).
         fn send(&mut self, event: Event) -> Vec<Command> {
-            self.queue.update(self.now, event)
+            let mut out = Vec::new();
+            let mut pending = std::collections::VecDeque::from([event]);
+            while let Some(event) = pending.pop_front() {
+                for command in self.queue.update(self.now, event) {
+                    match command {
+                        Command::Part {
+                            id,
+                            command: PartCommand::Hash { number: 0, .. },
+                            ..
+                        } => pending.push_back(Event::PartHashed {
+                            id,
+                            number: 0,
+                            md5: [7; 16],
+                        }),
+                        other => out.push(other),
+                    }
+                }
+            }
+            out
         }
 
         /// Moves the clock to `now`, then sends `event`.
@@ -1489,6 +1588,166 @@ mod tests {
     }
 
     #[test]
+    fn a_single_post_file_is_hashed_before_it_is_signed_and_its_md5_pinned() {
+        let mut queue = Queue::new(2, 1);
+        let rules = UploadRules {
+            allow_empty: true,
+            ..rules(1000, &["*/*"])
+        };
+        queue.update(0.0, Event::RulesLoaded(rules));
+        let commands = queue.update(
+            1.0,
+            Event::Added {
+                files: vec![
+                    (1, file("a.txt", 100, "text/plain")),
+                    (2, file("e.txt", 0, "text/plain")),
+                ],
+            },
+        );
+        // a.txt's MD5 is asked for (part 0: the whole file); nothing is signed without it. The
+        // empty file's MD5 is known: it is signed at once.
+        assert!(
+            matches!(
+                &commands[..],
+                [Command::Part { id: 1, command: PartCommand::Hash { number: 0, offset: 0, length: 100 }, .. },
+                 Command::Sign { id: 2, request, .. }]
+                    if request.content_md5.as_deref() == Some(EMPTY_MD5)
+            ),
+            "{commands:?}"
+        );
+        assert_eq!(queue.entry(1).unwrap().status, Status::Signing);
+        // Asked once, however many events come meanwhile.
+        assert!(
+            queue
+                .update(2.0, Event::Tick)
+                .iter()
+                .all(|c| !matches!(c, Command::Part { .. }))
+        );
+        let md5 = [0x11; 16];
+        let commands = queue.update(
+            3.0,
+            Event::PartHashed {
+                id: 1,
+                number: 0,
+                md5,
+            },
+        );
+        assert!(
+            matches!(
+                &commands[..],
+                [Command::Sign { id: 1, request, .. }] if request.content_md5 == Some(digest::base64(&md5))
+            ),
+            "{commands:?}"
+        );
+        // Storage says the bytes are not the hashed ones (the file changed on disk): the file
+        // fails, and Retry hashes it again, under a new key (no token).
+        queue.update(
+            4.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("uploads/k/a.txt"),
+            },
+        );
+        queue.update(5.0, Event::BodySent { id: 1, attempt: 1 });
+        let bad = "<Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match what we received.</Message></Error>";
+        queue.update(
+            6.0,
+            Event::Answered {
+                id: 1,
+                attempt: 1,
+                status: 400,
+                body: bad.into(),
+            },
+        );
+        assert_eq!(queue.entry(1).unwrap().status, Status::Failed);
+        let commands = queue.update(7.0, Event::Retry(1));
+        assert!(
+            matches!(
+                &commands[..],
+                [Command::Part {
+                    id: 1,
+                    command: PartCommand::Hash { number: 0, .. },
+                    ..
+                }]
+            ),
+            "{commands:?}"
+        );
+        let commands = queue.update(
+            8.0,
+            Event::PartHashed {
+                id: 1,
+                number: 0,
+                md5: [0x22; 16],
+            },
+        );
+        assert!(
+            matches!(
+                &commands[..],
+                [Command::Sign { id: 1, request, .. }]
+                    if request.token.is_none() && request.content_md5 == Some(digest::base64(&[0x22; 16]))
+            ),
+            "{commands:?}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_fails_with_words_and_checksums_can_be_off() {
+        let mut queue = Queue::new(2, 1);
+        queue.update(0.0, Event::RulesLoaded(rules(1000, &["*/*"])));
+        queue.update(
+            1.0,
+            Event::Added {
+                files: vec![(1, file("gone.txt", 10, "text/plain"))],
+            },
+        );
+        queue.update(
+            2.0,
+            Event::HashFailed {
+                id: 1,
+                number: 0,
+                message: "NotFoundError".into(),
+            },
+        );
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert_eq!(entry.failure.as_ref().unwrap().code, codes::FILE_UNREADABLE);
+        // A hash that arrives after Cancel signs nothing.
+        queue.update(
+            3.0,
+            Event::Added {
+                files: vec![(2, file("b.txt", 10, "text/plain"))],
+            },
+        );
+        queue.update(4.0, Event::Cancel(2));
+        assert!(
+            queue
+                .update(
+                    5.0,
+                    Event::PartHashed {
+                        id: 2,
+                        number: 0,
+                        md5: [1; 16]
+                    }
+                )
+                .is_empty()
+        );
+        // `checksums: false` in config.json: signed at once, without an MD5.
+        let mut queue = Queue::new(2, 1);
+        queue.set_checksums(false);
+        queue.update(0.0, Event::RulesLoaded(rules(1000, &["*/*"])));
+        let commands = queue.update(
+            1.0,
+            Event::Added {
+                files: vec![(1, file("a.txt", 10, "text/plain"))],
+            },
+        );
+        assert!(
+            matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5.is_none())
+        );
+    }
+
+    #[test]
     fn success_journey() {
         let mut j = Journey::new(4);
         j.send(Event::RulesLoaded(rules(1000, &["*/*"])));
@@ -1498,7 +1757,11 @@ mod tests {
             vec![Command::Sign {
                 id: 1,
                 attempt: 1,
-                request: SignRequest::new("cat.png", "image/png", 100)
+                // The file's MD5 (the test edge's) goes with it: the policy pins the bytes.
+                request: SignRequest {
+                    content_md5: Some(digest::base64(&[7; 16])),
+                    ..SignRequest::new("cat.png", "image/png", 100)
+                }
             }]
         );
         assert_eq!(j.status(1), Status::Signing);
@@ -1809,7 +2072,10 @@ mod tests {
             vec![Command::Sign {
                 id: 1,
                 attempt: 3,
-                request: SignRequest::new("a.bin", "application/octet-stream", 100),
+                request: SignRequest {
+                    content_md5: Some(digest::base64(&[7; 16])),
+                    ..SignRequest::new("a.bin", "application/octet-stream", 100)
+                },
             }]
         );
         assert_eq!(j.status(1), Status::Signing);

@@ -1750,6 +1750,22 @@ mod tests {
                 )],
             },
         );
+        // One POST: its MD5 first (part 0, the whole file), then the sign request.
+        assert!(matches!(
+            commands[..],
+            [Command::Part {
+                command: PartCommand::Hash { number: 0, .. },
+                ..
+            }]
+        ));
+        let commands = queue.update(
+            2.0,
+            Event::PartHashed {
+                id: 1,
+                number: 0,
+                md5: [3; 16],
+            },
+        );
         assert!(matches!(commands[..], [Command::Sign { .. }]));
         assert!(!queue.entry(1).unwrap().multipart);
     }
