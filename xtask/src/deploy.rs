@@ -933,6 +933,8 @@ fn auth_checks(failures: &mut Vec<String>) -> Result<(), String> {
     let (guard, addr) = start_emulator(&[
         ("AUTH_ISSUER", issuer),
         ("AUTH_AUDIENCE", "4example7clientid"),
+        // The saved event's page.
+        ("ALLOWED_ORIGINS", "https://page.example,https://uploads.example.com"),
     ])?;
     let mut check = |what: &str, ok: bool, detail: String| {
         if !ok {
