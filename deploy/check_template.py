@@ -543,7 +543,7 @@ def self_test(template):
             template, distribution + ["DefaultCacheBehavior", "ResponseHeadersPolicyId"], remove),
         "inline scripts allowed": mutate(template, csp + [0],
                                          "default-src 'none'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; "),
-        "framing allowed": mutate(template, csp + [4], "; base-uri 'none'; form-action 'none'; object-src 'none'"),
+        "framing allowed": mutate(template, csp + [6], "; base-uri 'none'; form-action 'none'; object-src 'none'"),
         "no nosniff": mutate(template, headers + ["ContentTypeOptions"], remove),
         "the signer cached at the edge": mutate(template, distribution + ["CacheBehaviors", 0, "CachePolicyId"],
                                                 "658327ea-f89d-4fab-a63d-7e88639e58f6"),

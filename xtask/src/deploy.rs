@@ -33,6 +33,7 @@ const PARAMETERS: &[&str] = &[
     "WebAclArn",
     "AuthIssuer",
     "AuthAudience",
+    "AuthTokenOrigin",
     "AlarmEmail",
 ];
 /// WAF's smallest rate-based limit.
@@ -235,6 +236,22 @@ impl DeployOptions {
         }
         if !issuer.is_empty() && (!issuer.starts_with("https://") || issuer.contains(',')) {
             return Err(format!("AuthIssuer={issuer}: the issuer's https:// URL"));
+        }
+        let token_origin = get("AuthTokenOrigin");
+        if !token_origin.is_empty() {
+            if issuer.is_empty() {
+                return Err("AuthTokenOrigin goes with AuthIssuer".into());
+            }
+            let host = token_origin.strip_prefix("https://").unwrap_or_default();
+            if host.is_empty()
+                || !host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+            {
+                return Err(format!(
+                    "AuthTokenOrigin={token_origin}: an https origin like https://example.auth.eu-west-1.amazoncognito.com (no path)"
+                ));
+            }
         }
         let email = get("AlarmEmail");
         if !email.is_empty()
@@ -934,7 +951,10 @@ fn auth_checks(failures: &mut Vec<String>) -> Result<(), String> {
         ("AUTH_ISSUER", issuer),
         ("AUTH_AUDIENCE", "4example7clientid"),
         // The saved event's page.
-        ("ALLOWED_ORIGINS", "https://page.example,https://uploads.example.com"),
+        (
+            "ALLOWED_ORIGINS",
+            "https://page.example,https://uploads.example.com",
+        ),
     ])?;
     let mut check = |what: &str, ok: bool, detail: String| {
         if !ok {
