@@ -15,7 +15,9 @@ use crate::token::{MIN_SECRET_BYTES, TokenSecret};
 pub const DEFAULT_PREFIX: &str = "uploads/";
 /// 5 GiB: the largest object a single POST may upload to S3 (larger files go multipart).
 pub const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
-pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = MAX_POST_BYTES;
+/// 100 MiB: a modest default for an anonymous drop box (issue #11); the stack's default too.
+/// Larger limits are a choice (`MAX_UPLOAD_BYTES`, up to S3's 5 TiB).
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// Files above this go up as multipart uploads.
 pub const DEFAULT_MULTIPART_THRESHOLD_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_POLICY_TTL_SECONDS: u64 = 600;
@@ -452,7 +454,7 @@ mod tests {
     fn defaults() {
         let c = config(&MINIMAL).unwrap();
         assert_eq!(c.rules.prefix, "uploads/");
-        assert_eq!(c.rules.max_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(c.rules.max_bytes, 100 * 1024 * 1024);
         assert_eq!(
             c.rules.allowed_content_types,
             vec![ContentTypePattern::any()]
