@@ -2,7 +2,9 @@
 
 use shared::{human_bytes, human_bytes_apart};
 
-use crate::upload::queue::{Failure, FileInfo, Status, codes};
+use shared::ErrorCode;
+
+use crate::upload::queue::{Failure, FailureCode, FileInfo, PageCode, Status, StoreCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -193,145 +195,197 @@ impl Lang {
     }
 
     /// Why a file was refused or failed, in plain words. `max_bytes` is the rules' limit if known.
+    /// Every code of the signer, of the page and of storage's known ones is matched by name (no
+    /// catch-all): a new code does not compile until it has words in both languages.
     pub fn reason(self, failure: &Failure, file: &FileInfo, max_bytes: Option<u64>) -> String {
+        match &failure.code {
+            FailureCode::Signer(code) => self.signer_reason(*code, file, max_bytes),
+            FailureCode::Page(code) => self.page_reason(*code, &failure.detail),
+            FailureCode::Store(code) => self.store_reason(code),
+        }
+    }
+
+    fn pick(self, en: &str, ko: &str) -> String {
+        if self == Lang::Ko { ko } else { en }.to_string()
+    }
+
+    fn signer_reason(self, code: ErrorCode, file: &FileInfo, max_bytes: Option<u64>) -> String {
         let ko = self == Lang::Ko;
-        let size = human_bytes(file.size);
         let shown_type = if file.content_type.is_empty() {
             "?"
         } else {
             file.content_type.as_str()
         };
-        match failure.code.as_str() {
-            "FileTooLarge" => match (max_bytes.map(|max| human_bytes_apart(file.size, max)), ko) {
-                (Some((size, max)), false) => format!("Too large: {size}; the limit is {max}."),
-                (Some((size, max)), true) => format!("너무 큽니다: {size}, 한도는 {max}입니다."),
-                (None, false) => format!("Too large: {size}."),
-                (None, true) => format!("너무 큽니다: {size}."),
-            },
-            "EmptyFile" if ko => "빈 파일은 올릴 수 없습니다.".into(),
-            "EmptyFile" => "Empty files are not accepted.".into(),
-            "ContentTypeNotAllowed" if ko => {
+        match code {
+            ErrorCode::FileTooLarge => {
+                let size = human_bytes(file.size);
+                match (max_bytes.map(|max| human_bytes_apart(file.size, max)), ko) {
+                    (Some((size, max)), false) => format!("Too large: {size}; the limit is {max}."),
+                    (Some((size, max)), true) => {
+                        format!("너무 큽니다: {size}, 한도는 {max}입니다.")
+                    }
+                    (None, false) => format!("Too large: {size}."),
+                    (None, true) => format!("너무 큽니다: {size}."),
+                }
+            }
+            ErrorCode::EmptyFile => self.pick(
+                "Empty files are not accepted.",
+                "빈 파일은 올릴 수 없습니다.",
+            ),
+            ErrorCode::ContentTypeNotAllowed if ko => {
                 format!("이 형식({shown_type})의 파일은 받지 않습니다.")
             }
-            "ContentTypeNotAllowed" => {
+            ErrorCode::ContentTypeNotAllowed => {
                 format!("Files of this type ({shown_type}) are not accepted.")
             }
-            "InvalidContentType" if ko => format!("파일 형식({shown_type})을 알 수 없습니다."),
-            "InvalidContentType" => format!("The file type ({shown_type}) is not valid."),
-            "InvalidFilename" if ko => "파일 이름이 너무 깁니다.".into(),
-            "InvalidFilename" => "The file name is too long.".into(),
-            "OriginNotAllowed" if ko => "이 페이지는 서명 서비스를 쓸 수 없습니다.".into(),
-            "OriginNotAllowed" => "This page is not allowed to use the signing service.".into(),
-            "SignInRequired" if ko => "로그인해야 올릴 수 있습니다. 로그인한 뒤 '다시 시도'를 누르세요.".into(),
-            "SignInRequired" => "Uploads here need you to sign in: sign in, then press Retry.".into(),
-            "SessionExpired" if ko => {
-                "로그인이 만료되었습니다. 다시 로그인한 뒤 '다시 시도'를 누르세요.".into()
+            ErrorCode::InvalidContentType if ko => {
+                format!("파일 형식({shown_type})을 알 수 없습니다.")
             }
-            "SessionExpired" => "Your sign-in has ended: sign in again, then press Retry.".into(),
-            codes::NETWORK if ko => "저장소와의 연결이 끊겼습니다. 다시 시도합니다.".into(),
-            codes::NETWORK => "The connection to storage dropped; trying again.".into(),
-            codes::STORE_UNREACHABLE if ko => {
-                "저장소에 연결할 수 없습니다. 인터넷 연결(또는 S3 주소)을 확인하세요.".into()
+            ErrorCode::InvalidContentType => format!("The file type ({shown_type}) is not valid."),
+            ErrorCode::InvalidFilename => {
+                self.pick("The file name is too long.", "파일 이름이 너무 깁니다.")
             }
-            codes::STORE_UNREACHABLE => {
-                "Storage cannot be reached: check the connection (or the S3 endpoint).".into()
-            }
-            codes::CORS_BLOCKED if ko => {
-                "저장소가 이 페이지의 요청을 거부했습니다. 버킷의 CORS 규칙에 이 페이지의 출처가 있는지 확인하세요.".into()
-            }
-            codes::CORS_BLOCKED => {
-                "Storage answers but refuses this page: check that the bucket's CORS rule allows this page's origin.".into()
-            }
-            codes::THROTTLED if ko => "서명 서비스가 바쁩니다. 잠시 후 다시 시도합니다.".into(),
-            codes::THROTTLED => "The signing service is busy; trying again shortly.".into(),
-            codes::DUPLICATE if ko => {
-                "이미 목록에 있는 파일입니다. 다시 올리려면 '다시 시도'를 누르세요.".into()
-            }
-            codes::DUPLICATE => {
-                "This file is already in the list; press Retry to upload it again.".into()
-            }
-            "TokenExpired" | "InvalidToken" if ko => {
-                "업로드 권한이 만료되었습니다. 다시 시도하세요.".into()
-            }
-            "TokenExpired" | "InvalidToken" => {
-                "The upload's permission has expired; press Retry to start it again.".into()
-            }
-            codes::TIMEOUT if ko => "30초 동안 진행이 없었습니다.".into(),
-            codes::TIMEOUT => "No progress for 30 seconds.".into(),
-            codes::SIGNER_UNREACHABLE if ko => {
-                format!("서명 서비스에 연결할 수 없습니다. ({})", failure.message)
-            }
-            codes::SIGNER_UNREACHABLE => format!(
-                "The signing service cannot be reached ({}).",
-                failure.message
+            ErrorCode::OriginNotAllowed => self.pick(
+                "This page is not allowed to use the signing service.",
+                "이 페이지는 서명 서비스를 쓸 수 없습니다.",
             ),
-            "EntityTooLarge" | "EntityTooSmall" if ko => {
-                "파일을 고른 뒤 크기가 바뀌었습니다.".into()
+            ErrorCode::SignInRequired => self.pick(
+                "Uploads here need you to sign in: sign in, then press Retry.",
+                "로그인해야 올릴 수 있습니다. 로그인한 뒤 '다시 시도'를 누르세요.",
+            ),
+            ErrorCode::SessionExpired => self.pick(
+                "Your sign-in has ended: sign in again, then press Retry.",
+                "로그인이 만료되었습니다. 다시 로그인한 뒤 '다시 시도'를 누르세요.",
+            ),
+            ErrorCode::TokenExpired | ErrorCode::InvalidToken => self.pick(
+                "The upload's permission has expired; press Retry to start it again.",
+                "업로드 권한이 만료되었습니다. 다시 시도하세요.",
+            ),
+            ErrorCode::MalformedRequest => self.pick(
+                "The signing service did not understand the request.",
+                "서명 서비스가 요청을 이해하지 못했습니다.",
+            ),
+            ErrorCode::RequestTooLarge => self.pick(
+                "The signing request is too large.",
+                "서명 요청이 너무 큽니다.",
+            ),
+            ErrorCode::ObjectExists => self.pick(
+                "An object already exists at this key.",
+                "같은 키에 이미 객체가 있습니다.",
+            ),
+            ErrorCode::PartNotInPlan | ErrorCode::UploadIncomplete | ErrorCode::NoSuchUpload => {
+                self.pick(
+                    "The upload is not complete; press Retry.",
+                    "업로드가 완성되지 않았습니다. 다시 시도하세요.",
+                )
             }
-            "EntityTooLarge" | "EntityTooSmall" => {
-                "The file changed size after it was chosen.".into()
+            ErrorCode::StorageFailed | ErrorCode::Internal => self.pick(
+                "Something failed on the server; trying again.",
+                "서버 쪽에 문제가 생겼습니다. 다시 시도합니다.",
+            ),
+            ErrorCode::NotFound | ErrorCode::MethodNotAllowed => self.pick(
+                "The signing service's address is wrong (signerUrl in config.json).",
+                "서명 서비스 주소가 올바르지 않습니다(config.json의 signerUrl).",
+            ),
+        }
+    }
+
+    /// `detail`: the browser's own words, shown only where they name what to check.
+    fn page_reason(self, code: PageCode, detail: &str) -> String {
+        match code {
+            PageCode::Network => self.pick(
+                "The connection to storage dropped; trying again.",
+                "저장소와의 연결이 끊겼습니다. 다시 시도합니다.",
+            ),
+            PageCode::StoreUnreachable => self.pick(
+                "Storage cannot be reached: check the connection (or the S3 endpoint).",
+                "저장소에 연결할 수 없습니다. 인터넷 연결(또는 S3 주소)을 확인하세요.",
+            ),
+            PageCode::CorsBlocked => self.pick(
+                "Storage answers but refuses this page: check that the bucket's CORS rule allows this page's origin.",
+                "저장소가 이 페이지의 요청을 거부했습니다. 버킷의 CORS 규칙에 이 페이지의 출처가 있는지 확인하세요.",
+            ),
+            PageCode::Throttled => self.pick(
+                "The signing service is busy; trying again shortly.",
+                "서명 서비스가 바쁩니다. 잠시 후 다시 시도합니다.",
+            ),
+            PageCode::Duplicate => self.pick(
+                "This file is already in the list; press Retry to upload it again.",
+                "이미 목록에 있는 파일입니다. 다시 올리려면 '다시 시도'를 누르세요.",
+            ),
+            PageCode::Timeout => {
+                self.pick("No progress for 30 seconds.", "30초 동안 진행이 없었습니다.")
             }
-            "AccessDenied" if ko => "저장소가 업로드를 거부했습니다(권한 없음).".into(),
-            "AccessDenied" => "Storage refused the upload (access denied).".into(),
-            // The signer's other codes, then S3's common ones: words of our own in both languages,
-            // never an English message from a server behind a Korean sentence.
-            "MalformedRequest" if ko => "서명 서비스가 요청을 이해하지 못했습니다.".into(),
-            "MalformedRequest" => "The signing service did not understand the request.".into(),
-            "RequestTooLarge" if ko => "서명 요청이 너무 큽니다.".into(),
-            "RequestTooLarge" => "The signing request is too large.".into(),
-            codes::FILE_UNREADABLE if ko => {
-                "파일을 더 읽을 수 없습니다(옮겨졌거나 바뀌었나요?). 다시 선택하세요.".into()
+            PageCode::SignerUnreachable if self == Lang::Ko => {
+                format!("서명 서비스에 연결할 수 없습니다. ({detail})")
             }
-            codes::FILE_UNREADABLE => {
-                "The file can no longer be read (moved or changed?); choose it again.".into()
+            PageCode::SignerUnreachable => {
+                format!("The signing service cannot be reached ({detail}).")
             }
-            codes::RESUME_EXPIRED if ko => {
-                "이 미완료 업로드는 너무 오래되어 이어서 올릴 수 없습니다. 파일을 다시 올리세요.".into()
+            PageCode::FileUnreadable => self.pick(
+                "The file can no longer be read (moved or changed?); choose it again.",
+                "파일을 더 읽을 수 없습니다(옮겨졌거나 바뀌었나요?). 다시 선택하세요.",
+            ),
+            PageCode::ResumeExpired => self.pick(
+                "This unfinished upload is too old to continue; upload the file again.",
+                "이 미완료 업로드는 너무 오래되어 이어서 올릴 수 없습니다. 파일을 다시 올리세요.",
+            ),
+            PageCode::UnexpectedAnswer => self.pick(
+                "The signing service answered something this page cannot use.",
+                "서명 서비스의 응답을 이 페이지가 쓸 수 없습니다.",
+            ),
+        }
+    }
+
+    /// Storage's codes in words of our own, never its English message behind a Korean sentence.
+    fn store_reason(self, code: &StoreCode) -> String {
+        match code {
+            StoreCode::EntityTooLarge | StoreCode::EntityTooSmall => self.pick(
+                "The file changed size after it was chosen.",
+                "파일을 고른 뒤 크기가 바뀌었습니다.",
+            ),
+            StoreCode::AccessDenied => self.pick(
+                "Storage refused the upload (access denied).",
+                "저장소가 업로드를 거부했습니다(권한 없음).",
+            ),
+            StoreCode::NoSuchUpload | StoreCode::NoSuchKey => self.pick(
+                "The upload is not complete; press Retry.",
+                "업로드가 완성되지 않았습니다. 다시 시도하세요.",
+            ),
+            StoreCode::SlowDown
+            | StoreCode::ServiceUnavailable
+            | StoreCode::InternalError
+            | StoreCode::Http(500 | 503) => self.pick(
+                "Storage is busy for a moment; trying again.",
+                "저장소가 일시적으로 바쁩니다. 다시 시도합니다.",
+            ),
+            StoreCode::SignatureDoesNotMatch
+            | StoreCode::InvalidPolicyDocument
+            | StoreCode::InvalidAccessKeyId
+            | StoreCode::ExpiredToken => self.pick(
+                "Storage did not accept the signature: check the signing service's credentials.",
+                "저장소가 서명을 받아들이지 않았습니다. 서명 서비스의 자격 증명을 확인하세요.",
+            ),
+            StoreCode::NoSuchBucket => self.pick(
+                "The bucket does not exist: check the signing service's settings.",
+                "저장소에 버킷이 없습니다. 서명 서비스 설정을 확인하세요.",
+            ),
+            StoreCode::BadDigest => self.pick(
+                "The file changed after it was chosen.",
+                "파일을 고른 뒤 내용이 바뀌었습니다.",
+            ),
+            StoreCode::RequestTimeout => self.pick(
+                "The connection is too slow; trying again.",
+                "연결이 너무 느립니다. 다시 시도합니다.",
+            ),
+            StoreCode::Http(status) if self == Lang::Ko => {
+                format!("저장소가 업로드를 거부했습니다 (HTTP {status}).")
             }
-            codes::RESUME_EXPIRED => {
-                "This unfinished upload is too old to continue; upload the file again.".into()
+            StoreCode::Http(status) => format!("Storage refused the upload (HTTP {status})."),
+            StoreCode::Other(code) if self == Lang::Ko => {
+                format!("저장소가 업로드를 거부했습니다 ({code}).")
             }
-            "ObjectExists" if ko => "같은 키에 이미 객체가 있습니다.".into(),
-            "ObjectExists" => "An object already exists at this key.".into(),
-            "PartNotInPlan" | "UploadIncomplete" | "NoSuchUpload" if ko => {
-                "업로드가 완성되지 않았습니다. 다시 시도하세요.".into()
-            }
-            "PartNotInPlan" | "UploadIncomplete" | "NoSuchUpload" => {
-                "The upload is not complete; press Retry.".into()
-            }
-            "StorageFailed" | "Internal" if ko => {
-                "서버 쪽에 문제가 생겼습니다. 다시 시도합니다.".into()
-            }
-            "StorageFailed" | "Internal" => "Something failed on the server; trying again.".into(),
-            "NotFound" | "MethodNotAllowed" if ko => {
-                "서명 서비스 주소가 올바르지 않습니다(config.json의 signerUrl).".into()
-            }
-            "NotFound" | "MethodNotAllowed" => {
-                "The signing service's address is wrong (signerUrl in config.json).".into()
-            }
-            "SlowDown" | "ServiceUnavailable" | "InternalError" | "Http503" | "Http500" if ko => {
-                "저장소가 일시적으로 바쁩니다. 다시 시도합니다.".into()
-            }
-            "SlowDown" | "ServiceUnavailable" | "InternalError" | "Http503" | "Http500" => {
-                "Storage is busy for a moment; trying again.".into()
-            }
-            "SignatureDoesNotMatch" | "InvalidPolicyDocument" | "InvalidAccessKeyId" | "ExpiredToken"
-                if ko =>
-            {
-                "저장소가 서명을 받아들이지 않았습니다. 서명 서비스의 자격 증명을 확인하세요.".into()
-            }
-            "SignatureDoesNotMatch" | "InvalidPolicyDocument" | "InvalidAccessKeyId" | "ExpiredToken" => {
-                "Storage did not accept the signature: check the signing service's credentials.".into()
-            }
-            "NoSuchBucket" if ko => "저장소에 버킷이 없습니다. 서명 서비스 설정을 확인하세요.".into(),
-            "NoSuchBucket" => "The bucket does not exist: check the signing service's settings.".into(),
-            "BadDigest" if ko => "파일을 고른 뒤 내용이 바뀌었습니다.".into(),
-            "BadDigest" => "The file changed after it was chosen.".into(),
-            "RequestTimeout" if ko => "연결이 너무 느립니다. 다시 시도합니다.".into(),
-            "RequestTimeout" => "The connection is too slow; trying again.".into(),
-            code if ko => format!("저장소가 업로드를 거부했습니다 ({code})."),
-            code if failure.message.is_empty() => code.to_string(),
-            code => format!("{code}: {}", failure.message),
+            StoreCode::Other(code) => format!("Storage refused the upload ({code})."),
         }
     }
 }
@@ -342,8 +396,8 @@ mod tests {
 
     fn failure(code: &str, message: &str) -> Failure {
         Failure {
-            code: code.into(),
-            message: message.into(),
+            code: FailureCode::parse(code),
+            detail: message.into(),
         }
     }
 
@@ -396,7 +450,7 @@ mod tests {
             "Storage is busy for a moment; trying again."
         );
         assert_eq!(
-            Lang::Ko.reason(&failure(codes::TIMEOUT, ""), &file, None),
+            Lang::Ko.reason(&failure(PageCode::Timeout.as_str(), ""), &file, None),
             "30초 동안 진행이 없었습니다."
         );
     }
@@ -410,13 +464,13 @@ mod tests {
             last_modified: 0,
         };
         for code in [
-            codes::NETWORK,
-            codes::TIMEOUT,
-            codes::SIGNER_UNREACHABLE,
-            codes::DUPLICATE,
-            codes::STORE_UNREACHABLE,
-            codes::CORS_BLOCKED,
-            codes::THROTTLED,
+            PageCode::Network.as_str(),
+            PageCode::Timeout.as_str(),
+            PageCode::SignerUnreachable.as_str(),
+            PageCode::Duplicate.as_str(),
+            PageCode::StoreUnreachable.as_str(),
+            PageCode::CorsBlocked.as_str(),
+            PageCode::Throttled.as_str(),
             "TokenExpired",
             "InvalidToken",
         ] {

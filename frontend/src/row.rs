@@ -70,7 +70,7 @@ impl Component for FileRow {
                 || (entry.multipart && status == Status::Uploading)
         });
         let reason = failure.map(|f| lang.reason(f, &entry.file, *max_bytes));
-        let error_code = failure.map(|f| f.code.clone());
+        let error_code = failure.map(|f| f.code.to_string());
         let speed =
             (status == Status::Uploading && entry.speed.bytes_per_second() > 0.0).then(|| {
                 let left = entry

@@ -26,7 +26,7 @@ use crate::browser::{auth, files, records, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Event, FileId, FileInfo, Queue, Status, TransportCause,
+    Command, DEFAULT_CONCURRENCY, Event, Failure, FileId, FileInfo, Queue, Status, TransportCause,
 };
 use crate::upload::resume::ResumeRecord;
 
@@ -347,9 +347,7 @@ impl Component for App {
                         .iter()
                         .filter(|e| {
                             e.status == Status::Failed
-                                && e.failure.as_ref().is_some_and(|f| {
-                                    matches!(f.code.as_str(), "SignInRequired" | "SessionExpired")
-                                })
+                                && e.failure.as_ref().is_some_and(Failure::is_sign_in)
                         })
                         .map(|e| e.id)
                         .collect();
@@ -455,9 +453,7 @@ impl Component for App {
                         Status::Failed => {
                             // The signer refused the sign-in it was sent: it has ended, whatever
                             // the token's own expiry says.
-                            if entry.failure.as_ref().is_some_and(|f| {
-                                matches!(f.code.as_str(), "SignInRequired" | "SessionExpired")
-                            }) {
+                            if entry.failure.as_ref().is_some_and(Failure::is_sign_in) {
                                 self.session_refused = self.session.is_some();
                             }
                             let reason = entry

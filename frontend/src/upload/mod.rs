@@ -2,6 +2,7 @@
 //! layout. Nothing under `upload/` touches `web_sys`; it all runs under plain `cargo test`.
 
 pub mod digest;
+pub mod failure;
 pub mod form;
 pub mod multipart;
 pub mod progress;

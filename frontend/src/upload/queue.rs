@@ -34,6 +34,7 @@ use shared::{
     SignResponse, SignedParts, UploadRules,
 };
 
+pub use super::failure::{Failure, FailureCode, PageCode, StoreCode};
 use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
 use super::progress::{Speed, parse_utc_ms, percent};
 use super::resume::ResumeRecord;
@@ -68,26 +69,6 @@ pub const SIGNED_AHEAD_FRESH_MS: f64 = 60_000.0;
 pub const SIGNED_AHEAD_MARGIN_MS: f64 = 60_000.0;
 /// What the browser reports for a file it knows no type for.
 pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
-
-/// Error codes of the page's own (the others are the signer's `ErrorCode`s and S3's `Code`s).
-pub mod codes {
-    pub const NETWORK: &str = "Network";
-    pub const TIMEOUT: &str = "Timeout";
-    pub const SIGNER_UNREACHABLE: &str = "SignerUnreachable";
-    /// The same file (name, size, modification time) is already in the list.
-    pub const DUPLICATE: &str = "Duplicate";
-    /// Storage could not be reached at all (no connection, a wrong endpoint, S3 down).
-    pub const STORE_UNREACHABLE: &str = "StoreUnreachable";
-    /// Storage answers, but the browser kept its answer from the page: the bucket's CORS rule
-    /// does not allow this page's origin.
-    pub const CORS_BLOCKED: &str = "CorsBlocked";
-    /// The signer asked to slow down (429).
-    pub const THROTTLED: &str = "Throttled";
-    /// The file could not be read any more (moved, deleted or changed on disk).
-    pub const FILE_UNREADABLE: &str = "FileUnreadable";
-    /// An unfinished upload older than its token: it cannot be continued.
-    pub const RESUME_EXPIRED: &str = "ResumeExpired";
-}
 
 /// Why a request to storage ended without an answer the page can read, as far as the browser
 /// lets the edge tell (it probes the storage URL after the failure).
@@ -197,29 +178,12 @@ impl Status {
                 && entry
                     .failure
                     .as_ref()
-                    .is_some_and(|f| f.code == codes::DUPLICATE))
+                    .is_some_and(|f| f.code == FailureCode::Page(PageCode::Duplicate)))
     }
 
     /// Cleared by "clear finished".
     pub fn is_finished(self) -> bool {
         matches!(self, Status::Done | Status::Cancelled | Status::Refused)
-    }
-}
-
-/// Why a file was refused, failed, or is being retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// Stable: a signer `ErrorCode`, an S3 `Code`, or one of [`codes`].
-    pub code: String,
-    pub message: String,
-}
-
-impl Failure {
-    fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
-        Failure {
-            code: code.into(),
-            message: message.into(),
-        }
     }
 }
 
@@ -723,17 +687,17 @@ impl Queue {
                             commands.push(sign_command(entry));
                         }
                         SignError::Refused { code, message } => {
-                            self.fail(id, Failure::new(code.as_str(), message));
+                            self.fail(id, Failure::signer(code, message));
                         }
                         SignError::Failed { status, message } => {
-                            let failure = Failure::new(
-                                ErrorCode::Internal.as_str(),
+                            let failure = Failure::signer(
+                                ErrorCode::Internal,
                                 format!("{status}: {message}"),
                             );
                             self.retry_or_fail(id, failure, &mut commands);
                         }
                         SignError::Throttled { retry_after_ms } => {
-                            let failure = Failure::new(codes::THROTTLED, "The signer is busy.");
+                            let failure = Failure::page(PageCode::Throttled);
                             self.retry_after_at_least(
                                 id,
                                 failure,
@@ -744,7 +708,7 @@ impl Queue {
                         SignError::Unreachable { message } => {
                             self.retry_or_fail(
                                 id,
-                                Failure::new(codes::SIGNER_UNREACHABLE, message),
+                                Failure::page_with(PageCode::SignerUnreachable, message),
                                 &mut commands,
                             );
                         }
@@ -808,7 +772,7 @@ impl Queue {
                     .collect();
                 for id in stalled {
                     commands.push(Command::Abort { id });
-                    let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
+                    let failure = Failure::page(PageCode::Timeout);
                     self.retry_or_fail(id, failure, &mut commands);
                 }
                 self.parts_tick(&mut commands);
@@ -943,7 +907,7 @@ impl Queue {
                     entry.hashing = false;
                     if matches!(entry.status, Status::Signing | Status::Queued) {
                         entry.status = Status::Failed;
-                        entry.failure = Some(Failure::new(codes::FILE_UNREADABLE, message));
+                        entry.failure = Some(Failure::page_with(PageCode::FileUnreadable, message));
                     }
                 }
             }
@@ -1047,14 +1011,8 @@ impl Queue {
     }
 
     fn add(&mut self, id: FileId, file: FileInfo, duplicate: bool, now_ms: f64) {
-        let failure = prevalidate(self.rules.as_ref(), &file).or_else(|| {
-            duplicate.then(|| {
-                Failure::new(
-                    codes::DUPLICATE,
-                    "This file is already in the list; Retry uploads it again.",
-                )
-            })
-        });
+        let failure = prevalidate(self.rules.as_ref(), &file)
+            .or_else(|| duplicate.then(|| Failure::page(PageCode::Duplicate)));
         self.entries.push(Entry {
             id,
             status: if failure.is_some() {
@@ -1115,7 +1073,7 @@ impl Queue {
         let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
             return;
         };
-        if failure.code == "BadDigest" {
+        if failure.code == FailureCode::Store(StoreCode::BadDigest) {
             // The file's bytes are not the ones hashed (changed on disk): a Retry hashes it
             // again, under a new key (the token states the old MD5; nothing was stored).
             entry.md5 = None;
@@ -1291,27 +1249,20 @@ fn storage_refusal(status: u16, body: &str) -> (Failure, bool, bool) {
         || error.as_ref().is_some_and(|e| e.code == "RequestTimeout");
     let expired = error.as_ref().is_some_and(s3_xml::means_sign_again);
     let failure = match error {
-        Some(error) => Failure::new(error.code, error.message),
-        None => Failure::new(
-            format!("Http{status}"),
-            format!("Storage answered {status}."),
-        ),
+        Some(error) => Failure::store(&error.code, error.message),
+        None => Failure {
+            code: FailureCode::Store(StoreCode::Http(status)),
+            detail: String::new(),
+        },
     };
     (failure, transient, expired)
 }
 
 fn transport_failure(cause: TransportCause) -> Failure {
     match cause {
-        TransportCause::Dropped => {
-            Failure::new(codes::NETWORK, "The connection to storage dropped.")
-        }
-        TransportCause::Unreachable => {
-            Failure::new(codes::STORE_UNREACHABLE, "Storage cannot be reached.")
-        }
-        TransportCause::Blocked => Failure::new(
-            codes::CORS_BLOCKED,
-            "Storage refused this page's origin (CORS).",
-        ),
+        TransportCause::Dropped => Failure::page(PageCode::Network),
+        TransportCause::Unreachable => Failure::page(PageCode::StoreUnreachable),
+        TransportCause::Blocked => Failure::page(PageCode::CorsBlocked),
     }
 }
 
@@ -1395,7 +1346,7 @@ fn prevalidate(rules: Option<&UploadRules>, file: &FileInfo) -> Option<Failure> 
     rules?
         .check(&request)
         .err()
-        .map(|refusal| Failure::new(refusal.code.as_str(), refusal.message))
+        .map(|refusal| Failure::signer(refusal.code, refusal.message))
 }
 
 #[cfg(test)]
@@ -1525,7 +1476,7 @@ mod tests {
                 .unwrap()
                 .failure
                 .as_ref()
-                .map(|f| f.code.clone())
+                .map(|f| f.code.to_string())
         }
 
         /// Signs (unless it is uploading already) and uploads `id`'s current attempt to the end
@@ -1711,7 +1662,10 @@ mod tests {
         );
         let entry = queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Failed);
-        assert_eq!(entry.failure.as_ref().unwrap().code, codes::FILE_UNREADABLE);
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::FileUnreadable)
+        );
         // A hash that arrives after Cancel signs nothing.
         queue.update(
             3.0,
@@ -1868,7 +1822,7 @@ mod tests {
             cause: TransportCause::Dropped,
         });
         assert_eq!(j.status(1), Status::Retrying);
-        assert_eq!(j.code(1).as_deref(), Some(codes::NETWORK));
+        assert_eq!(j.code(1).as_deref(), Some(PageCode::Network.as_str()));
         let (id, attempt, delay) = retry_after(&commands).unwrap();
         assert_eq!((id, attempt), (1, 1));
         assert!((500..=1000).contains(&delay), "{delay}");
@@ -2119,7 +2073,7 @@ mod tests {
         // 30 s without progress is a stall, whenever the tick notices it.
         let commands = j.at(j.now + 90_000.0, Event::Tick);
         assert!(commands.contains(&Command::Abort { id: 1 }));
-        assert_eq!(j.code(1).as_deref(), Some(codes::TIMEOUT));
+        assert_eq!(j.code(1).as_deref(), Some(PageCode::Timeout.as_str()));
     }
 
     #[test]
@@ -2156,9 +2110,13 @@ mod tests {
             file("c", 12, "text/plain"),
         ]);
         for (id, cause, code) in [
-            (1, TransportCause::Dropped, codes::NETWORK),
-            (2, TransportCause::Unreachable, codes::STORE_UNREACHABLE),
-            (3, TransportCause::Blocked, codes::CORS_BLOCKED),
+            (1, TransportCause::Dropped, PageCode::Network.as_str()),
+            (
+                2,
+                TransportCause::Unreachable,
+                PageCode::StoreUnreachable.as_str(),
+            ),
+            (3, TransportCause::Blocked, PageCode::CorsBlocked.as_str()),
         ] {
             j.send(Event::Signed {
                 id,
@@ -2200,7 +2158,7 @@ mod tests {
             },
         });
         assert_eq!(retry_after(&commands).unwrap().2, 60_000);
-        assert_eq!(j.code(2).as_deref(), Some(codes::THROTTLED));
+        assert_eq!(j.code(2).as_deref(), Some(PageCode::Throttled.as_str()));
         j.now += 60_000.0;
         j.send(Event::RetryDue { id: 2, attempt: 1 });
         let commands = j.send(Event::SignFailed {
@@ -2291,7 +2249,7 @@ mod tests {
         let commands = j.add(&[a.clone(), other]);
         assert_eq!(signs(&commands), vec![3]);
         assert_eq!(j.status(2), Status::Refused);
-        assert_eq!(j.code(2).as_deref(), Some(codes::DUPLICATE));
+        assert_eq!(j.code(2).as_deref(), Some(PageCode::Duplicate.as_str()));
         assert!(Status::offers_retry(j.queue.entry(2).unwrap()));
         let commands = j.send(Event::Retry(2));
         assert_eq!(signs(&commands), vec![2]);
@@ -2597,7 +2555,10 @@ mod tests {
             },
         });
         assert_eq!(j.status(2), Status::Retrying);
-        assert_eq!(j.code(2).as_deref(), Some(codes::SIGNER_UNREACHABLE));
+        assert_eq!(
+            j.code(2).as_deref(),
+            Some(PageCode::SignerUnreachable.as_str())
+        );
     }
 
     #[test]
@@ -2689,7 +2650,7 @@ mod tests {
         let commands = j.at(31_001.0, Event::Tick);
         assert_eq!(commands[0], Command::Abort { id: 1 });
         assert_eq!(j.status(1), Status::Retrying);
-        assert_eq!(j.code(1).as_deref(), Some(codes::TIMEOUT));
+        assert_eq!(j.code(1).as_deref(), Some(PageCode::Timeout.as_str()));
         // A signer that never answers times out the same way.
         j.add(&[file("b.bin", 100, "")]);
         j.at(0.0 + 31_001.0 + STALL_MS + 1.0, Event::Tick {});
@@ -2721,7 +2682,10 @@ mod tests {
             },
         });
         assert_eq!(j.status(2), Status::Retrying);
-        assert_eq!(j.code(2).as_deref(), Some(codes::SIGNER_UNREACHABLE));
+        assert_eq!(
+            j.code(2).as_deref(),
+            Some(PageCode::SignerUnreachable.as_str())
+        );
         assert!(retry_after(&commands).is_some());
         for attempt in 2..=3 {
             j.send(Event::RetryDue {

@@ -130,7 +130,7 @@ impl Queue {
                 .unwrap_or_default();
             for number in stalled {
                 commands.push(Command::AbortPart { id, number });
-                let failure = Failure::new(codes::TIMEOUT, "No progress for 30 seconds.");
+                let failure = Failure::page(PageCode::Timeout);
                 self.part_retry(id, number, failure, 0, commands);
             }
             self.pump(id, commands);
@@ -167,10 +167,7 @@ impl Queue {
                 token: upload.token,
             });
             entry.status = Status::Failed;
-            entry.failure = Some(Failure::new(
-                ErrorCode::Internal.as_str(),
-                "The signer planned parts this page cannot follow.",
-            ));
+            entry.failure = Some(Failure::page(PageCode::UnexpectedAnswer));
             return;
         }
         commands.push(Command::Remember(ResumeRecord {
@@ -331,7 +328,7 @@ impl Queue {
             .entry(id)
             .is_some_and(|e| e.status == Status::Uploading)
         {
-            let failure = Failure::new(codes::FILE_UNREADABLE, message);
+            let failure = Failure::page_with(PageCode::FileUnreadable, message);
             self.fail_multipart(id, failure, commands);
         }
     }
@@ -399,7 +396,10 @@ impl Queue {
                 multipart.release(number);
             }
             self.pump(id, commands);
-        } else if failure.code == "NoSuchUpload" || failure.code == "NoSuchKey" {
+        } else if matches!(
+            failure.code,
+            FailureCode::Store(StoreCode::NoSuchUpload | StoreCode::NoSuchKey)
+        ) {
             self.upload_gone(id, failure, commands);
         } else {
             if let Some(multipart) = self.multiparts.get_mut(&id) {
@@ -487,7 +487,7 @@ impl Queue {
         match (status, error) {
             (Status::Unfinished, SignError::Refused { code, message }) if gone(code) => {
                 // Nothing left to continue: said, and the record goes.
-                let failure = Failure::new(codes::RESUME_EXPIRED, message);
+                let failure = Failure::page_with(PageCode::ResumeExpired, message);
                 self.upload_gone(id, failure, commands);
                 if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
                     entry.status = Status::Failed;
@@ -496,10 +496,10 @@ impl Queue {
             }
             (Status::Unfinished, _) => {}
             (Status::Uploading, SignError::Refused { code, message }) if gone(code) => {
-                self.upload_gone(id, Failure::new(code.as_str(), message), commands);
+                self.upload_gone(id, Failure::signer(code, message), commands);
             }
             (Status::Uploading, SignError::Refused { code, message }) => {
-                self.fail_multipart(id, Failure::new(code.as_str(), message), commands);
+                self.fail_multipart(id, Failure::signer(code, message), commands);
             }
             (Status::Uploading, error) => {
                 // `sign-parts` failed: the parts wait, like a failed part.
@@ -531,13 +531,13 @@ impl Queue {
             (Status::Signing | Status::Finalizing, SignError::Refused { code, message })
                 if gone(code) =>
             {
-                self.upload_gone(id, Failure::new(code.as_str(), message), commands);
+                self.upload_gone(id, Failure::signer(code, message), commands);
             }
             (Status::Signing | Status::Finalizing, SignError::Refused { code, message }) => {
-                self.fail(id, Failure::new(code.as_str(), message));
+                self.fail(id, Failure::signer(code, message));
             }
             (Status::Signing | Status::Finalizing, SignError::Throttled { retry_after_ms }) => {
-                let failure = Failure::new(codes::THROTTLED, "The signer is busy.");
+                let failure = Failure::page(PageCode::Throttled);
                 self.retry_after_at_least(id, failure, retry_after_ms.unwrap_or(0), commands);
             }
             (Status::Signing | Status::Finalizing, error) => {
@@ -719,10 +719,7 @@ impl Queue {
                 }
                 None => {
                     entry.status = Status::Failed;
-                    entry.failure = Some(Failure::new(
-                        codes::RESUME_EXPIRED,
-                        "This unfinished upload is too old to continue; upload the file again.",
-                    ));
+                    entry.failure = Some(Failure::page(PageCode::ResumeExpired));
                     commands.push(Command::ForgetRecord {
                         upload_id: record.upload_id,
                     });
@@ -741,16 +738,18 @@ pub(super) fn backoff_ms(streak: u32, jitter: f64) -> u32 {
 /// A signer call that failed for a reason worth another try, and the least wait it asked for.
 fn transient_sign_failure(error: SignError) -> (Failure, u32) {
     match error {
-        SignError::Refused { code, message } => (Failure::new(code.as_str(), message), 0),
+        SignError::Refused { code, message } => (Failure::signer(code, message), 0),
         SignError::Failed { status, message } => (
-            Failure::new(ErrorCode::Internal.as_str(), format!("{status}: {message}")),
+            Failure::signer(ErrorCode::Internal, format!("{status}: {message}")),
             0,
         ),
         SignError::Throttled { retry_after_ms } => (
-            Failure::new(codes::THROTTLED, "The signer is busy."),
+            Failure::page(PageCode::Throttled),
             retry_after_ms.unwrap_or(0),
         ),
-        SignError::Unreachable { message } => (Failure::new(codes::SIGNER_UNREACHABLE, message), 0),
+        SignError::Unreachable { message } => {
+            (Failure::page_with(PageCode::SignerUnreachable, message), 0)
+        }
     }
 }
 
@@ -1098,7 +1097,10 @@ mod tests {
         let entry = queue.entry(1).unwrap();
         assert_eq!(entry.sent, 4 * MIB);
         assert_eq!(entry.status, Status::Uploading);
-        assert_eq!(entry.failure.as_ref().unwrap().code, codes::NETWORK);
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::Network)
+        );
         assert!(
             commands
                 .iter()
@@ -1292,7 +1294,10 @@ mod tests {
         });
         let entry = queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Failed);
-        assert_eq!(entry.failure.as_ref().unwrap().code, "BadDigest");
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Store(StoreCode::BadDigest)
+        );
         assert_eq!(entry.sent, 24 * MIB, "parts 1-3 stay stored");
         let commands = queue.update(3.0, Event::Retry(1));
         edge.drive(&mut queue, 3.0, commands, &mut no_fault);
@@ -1340,7 +1345,7 @@ mod tests {
         );
         assert_eq!(
             entry.failure.as_ref().unwrap().code,
-            codes::STORE_UNREACHABLE
+            FailureCode::Page(PageCode::StoreUnreachable)
         );
     }
 
@@ -1598,7 +1603,10 @@ mod tests {
         }));
         let entry = queue.entry(100).unwrap();
         assert_eq!(entry.status, Status::Failed);
-        assert_eq!(entry.failure.as_ref().unwrap().code, codes::RESUME_EXPIRED);
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::ResumeExpired)
+        );
         // S3 dropped the other (the lifecycle rule): said, and forgotten.
         let commands = queue.update(
             1_700_000_000_001.0,
