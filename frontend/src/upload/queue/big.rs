@@ -28,7 +28,7 @@ impl Queue {
     pub(super) fn start_multipart(&mut self, id: FileId, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
         let checksums = self.checksums;
-        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
             return;
         };
         let multipart = self
@@ -82,7 +82,7 @@ impl Queue {
             .part_concurrency
             .min(MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(Some(id))));
         let (Some(entry), Some(multipart)) = (
-            self.entries.iter_mut().find(|e| e.id == id),
+            entry_at(&mut self.entries, &self.index, id),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -145,10 +145,8 @@ impl Queue {
         commands: &mut Vec<Command>,
     ) {
         let now_ms = self.now_ms;
-        let entry = self
-            .entries
-            .iter_mut()
-            .find(|e| e.id == id && e.attempt == attempt && e.status == Status::Signing);
+        let entry = entry_at(&mut self.entries, &self.index, id)
+            .filter(|e| e.attempt == attempt && e.status == Status::Signing);
         let multipart = self
             .multiparts
             .get_mut(&id)
@@ -196,9 +194,7 @@ impl Queue {
     ) {
         let now_ms = self.now_ms;
         let (Some(entry), Some(multipart)) = (
-            self.entries
-                .iter_mut()
-                .find(|e| e.id == id && e.attempt == attempt),
+            entry_at(&mut self.entries, &self.index, id).filter(|e| e.attempt == attempt),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -249,9 +245,8 @@ impl Queue {
     /// it over: its stored parts are checked against this file before anything is sent.
     pub(super) fn adopt(&mut self, id: FileId) {
         let Some(file) = self
-            .entries
-            .iter()
-            .find(|e| e.id == id && e.status == Status::Queued)
+            .entry(id)
+            .filter(|e| e.status == Status::Queued)
             .map(|e| e.file.clone())
         else {
             return;
@@ -265,7 +260,7 @@ impl Queue {
         };
         multipart.resume_of = Some(from);
         self.multiparts.insert(id, multipart);
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
             entry.multipart = true;
             entry.key = key;
         }
@@ -281,7 +276,7 @@ impl Queue {
         let now_ms = self.now_ms;
         let checksums = self.checksums;
         let (Some(entry), Some(multipart)) = (
-            self.entries.iter_mut().find(|e| e.id == id),
+            entry_at(&mut self.entries, &self.index, id),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -336,7 +331,7 @@ impl Queue {
     pub(super) fn part_progress(&mut self, id: FileId, number: u32, try_: u32, sent: u64) {
         let now_ms = self.now_ms;
         let (Some(entry), Some(multipart)) = (
-            self.entries.iter_mut().find(|e| e.id == id),
+            entry_at(&mut self.entries, &self.index, id),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -365,7 +360,7 @@ impl Queue {
     ) {
         let now_ms = self.now_ms;
         let (Some(entry), Some(multipart)) = (
-            self.entries.iter_mut().find(|e| e.id == id),
+            entry_at(&mut self.entries, &self.index, id),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -427,7 +422,7 @@ impl Queue {
                 multipart.stop();
             }
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
             entry.sent = self.multiparts.get(&id).map_or(0, |m| m.sent());
         }
     }
@@ -444,7 +439,7 @@ impl Queue {
     ) -> Option<f64> {
         let jitter = self.next_unit();
         let now_ms = self.now_ms;
-        let entry = self.entries.iter_mut().find(|e| e.id == id)?;
+        let entry = entry_at(&mut self.entries, &self.index, id)?;
         let since = *entry.failing_since_ms.get_or_insert(now_ms);
         if now_ms - since >= RETRY_WINDOW_MS {
             self.fail_multipart(id, failure, commands);
@@ -470,9 +465,8 @@ impl Queue {
         commands: &mut Vec<Command>,
     ) {
         let Some((status, completes, relisted)) = self
-            .entries
-            .iter()
-            .find(|e| e.id == id && e.attempt == attempt)
+            .entry(id)
+            .filter(|e| e.attempt == attempt)
             .zip(self.multiparts.get(&id))
             .map(|(e, m)| (e.status, m.completes, m.relisted))
         else {
@@ -489,7 +483,7 @@ impl Queue {
                 // Nothing left to continue: said, and the record goes.
                 let failure = Failure::page_with(PageCode::ResumeExpired, message);
                 self.upload_gone(id, failure, commands);
-                if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
                     entry.status = Status::Failed;
                     entry.sent = 0;
                 }
@@ -524,7 +518,7 @@ impl Queue {
                     multipart.relisted = true;
                     multipart.phase = Phase::List;
                 }
-                if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+                if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
                     entry.status = Status::Queued;
                 }
             }
@@ -565,7 +559,7 @@ impl Queue {
                 .get(&id)
                 .is_some_and(|m| m.phase == Phase::Complete);
         if finishing {
-            if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+            if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
                 entry.key = Some(upload.key);
             }
             self.done(id, Some(upload.etag), commands);
@@ -580,7 +574,7 @@ impl Queue {
                 upload_id: upload.upload_id,
             });
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
             entry.status = Status::Done;
             entry.sent = entry.file.size;
             entry.etag = etag;
@@ -596,7 +590,7 @@ impl Queue {
         if let Some(multipart) = self.multiparts.get_mut(&id) {
             multipart.stop();
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
             entry.sent = self.multiparts.get(&id).map_or(0, |m| m.sent());
             entry.status = Status::Failed;
             entry.failure = Some(failure);
@@ -617,7 +611,7 @@ impl Queue {
                 self.drop_unfinished(from, commands);
             }
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) {
+        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
             entry.status = Status::Failed;
             entry.failure = Some(failure);
             entry.sent = 0;
@@ -627,9 +621,7 @@ impl Queue {
 
     pub(super) fn pause(&mut self, id: FileId, commands: &mut Vec<Command>) {
         let (Some(entry), Some(multipart)) = (
-            self.entries
-                .iter_mut()
-                .find(|e| e.id == id && e.can_pause()),
+            entry_at(&mut self.entries, &self.index, id).filter(|e| e.can_pause()),
             self.multiparts.get_mut(&id),
         ) else {
             return;
@@ -643,7 +635,7 @@ impl Queue {
 
     /// Cancel: requests stop, and a multipart upload is aborted in S3 (no parts left behind).
     pub(super) fn cancel(&mut self, id: FileId, commands: &mut Vec<Command>) {
-        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
             return;
         };
         if matches!(entry.status, Status::Uploading | Status::Signing) {
@@ -675,6 +667,7 @@ impl Queue {
     /// The unfinished entry a live one took over goes from the list (the same upload).
     fn drop_unfinished(&mut self, from: FileId, commands: &mut Vec<Command>) {
         self.entries.retain(|e| e.id != from);
+        self.reindex();
         self.multiparts.remove(&from);
         commands.push(Command::Forget { id: from });
     }
@@ -701,7 +694,7 @@ impl Queue {
             let live = parse_utc_ms(&record.expires_at).is_some_and(|t| t > now_ms);
             let multipart =
                 Multipart::resumed(upload, record.file.size, checksums).filter(|_| live);
-            let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
                 continue;
             };
             entry.multipart = true;
