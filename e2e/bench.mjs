@@ -13,6 +13,7 @@
 // `multipart` case (not in the default set; BENCH_MULTIPART_MIB, default 1024) uploads one big
 // file through the page as a multipart upload with part checksums (MD5 in WASM) and without, through
 // the page as one POST, and with curl as one POST, alternating, with Chromium's memory.
+// BENCH_PAGE_CONFIG adds config.json fields for the page (e.g. '{"checksums":false}').
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -164,6 +165,9 @@ async function compare(stack, label, paths, bytes, curlParallel) {
 }
 
 const stack = await Stack.start({ extraPages: { 'bare.html': BARE }, maxBytes: 4096 * MIB });
+// BENCH_PAGE_CONFIG: config.json fields for the page (e.g. '{"checksums":false}').
+const PAGE_CONFIG = JSON.parse(process.env.BENCH_PAGE_CONFIG || '{}');
+stack.pageConfig = PAGE_CONFIG;
 const cases = (process.env.BENCH_CASES || 'big,small,many').split(',');
 
 /// 10,000 files picked at once: responsiveness and memory, and all of them stored.
@@ -229,7 +233,7 @@ async function multipart(stack, mib) {
     results.curl.push((await viaCurl(stack, paths, 1)).ms);
     await stack.deleteAll();
   }
-  stack.pageConfig = {};
+  stack.pageConfig = PAGE_CONFIG;
   const rate = ms => bytes / MIB / (ms / 1000);
   const best = rate(Math.min(...results.curl));
   console.log(`one file of ${mib} MiB (median of ${ROUNDS} rounds, alternating; curl: one POST, its best round ${best.toFixed(1)} MiB/s):`);
