@@ -388,22 +388,22 @@ impl Signer {
         now: UnixTime,
         space: &str,
     ) -> Result<(UploadClaims, PartPlan), Outgoing> {
-        let claims = self.verify_token(token, now).map_err(|err| match err {
-            TokenError::Expired => error(
-                ErrorCode::TokenExpired,
-                "This upload's token has expired; start the upload again.".into(),
-            ),
-            TokenError::Invalid => error(
-                ErrorCode::InvalidToken,
-                "This upload token was not issued by this signer or was changed.".into(),
-            ),
-        })?;
-        if !claims.key.starts_with(space) {
-            return Err(error(
-                ErrorCode::InvalidToken,
-                "This upload token was issued to another user.".into(),
-            ));
-        }
+        let claims = self
+            .verify_token(token, now, space)
+            .map_err(|err| match err {
+                TokenError::Expired => error(
+                    ErrorCode::TokenExpired,
+                    "This upload's token has expired; start the upload again.".into(),
+                ),
+                TokenError::Invalid => error(
+                    ErrorCode::InvalidToken,
+                    "This upload token was not issued by this signer or was changed.".into(),
+                ),
+                TokenError::OtherUser => error(
+                    ErrorCode::InvalidToken,
+                    "This upload token was issued to another user.".into(),
+                ),
+            })?;
         // The plan is the one `create` made for this size: the token states its part size.
         let plan = PartPlan::for_size(claims.size)
             .filter(|p| claims.is_multipart() && claims.part_size == Some(p.part_size));

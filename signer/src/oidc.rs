@@ -42,12 +42,8 @@ pub async fn fetch_verifier(issuer: &str) -> Result<Verifier, String> {
 }
 
 async fn get(url: &str) -> Result<Vec<u8>, String> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    let client: Client<_, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(crate::s3::https_connector());
     let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let exchange = async {
         let response = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;

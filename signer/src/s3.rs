@@ -32,6 +32,16 @@ const MAX_CALLS: usize = 16;
 /// The largest S3 answer read (a page of 1,000 listed parts is about 250 KB).
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
+/// http or https (rustls, webpki roots): the signer's outgoing connections (S3, and the sign-in
+/// issuer in `oidc.rs`).
+pub(crate) fn https_connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build()
+}
+
 /// A pool of connections to S3, over http (a local store) or https (AWS). Making one does no I/O.
 #[derive(Clone)]
 pub struct Client {
@@ -52,13 +62,8 @@ impl Default for Client {
 
 impl Client {
     pub fn new() -> Client {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
         Client {
-            inner: HyperClient::builder(TokioExecutor::new()).build(https),
+            inner: HyperClient::builder(TokioExecutor::new()).build(https_connector()),
         }
     }
 

@@ -179,15 +179,24 @@ impl Signer {
             .unwrap_or_default()
     }
 
+    /// The token's claims, if this signer issued it, it has not expired, and its key is in the
+    /// caller's `space` ([`Signer::space`]): every route that takes a token checks it here.
     pub(crate) fn verify_token(
         &self,
         token: &str,
         now: UnixTime,
+        space: &str,
     ) -> Result<UploadClaims, TokenError> {
-        self.token_secret
+        let claims = self
+            .token_secret
             .as_ref()
             .ok_or(TokenError::Invalid)?
-            .verify(token, now)
+            .verify(token, now)?;
+        if !claims.key.starts_with(space) {
+            tracing::info!("token for another user's space refused");
+            return Err(TokenError::OtherUser);
+        }
+        Ok(claims)
     }
 
     pub(crate) fn signing_key(&self, now: UnixTime) -> SigningKey {
@@ -363,14 +372,7 @@ impl Signer {
         };
         let (key, token) = match &request.token {
             // A retry of a file the signer already chose a key for: the same key again.
-            Some(token) => match secret.verify(token, now) {
-                Ok(claims) if !claims.key.starts_with(space) => {
-                    tracing::info!("token for another user's space refused");
-                    return error(
-                        ErrorCode::InvalidToken,
-                        "This upload token was issued to another user.".into(),
-                    );
-                }
+            Some(token) => match self.verify_token(token, now, space) {
                 // The MD5 too: a token for pinned bytes never signs a form without them or for
                 // others, and one without an MD5 signs only forms without one, as before.
                 Ok(claims)
@@ -394,6 +396,12 @@ impl Signer {
                     return error(
                         ErrorCode::InvalidToken,
                         "This upload token was not issued by this signer or was changed.".into(),
+                    );
+                }
+                Err(TokenError::OtherUser) => {
+                    return error(
+                        ErrorCode::InvalidToken,
+                        "This upload token was issued to another user.".into(),
                     );
                 }
                 Err(TokenError::Expired) => {

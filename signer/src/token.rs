@@ -97,6 +97,9 @@ pub enum TokenError {
     /// Not a token this secret made (or changed since).
     Invalid,
     Expired,
+    /// A good token whose key is outside the caller's space (another signed-in user's upload):
+    /// the `Signer` checks this, the secret cannot.
+    OtherUser,
 }
 
 #[cfg(test)]
