@@ -28,7 +28,7 @@ BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionR
 # What the signer needs: put objects (single POST and multipart), list and abort its own parts.
 SIGNER_ACTIONS = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
 # Every endpoint of the signer (README's API table), each reachable bare and under /api.
-SIGNER_ROUTES = ["GET /rules", "POST /sign"] + [
+SIGNER_ROUTES = ["GET /rules", "POST /sign", "POST /sign/batch"] + [
     f"POST /multipart/{step}" for step in ("create", "sign-parts", "list", "complete", "abort")]
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"

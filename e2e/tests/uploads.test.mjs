@@ -195,19 +195,29 @@ test('7. S3 unreachable for 20 s in the middle of an upload: it is retried until
   await throttleUploads(page, -1);
 });
 
-test('8. 100 small files all arrive, never more than 4 at once', async () => {
+test('8. 100 small files all arrive, never more than 6 at once, signed several to a request', async () => {
   const page = await stack.open();
   await watch(page);
+  const signed = { single: 0, batch: 0 };
+  page.on('request', request => {
+    if (request.method() !== 'POST' || !request.url().startsWith(stack.signerUrl)) return;
+    if (request.url().endsWith('/sign/batch')) signed.batch += 1;
+    else if (request.url().endsWith('/sign')) signed.single += 1;
+  });
   const paths = Array.from({ length: 100 }, (_, i) => file(`many/small-${String(i).padStart(3, '0')}.txt`, Buffer.from(`file ${i} `.repeat(8))));
   await page.setInputFiles('input[type=file]', paths);
   const names = paths.map(p => p.split('/').at(-1));
   await waitForStatus(page, names, ['done'], 120000);
   const maxActive = await page.evaluate(() => window.seen.maxActive);
-  assert.ok(maxActive >= 2 && maxActive <= 4, `at most 4 at once, saw ${maxActive}`);
+  assert.ok(maxActive >= 2 && maxActive <= 6, `at most 6 at once, saw ${maxActive}`);
+  assert.ok(signed.batch >= 1 && signed.batch + signed.single < 100, `sign requests: ${JSON.stringify(signed)}`);
+  const keys = new Set();
   for (const r of await rows(page)) {
+    keys.add(r.key);
     const i = Number(r.name.match(/(\d+)/)[1]);
     assert.equal((await stack.object(r.key)).toString(), `file ${i} `.repeat(8));
   }
+  assert.equal(keys.size, 100, 'each file its own key');
 });
 
 test('9. a forged upload that bypasses the page is refused by S3', async () => {
@@ -634,4 +644,31 @@ test('24. the page pins each file\'s MD5 in its form: replayed with other bytes 
   assert.ok([400, 403, 'reset'].includes(answer.status), `${answer.status} ${answer.text}`);
   if (!RADOSGW) assert.deepEqual(await stack.object(row.key), bytes);
   assert.deepEqual(page.errors, []);
+});
+
+test('25. a signer without /sign/batch (one from before it): files are signed one at a time and all arrive', async () => {
+  const page = await stack.open();
+  const asked = { single: 0, batch: 0 };
+  await page.route(`${stack.signerUrl}/sign/batch`, route => {
+    if (route.request().method() !== 'POST') return route.continue();
+    asked.batch += 1;
+    return route.fulfill({
+      status: 404,
+      headers: { 'access-control-allow-origin': stack.origin, 'content-type': 'application/json' },
+      body: '{"error":{"code":"NotFound","message":"There is nothing at /sign/batch."}}',
+    });
+  });
+  page.on('request', request => {
+    if (request.method() === 'POST' && request.url() === `${stack.signerUrl}/sign`) asked.single += 1;
+  });
+  const paths = Array.from({ length: 12 }, (_, i) => file(`older-signer/file-${i}.txt`, Buffer.from(`older ${i}`)));
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', paths);
+  const names = paths.map(p => p.split('/').at(-1));
+  await waitForStatus(page, names, ['done'], 60000);
+  for (const r of await rows(page)) {
+    assert.equal(r.attempt, 1, `${r.name} in one attempt`);
+    assert.equal((await stack.object(r.key)).toString(), `older ${r.name.match(/(\d+)/)[1]}`);
+  }
+  assert.ok(asked.batch >= 1 && asked.batch <= 2, `batches asked: ${asked.batch}`);
+  assert.ok(asked.single >= 12, `one request per file: ${asked.single}`);
 });

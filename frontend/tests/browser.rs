@@ -424,7 +424,7 @@ async fn resume_records_are_saved_read_back_replaced_and_removed() {
 
 /// The MD5 of a range of a file, in hex as `md5sum` writes it.
 async fn md5_hex(file: &File, offset: u64, length: u64) -> String {
-    let digest = hash::md5_of(file, offset, length)
+    let digest = hash::md5_of(file, offset, length, false)
         .await
         .unwrap_or_else(|e| panic!("{length} bytes at {offset}: {e}"));
     digest::hex(&digest)
@@ -438,6 +438,14 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
         md5_hex(&abc, 0, 3).await,
         "900150983cd24fb0d6963f7d28e17f72"
     );
+    // Read whole (no slice): the same digest; a file that is not the length the page knew (it
+    // changed since it was picked) is an error either way.
+    let whole = hash::md5_of(&abc, 0, 3, true).await.expect("read whole");
+    assert_eq!(digest::hex(&whole), "900150983cd24fb0d6963f7d28e17f72");
+    for length in [2, 4] {
+        let changed = hash::md5_of(&abc, 0, length, true).await;
+        assert!(changed.is_err(), "3 bytes read as {length}: {changed:?}");
+    }
 
     // The expected digests are Python's hashlib over the same `test_bytes`.
     let size = 3 * MIB + 12_345;
@@ -488,7 +496,7 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
     }
 
     // `Blob.slice` stops at the end without an error: a range past it must not hash fewer bytes.
-    let past = hash::md5_of(&file, size - 10, 20).await;
+    let past = hash::md5_of(&file, size - 10, 20, false).await;
     assert!(past.is_err(), "a range past the end: {past:?}");
 }
 
@@ -497,7 +505,7 @@ async fn md5_of_64_mib_reports_its_speed() {
     let size = 64 * MIB;
     let file = file(&test_bytes(size), "big.bin");
     let started = js_sys::Date::now();
-    let digest = hash::md5_of(&file, 0, size as u64)
+    let digest = hash::md5_of(&file, 0, size as u64, true)
         .await
         .expect("the file reads");
     let seconds = (js_sys::Date::now() - started) / 1000.0;

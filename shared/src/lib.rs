@@ -21,4 +21,7 @@ pub use rules::{
     human_bytes, human_bytes_apart, is_active_type,
 };
 pub use token::{TOKEN_VERSION, UploadClaims};
-pub use wire::{ErrorBody, ErrorCode, ErrorDetail, FormFields, SignRequest, SignResponse};
+pub use wire::{
+    BatchResult, ErrorBody, ErrorCode, ErrorDetail, FormFields, MAX_BATCH_FILES, SignBatch,
+    SignRequest, SignResponse, SignedBatch,
+};

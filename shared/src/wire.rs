@@ -61,6 +61,36 @@ pub struct SignResponse {
     pub token: String,
 }
 
+/// The most files one `POST /sign/batch` signs.
+pub const MAX_BATCH_FILES: usize = 100;
+
+/// `POST /sign/batch`: several files signed in one round trip (a page with many small files
+/// otherwise spends a request to the signer on each). Each file is checked and signed exactly as
+/// `POST /sign` would, with its own new key or the key its `token` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignBatch {
+    /// 1 to [`MAX_BATCH_FILES`] files.
+    pub files: Vec<SignRequest>,
+}
+
+/// The answer to [`SignBatch`]: for each file, in the request's order, what `POST /sign` would
+/// have answered for it alone (its form, or its refusal), so one file's refusal never holds back
+/// the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedBatch {
+    pub results: Vec<BatchResult>,
+}
+
+/// One file's answer in a [`SignedBatch`]: a form, or the error body `/sign` would have sent
+/// (told apart by its `error` field; the HTTP status `/sign` would have used is the code's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchResult {
+    Refused(ErrorBody),
+    Signed(SignResponse),
+}
+
 /// Form fields in the order they must be sent. S3 reads every field before the file, so the order of
 /// the fields among themselves does not matter to S3, but a stable order keeps forms reproducible.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,7 +168,8 @@ impl ErrorBody {
 pub enum ErrorCode {
     /// The body is not JSON, or not a `SignRequest` (missing, unknown or mistyped fields).
     MalformedRequest,
-    /// The request body is over the signer's limit (16 KiB).
+    /// The request body is over the signer's limit (16 KiB for `/sign`, 128 KiB for a batch or a
+    /// multipart call), or a batch names more than [`MAX_BATCH_FILES`] files.
     RequestTooLarge,
     /// The file is empty and the rules do not allow empty files.
     EmptyFile,
@@ -356,6 +387,49 @@ mod tests {
             ),
         );
         assert_eq!(response.fields.get("content-type"), Some("image/png"));
+    }
+
+    /// The batch's wire shape: a list of `/sign` requests in, a list of `/sign` answers out.
+    #[test]
+    fn sign_batch_shape() {
+        check(
+            &SignBatch {
+                files: vec![
+                    SignRequest::new("a.txt", "text/plain", 1),
+                    SignRequest {
+                        token: Some("v1.e30.AA".into()),
+                        ..SignRequest::new("b.txt", "text/plain", 2)
+                    },
+                ],
+            },
+            concat!(
+                r#"{"files":[{"filename":"a.txt","contentType":"text/plain","size":1},"#,
+                r#"{"filename":"b.txt","contentType":"text/plain","size":2,"token":"v1.e30.AA"}]}"#
+            ),
+        );
+        let signed = SignResponse {
+            method: "POST".into(),
+            url: "https://b.s3.us-east-1.amazonaws.com".into(),
+            key: "uploads/abc/a.txt".into(),
+            fields: FormFields(vec![("key".into(), "uploads/abc/a.txt".into())]),
+            expires_at: "2015-12-30T12:00:00Z".into(),
+            token: "v1.e30.AA".into(),
+        };
+        check(
+            &SignedBatch {
+                results: vec![
+                    BatchResult::Signed(signed),
+                    BatchResult::Refused(ErrorBody::new(ErrorCode::FileTooLarge, "too big")),
+                ],
+            },
+            concat!(
+                r#"{"results":[{"method":"POST","url":"https://b.s3.us-east-1.amazonaws.com","key":"uploads/abc/a.txt","#,
+                r#""fields":{"key":"uploads/abc/a.txt"},"expiresAt":"2015-12-30T12:00:00Z","token":"v1.e30.AA"},"#,
+                r#"{"error":{"code":"FileTooLarge","message":"too big"}}]}"#
+            ),
+        );
+        let err = serde_json::from_str::<SignBatch>(r#"{"files":[],"key":"x"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `key`"), "{err}");
     }
 
     #[test]

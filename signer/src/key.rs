@@ -19,6 +19,21 @@ const MAX_KEPT_EXTENSION_BYTES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadId(pub [u8; 16]);
 
+impl UploadId {
+    /// The id of the `n`th file of a batch signed with this one: the first 128 bits of
+    /// SHA-256(id, n), as unpredictable as the random id itself and distinct for every `n`.
+    pub fn nth(self, n: u32) -> UploadId {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(self.0)
+            .chain_update(n.to_be_bytes())
+            .finalize();
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest[..16]);
+        UploadId(id)
+    }
+}
+
 /// Folders kept below the unique id, at most this many (deeper ones keep their innermost folders).
 pub const MAX_FOLDERS: usize = 16;
 
@@ -306,6 +321,15 @@ mod tests {
         assert_ne!(
             object_key("uploads/", UploadId([1; 16]), "cat.png"),
             object_key("uploads/", UploadId([2; 16]), "cat.png")
+        );
+        // The files of one batch: each its own id.
+        let batch = UploadId([7; 16]);
+        let ids: std::collections::HashSet<_> = (0..100).map(|n| batch.nth(n).0).collect();
+        assert_eq!(ids.len(), 100);
+        assert!(!ids.contains(&batch.0));
+        assert_ne!(
+            object_key("uploads/", batch.nth(0), "cat.png"),
+            object_key("uploads/", batch.nth(1), "cat.png")
         );
         let long_prefix = format!("{}/", "p".repeat(900));
         let key = object_key(&long_prefix, id, &"n".repeat(1024));

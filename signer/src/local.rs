@@ -18,7 +18,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::auth::Caller;
-use crate::service::{Incoming, MAX_BODY_BYTES, Signer};
+use crate::service::{Incoming, MAX_BATCH_BODY_BYTES, Signer};
 
 /// Serves until `shutdown` resolves, then gives open connections up to 5 s to finish.
 pub async fn serve(signer: Arc<Signer>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
@@ -64,7 +64,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 async fn answer(signer: &Signer, request: Request<HyperBody>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let body = read_limited(body, MAX_BODY_BYTES + 1).await;
+    // Up to the largest body any route takes (a batch, a multipart call), and one byte more so
+    // a route sees that a body is over its limit.
+    let body = read_limited(body, MAX_BATCH_BODY_BYTES + 1).await;
     let origin = crate::service::origin_header(parts.headers.get(http::header::ORIGIN));
     let response = crate::s3::answer(
         signer,

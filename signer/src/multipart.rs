@@ -366,7 +366,7 @@ impl Signer {
     }
 
     fn parse_body<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, Outgoing> {
-        if body.len() > crate::service::MAX_BODY_BYTES * 8 {
+        if body.len() > crate::service::MAX_BATCH_BODY_BYTES {
             return Err(error(
                 ErrorCode::RequestTooLarge,
                 "A multipart request is at most 128 KiB.".into(),

@@ -22,7 +22,10 @@ use http::header::{
 use std::sync::Mutex;
 
 use http::{Method, Response, StatusCode};
-use shared::{ErrorBody, ErrorCode, SignRequest, SignResponse, UploadClaims};
+use shared::{
+    BatchResult, ErrorBody, ErrorCode, MAX_BATCH_FILES, SignBatch, SignRequest, SignResponse,
+    SignedBatch, UploadClaims,
+};
 
 use crate::auth::{AuthError, Caller, Verifier, user_space};
 use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
@@ -35,6 +38,8 @@ use crate::token::{TokenError, TokenSecret};
 
 /// The largest request body the signer reads. A sign request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The largest body of a batch or multipart request (a batch of files with long names).
+pub const MAX_BATCH_BODY_BYTES: usize = 8 * MAX_BODY_BYTES;
 
 /// What the edges pass as the origin of a request whose `Origin` header is not visible ASCII:
 /// never an allowed origin, so such a request is refused, not taken as one without an origin.
@@ -52,7 +57,7 @@ pub struct Incoming<'a> {
     pub path: &'a str,
     /// The `Origin` header, if the request has one.
     pub origin: Option<&'a str>,
-    /// The body, or its first `MAX_BODY_BYTES + 1` bytes.
+    /// The body, or its first `MAX_BATCH_BODY_BYTES + 1` bytes.
     pub body: &'a [u8],
     /// Who the request says it comes from (its sign-in token, or the claims an authorizer
     /// verified); looked at only in the authenticated mode.
@@ -80,6 +85,7 @@ pub struct Signer {
 
 enum Route {
     Sign,
+    SignBatch,
     Rules,
     Multipart(MultipartRoute),
 }
@@ -87,7 +93,7 @@ enum Route {
 impl Route {
     fn allow(&self) -> &'static str {
         match self {
-            Route::Sign | Route::Multipart(_) => "POST, OPTIONS",
+            Route::Sign | Route::SignBatch | Route::Multipart(_) => "POST, OPTIONS",
             Route::Rules => "GET, HEAD, OPTIONS",
         }
     }
@@ -281,7 +287,7 @@ impl Signer {
         }
         let route = route(request.path);
         let space = match (&route, request.method) {
-            (Some(Route::Sign | Route::Multipart(_)), &Method::POST) => {
+            (Some(Route::Sign | Route::SignBatch | Route::Multipart(_)), &Method::POST) => {
                 match self.space(request.caller, now) {
                     Ok(space) => space,
                     Err(refusal) => return Step::Done(with_common_headers(refusal, origin)),
@@ -302,6 +308,9 @@ impl Signer {
             ),
             (Some(_), &Method::OPTIONS) => preflight(),
             (Some(Route::Sign), &Method::POST) => self.sign(request.body, now, id, &space),
+            (Some(Route::SignBatch), &Method::POST) => {
+                self.sign_batch(request.body, now, id, &space)
+            }
             (Some(Route::Rules), &Method::GET) => self.rules(false),
             (Some(Route::Rules), &Method::HEAD) => self.rules(true),
             (Some(route), method) => {
@@ -322,7 +331,7 @@ impl Signer {
         Step::Done(with_common_headers(response, origin))
     }
 
-    /// `space`: the key prefix the caller may write under ([`Signer::space`]).
+    /// `POST /sign`. `space`: the key prefix the caller may write under ([`Signer::space`]).
     fn sign(&self, body: &[u8], now: UnixTime, id: UploadId, space: &str) -> Outgoing {
         if body.len() > MAX_BODY_BYTES {
             return error(
@@ -341,6 +350,79 @@ impl Signer {
                 );
             }
         };
+        match self.sign_one(&request, now, id, space) {
+            Ok(response) => json(
+                StatusCode::OK,
+                serde_json::to_string(&response).unwrap_or_default(),
+            ),
+            Err(refusal) => error(refusal.error.code, refusal.error.message),
+        }
+    }
+
+    /// `POST /sign/batch`: each file signed as `/sign` would, each with its own key (made from
+    /// `id` and its place in the batch).
+    fn sign_batch(&self, body: &[u8], now: UnixTime, id: UploadId, space: &str) -> Outgoing {
+        if body.len() > MAX_BATCH_BODY_BYTES {
+            return error(
+                ErrorCode::RequestTooLarge,
+                format!("A batch sign request is at most {MAX_BATCH_BODY_BYTES} bytes."),
+            );
+        }
+        let batch: SignBatch = match serde_json::from_slice(body) {
+            Ok(batch) => batch,
+            Err(err) => {
+                return error(
+                    ErrorCode::MalformedRequest,
+                    format!(
+                        "Send a JSON object like {{\"files\":[{{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}}]}} ({err})."
+                    ),
+                );
+            }
+        };
+        if batch.files.is_empty() {
+            return error(
+                ErrorCode::MalformedRequest,
+                "A batch names at least one file.".into(),
+            );
+        }
+        if batch.files.len() > MAX_BATCH_FILES {
+            return error(
+                ErrorCode::RequestTooLarge,
+                format!("A batch signs at most {MAX_BATCH_FILES} files."),
+            );
+        }
+        if self.token_secret.is_none() {
+            return error(
+                ErrorCode::Internal,
+                "The signer has no secret to sign upload tokens with.".into(),
+            );
+        }
+        let results = batch
+            .files
+            .iter()
+            .enumerate()
+            .map(
+                |(n, request)| match self.sign_one(request, now, id.nth(n as u32), space) {
+                    Ok(response) => BatchResult::Signed(response),
+                    Err(refusal) => BatchResult::Refused(refusal),
+                },
+            )
+            .collect();
+        json(
+            StatusCode::OK,
+            serde_json::to_string(&SignedBatch { results }).unwrap_or_default(),
+        )
+    }
+
+    /// One file's form, or why it gets none (what `/sign` answers for it).
+    fn sign_one(
+        &self,
+        request: &SignRequest,
+        now: UnixTime,
+        id: UploadId,
+        space: &str,
+    ) -> Result<SignResponse, ErrorBody> {
+        let error = |code: ErrorCode, message: String| Err(ErrorBody::new(code, message));
         let content_md5 = match request.content_md5.as_deref().map(ContentMd5::parse) {
             None => None,
             Some(Some(md5)) => Some(md5),
@@ -357,7 +439,7 @@ impl Signer {
                 "A single POST takes at most 5.0 GiB; larger files go up as multipart uploads (POST /multipart/create).".into(),
             );
         }
-        let content_type = match self.config.rules.check(&request) {
+        let content_type = match self.config.rules.check(request) {
             Ok(content_type) => content_type,
             Err(refusal) => {
                 tracing::info!(code = %refusal.code, size = request.size, "sign request refused");
@@ -463,10 +545,7 @@ impl Signer {
             expires_at: expires.rfc3339(),
             token,
         };
-        json(
-            StatusCode::OK,
-            serde_json::to_string(&response).unwrap_or_default(),
-        )
+        Ok(response)
     }
 
     fn rules(&self, head: bool) -> Outgoing {
@@ -493,6 +572,7 @@ fn route(path: &str) -> Option<Route> {
         .unwrap_or(path);
     match path {
         "/sign" => Some(Route::Sign),
+        "/sign/batch" => Some(Route::SignBatch),
         "/rules" => Some(Route::Rules),
         _ => MultipartRoute::from_path(path).map(Route::Multipart),
     }

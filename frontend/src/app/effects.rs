@@ -3,6 +3,7 @@
 //! (`browser::records`), aborts and retry timers.
 
 use gloo::timers::callback::Timeout;
+use shared::{ErrorCode, SignRequest, SignResponse};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -114,6 +115,7 @@ impl App {
                 command => self.call_signer(ctx, command),
             }
         }
+        self.flush_signs(ctx);
     }
 
     /// The commands that call the signer: run now, held until `config.json` is loaded, or
@@ -136,7 +138,6 @@ impl App {
                 return;
             }
         };
-        let link = ctx.link().clone();
         if let Command::AbortMultipart { upload_id, token } = command {
             spawn_local(async move {
                 // Twice when it works (the second after a moment, for a part that was still
@@ -156,23 +157,21 @@ impl App {
             });
             return;
         }
+        if let Command::Sign {
+            id,
+            attempt,
+            request,
+        } = command
+        {
+            // Sent with the others waiting, when a sign request is free (`flush_signs`).
+            self.signs.waiting.push((id, attempt, request));
+            return;
+        }
         let Some((id, attempt)) = signer_call_of(&command) else {
             return;
         };
         // One request, its answer read into the event for the queue.
         let (path, body, read): (&str, String, ReadAnswer) = match command {
-            Command::Sign { request, .. } => (
-                "/sign",
-                json::sign_request(&request),
-                |id, attempt, text| {
-                    let response = json::sign_response(text)?;
-                    Some(Event::Signed {
-                        id,
-                        attempt,
-                        response,
-                    })
-                },
-            ),
             Command::CreateMultipart { request, .. } => (
                 "/multipart/create",
                 json::sign_request(&request),
@@ -218,20 +217,48 @@ impl App {
             ),
             _ => return,
         };
-        spawn_local(async move {
-            let event = match signer::post(&url, path, &body).await {
-                Ok((status, text)) => read(id, attempt, &text).unwrap_or(Event::SignFailed {
-                    id,
-                    attempt,
-                    error: SignError::Failed {
-                        status,
-                        message: "unexpected answer from the signer".into(),
-                    },
-                }),
-                Err(error) => Event::SignFailed { id, attempt, error },
+        ask(ctx, url, path, body, Asked::File { id, attempt, read });
+    }
+
+    /// Sends the files waiting to be signed, several to a request (`POST /sign/batch`), while
+    /// fewer than `SIGN_REQUESTS_AT_ONCE` sign requests are out: files that arrive meanwhile
+    /// wait for the next one, so with many small files a few requests sign them all (each
+    /// request costs the page's main thread about a millisecond, and the signer an invocation).
+    pub(super) fn flush_signs(&mut self, ctx: &Context<Self>) {
+        let Some(url) = self.signer_url.clone() else {
+            return;
+        };
+        while self.signs.in_flight < SIGN_REQUESTS_AT_ONCE && !self.signs.waiting.is_empty() {
+            let take = if self.signs.one_by_one {
+                1
+            } else {
+                SIGN_BATCH_FILES.min(self.signs.waiting.len())
             };
-            link.send_message(Msg::Queue(event));
-        });
+            let rest = self.signs.waiting.split_off(take);
+            let files = std::mem::replace(&mut self.signs.waiting, rest);
+            self.signs.in_flight += 1;
+            let (path, body) = match files.as_slice() {
+                [(_, _, request)] => ("/sign", json::sign_request(request)),
+                _ => (
+                    "/sign/batch",
+                    json::sign_batch(files.iter().map(|(_, _, request)| request)),
+                ),
+            };
+            ask(ctx, url.clone(), path, body, Asked::Signs(files));
+        }
+    }
+
+    /// A sign request ended; `again` are its files to sign one by one (the signer has no
+    /// `/sign/batch`: one from before it).
+    pub(super) fn signs_settled(&mut self, ctx: &Context<Self>, again: Vec<SignJob>) {
+        self.signs.in_flight = self.signs.in_flight.saturating_sub(1);
+        if !again.is_empty() {
+            self.signs.one_by_one = true;
+            let mut again = again;
+            again.append(&mut self.signs.waiting);
+            self.signs.waiting = again;
+        }
+        self.flush_signs(ctx);
     }
 
     fn run_part(&mut self, ctx: &Context<Self>, id: FileId, attempt: u32, command: PartCommand) {
@@ -245,7 +272,8 @@ impl App {
                 offset,
                 length,
             } => spawn_local(async move {
-                let event = match hash::md5_of(&file, offset, length).await {
+                // Part 0 is a whole file sent in one POST.
+                let event = match hash::md5_of(&file, offset, length, number == 0).await {
                     Ok(md5) => Event::PartHashed { id, number, md5 },
                     Err(message) => Event::HashFailed {
                         id,
@@ -330,6 +358,110 @@ async fn sleep(ms: i32) {
 }
 
 /// The file and attempt a signer call is for (to report its failure).
+/// One file to sign: its id, the attempt and what the signer is asked.
+pub(super) type SignJob = (FileId, u32, SignRequest);
+
+/// The files waiting to be signed, and the sign requests out.
+#[derive(Default)]
+pub(super) struct Signs {
+    waiting: Vec<SignJob>,
+    in_flight: usize,
+    /// The signer answered a batch 404 or 405 (it has no `/sign/batch`): one file per request.
+    one_by_one: bool,
+}
+
+/// Sign requests out at once: one in flight while the next batch gathers files (two, so a
+/// slow answer does not hold every file back).
+const SIGN_REQUESTS_AT_ONCE: usize = 2;
+/// Files in one batch: well under the signer's 100, and a body far under its 128 KiB even with
+/// long names and upload tokens.
+const SIGN_BATCH_FILES: usize = 16;
+
+/// What a request to the signer was for: one file's call (its answer read by `read`), or files
+/// to sign.
+enum Asked {
+    File {
+        id: FileId,
+        attempt: u32,
+        read: ReadAnswer,
+    },
+    Signs(Vec<SignJob>),
+}
+
+/// `POST signer + path`, its answer told to the page as `settle` reads it. Every signer call
+/// goes through this one async block: each costs the page's wasm a state machine of its own.
+fn ask(ctx: &Context<App>, url: String, path: &'static str, body: String, asked: Asked) {
+    let link = ctx.link().clone();
+    spawn_local(async move {
+        let answer = signer::post(&url, path, &body).await;
+        link.send_message_batch(settle(asked, answer));
+    });
+}
+
+/// The messages an answer makes: the queue's events for its files; for a sign request, then
+/// `SignsSettled` (with the files to sign one by one when the signer has no `/sign/batch`).
+fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
+    let unexpected = |status| SignError::Failed {
+        status,
+        message: "unexpected answer from the signer".into(),
+    };
+    let files = match asked {
+        Asked::File { id, attempt, read } => {
+            let event = match answer {
+                Ok((status, text)) => read(id, attempt, &text).unwrap_or(Event::SignFailed {
+                    id,
+                    attempt,
+                    error: unexpected(status),
+                }),
+                Err(error) => Event::SignFailed { id, attempt, error },
+            };
+            return vec![Msg::Queue(event)];
+        }
+        Asked::Signs(files) => files,
+    };
+    let one = files.len() == 1;
+    let answers: Vec<Result<SignResponse, SignError>> = match answer {
+        Ok((status, text)) if one => {
+            vec![json::sign_response(&text).ok_or_else(|| unexpected(status))]
+        }
+        Ok((status, text)) => match json::signed_batch(&text) {
+            Some(results) if results.len() == files.len() => results
+                .into_iter()
+                .map(|result| {
+                    result.map_err(|(code, message)| SignError::Refused { code, message })
+                })
+                .collect(),
+            _ => files.iter().map(|_| Err(unexpected(status))).collect(),
+        },
+        Err(
+            SignError::Refused {
+                code: ErrorCode::NotFound | ErrorCode::MethodNotAllowed,
+                ..
+            }
+            | SignError::Failed {
+                status: 404 | 405, ..
+            },
+        ) if !one => return vec![Msg::SignsSettled(files)],
+        Err(error) => files.iter().map(|_| Err(error.clone())).collect(),
+    };
+    let mut messages: Vec<Msg> = files
+        .iter()
+        .zip(answers)
+        .map(|(&(id, attempt, _), answer)| {
+            Msg::Queue(match answer {
+                Ok(response) => Event::Signed {
+                    id,
+                    attempt,
+                    response,
+                },
+                Err(error) => Event::SignFailed { id, attempt, error },
+            })
+        })
+        .collect();
+    messages.push(Msg::SignsSettled(Vec::new()));
+    messages
+}
+
 fn signer_call_of(command: &Command) -> Option<(FileId, u32)> {
     match command {
         Command::Sign { id, attempt, .. }

@@ -50,6 +50,9 @@ const OVERSCAN_ROWS: usize = 20;
 
 pub enum Msg {
     LoadConfig,
+    /// A sign request ended (its files' events came before this); the files to sign again one
+    /// by one, if any.
+    SignsSettled(Vec<effects::SignJob>),
     Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
@@ -92,6 +95,8 @@ pub struct App {
     rules_error: Option<String>,
     /// Sign commands that arrived before `config.json` did.
     waiting_for_config: Vec<Command>,
+    /// Files waiting to be signed, sent several to a request.
+    signs: effects::Signs,
     /// In-flight requests by file, with their attempt; dropping one aborts it.
     uploads: HashMap<FileId, (u32, xhr::Upload)>,
     /// In-flight parts by file and part number, with their try.
@@ -210,6 +215,7 @@ impl Component for App {
             config_error: None,
             rules_error: None,
             waiting_for_config: Vec::new(),
+            signs: effects::Signs::default(),
             uploads: HashMap::new(),
             parts: HashMap::new(),
             retry_timers: HashMap::new(),
@@ -506,6 +512,10 @@ impl Component for App {
                     };
                     link.send_message(Msg::Queue(event));
                 });
+                return false;
+            }
+            Msg::SignsSettled(again) => {
+                self.signs_settled(ctx, again);
                 return false;
             }
             Msg::DrawDue => {

@@ -16,7 +16,15 @@ pub const CHUNK_BYTES: u64 = 1024 * 1024;
 /// The MD5 of `length` bytes of `blob` from `offset`. An error if the blob cannot be read (the
 /// user's file changed or was removed since it was picked: the browser's `NotReadableError`,
 /// whose message this returns) or is shorter than the range.
-pub async fn md5_of(blob: &Blob, offset: u64, length: u64) -> Result<[u8; 16], String> {
+/// `whole`: the range is all of the blob (a file sent in one POST), so a file that fits in one
+/// read is read without a `slice` (measured: about a millisecond of the page's main thread per
+/// slice of a picked file in Chromium, a third of the time of 100 small files' checksums).
+pub async fn md5_of(
+    blob: &Blob,
+    offset: u64,
+    length: u64,
+    whole: bool,
+) -> Result<[u8; 16], String> {
     let end = offset
         .checked_add(length)
         .ok_or("the range ends past 2^64 bytes")?;
@@ -25,6 +33,9 @@ pub async fn md5_of(blob: &Blob, offset: u64, length: u64) -> Result<[u8; 16], S
     // Offsets are exact in f64 up to 2^53 bytes, far past any file a browser can hold.
     let read = |start: u64| -> Result<(u64, u64, JsFuture), String> {
         let stop = end.min(start.saturating_add(CHUNK_BYTES));
+        if whole && start == 0 && stop == end {
+            return Ok((start, stop, JsFuture::from(blob.array_buffer())));
+        }
         let slice = blob
             .slice_with_f64_and_f64(start as f64, stop as f64)
             .map_err(message)?;
@@ -40,7 +51,8 @@ pub async fn md5_of(blob: &Blob, offset: u64, length: u64) -> Result<[u8; 16], S
         }
         let wanted = (stop - start) as usize;
         let bytes = Uint8Array::new(&chunk.await.map_err(message)?);
-        // `slice` clamps to the blob's end without an error, so a short read means a short blob.
+        // `slice` clamps to the blob's end without an error, so a short read means a short blob
+        // (and a whole blob of another length, a file changed since it was picked).
         if bytes.length() as usize != wanted {
             return Err(format!(
                 "the file is shorter than the part: {} bytes at {start}, {wanted} expected",

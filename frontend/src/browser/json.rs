@@ -154,14 +154,17 @@ fn stringify(value: &JsValue) -> String {
 }
 
 pub fn sign_response(text: &str) -> Option<SignResponse> {
-    let value = parse(text)?;
+    sign_response_of(&parse(text)?)
+}
+
+fn sign_response_of(value: &JsValue) -> Option<SignResponse> {
     Some(SignResponse {
-        method: string(&value, "method")?,
-        url: string(&value, "url")?,
-        key: string(&value, "key")?,
-        fields: fields(&value, "fields")?,
-        expires_at: string(&value, "expiresAt").unwrap_or_default(),
-        token: string(&value, "token").unwrap_or_default(),
+        method: string(value, "method")?,
+        url: string(value, "url")?,
+        key: string(value, "key")?,
+        fields: fields(value, "fields")?,
+        expires_at: string(value, "expiresAt").unwrap_or_default(),
+        token: string(value, "token").unwrap_or_default(),
     })
 }
 
@@ -191,12 +194,41 @@ pub fn rules(text: &str) -> Option<UploadRules> {
 
 /// `{"error":{"code","message"}}`, with a known code.
 pub fn error_body(text: &str) -> Option<(ErrorCode, String)> {
-    let error = field(&parse(text)?, "error").filter(JsValue::is_object)?;
+    error_body_of(&parse(text)?)
+}
+
+fn error_body_of(value: &JsValue) -> Option<(ErrorCode, String)> {
+    let error = field(value, "error").filter(JsValue::is_object)?;
     let code = ErrorCode::parse(&string(&error, "code")?)?;
     Some((code, string(&error, "message").unwrap_or_default()))
 }
 
 pub fn sign_request(request: &SignRequest) -> String {
+    stringify(&sign_request_object(request))
+}
+
+/// `POST /sign/batch`'s body: `{"files": [request, …]}`.
+pub fn sign_batch<'a>(requests: impl Iterator<Item = &'a SignRequest>) -> String {
+    let files = Array::new();
+    for request in requests {
+        files.push(&sign_request_object(request));
+    }
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"files".into(), &files);
+    stringify(&object)
+}
+
+/// Its answer: each file's form, or its refusal (`{"error": …}`), in the request's order.
+pub fn signed_batch(text: &str) -> Option<Vec<Result<SignResponse, (ErrorCode, String)>>> {
+    list(&parse(text)?, "results", |result| {
+        match field(result, "error").filter(JsValue::is_object) {
+            Some(_) => error_body_of(result).map(Err),
+            None => sign_response_of(result).map(Ok),
+        }
+    })
+}
+
+fn sign_request_object(request: &SignRequest) -> Object {
     let object = Object::new();
     let set = |name: &str, value: JsValue| {
         let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
@@ -210,5 +242,5 @@ pub fn sign_request(request: &SignRequest) -> String {
     if let Some(md5) = &request.content_md5 {
         set("contentMd5", JsValue::from_str(md5));
     }
-    stringify(&object)
+    object
 }
