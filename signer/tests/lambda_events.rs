@@ -95,6 +95,30 @@ fn api_gateway_http_api_sign() {
     check_signed(include_str!("events/apigw_v2_sign.json"), "cat.png");
 }
 
+/// `/sign/batch` under `/api` (as CloudFront forwards it): each file its own answer, the first
+/// signed under the batch's first key id, the second refused by the rules.
+#[test]
+fn api_gateway_sign_batch() {
+    let response = respond(include_str!("events/apigw_v2_sign_batch.json"));
+    assert_eq!(response.status().as_u16(), 200, "{:?}", response.body());
+    assert_eq!(
+        header(&response, "access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+    let body = body_json(&response);
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let id: String = UploadId([0x5a; 16])
+        .nth(0)
+        .0
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(results[0]["key"], format!("uploads/{id}/cat.png").as_str());
+    assert_eq!(results[0]["fields"]["x-amz-date"], "20261129T234000Z");
+    assert_eq!(results[1]["error"]["code"], "ContentTypeNotAllowed");
+}
+
 #[test]
 fn api_gateway_named_stage_is_not_part_of_the_route() {
     check_signed(include_str!("events/apigw_v2_stage_sign.json"), "cat.png");
