@@ -672,3 +672,27 @@ test('25. a signer without /sign/batch (one from before it): files are signed on
   assert.ok(asked.batch >= 1 && asked.batch <= 2, `batches asked: ${asked.batch}`);
   assert.ok(asked.single >= 12, `one request per file: ${asked.single}`);
 });
+
+test('26. a signer that takes sign requests and never answers: the files are signed again after the stall timeout and arrive, one object each', async () => {
+  const page = await stack.open();
+  let held = 0;
+  const hold = route => {
+    if (route.request().method() !== 'POST') return route.continue();
+    // The first two requests (both that may be out at once) are never answered.
+    if (held < 2) { held += 1; return new Promise(() => {}); }
+    return route.continue();
+  };
+  await page.route(`${stack.signerUrl}/sign/batch`, hold);
+  await page.route(`${stack.signerUrl}/sign`, hold);
+  const paths = Array.from({ length: 3 }, (_, i) => file(`unanswered/file-${i}.txt`, Buffer.from(`unanswered ${i}`)));
+  await page.setInputFiles('input[type=file]:not([webkitdirectory])', paths);
+  const names = paths.map(p => p.split('/').at(-1));
+  await waitForStatus(page, names, ['done'], 90000);
+  assert.equal(held, 2);
+  const keys = new Set();
+  for (const r of await rows(page)) {
+    keys.add(r.key);
+    assert.equal((await stack.object(r.key)).toString(), `unanswered ${r.name.match(/(\d+)/)[1]}`);
+  }
+  assert.equal(keys.size, 3);
+});

@@ -228,7 +228,13 @@ impl App {
         let Some(url) = self.signer_url.clone() else {
             return;
         };
-        while self.signs.in_flight < SIGN_REQUESTS_AT_ONCE && !self.signs.waiting.is_empty() {
+        // A request unanswered this long no longer holds a place (a signer that never answers
+        // must not hold back every file: the queue's stall timeout signs its files again).
+        let now = super::now_ms();
+        self.signs
+            .out
+            .retain(|&(_, started)| now - started < SIGN_ANSWER_MS);
+        while self.signs.out.len() < SIGN_REQUESTS_AT_ONCE && !self.signs.waiting.is_empty() {
             let take = if self.signs.one_by_one {
                 1
             } else {
@@ -236,7 +242,9 @@ impl App {
             };
             let rest = self.signs.waiting.split_off(take);
             let files = std::mem::replace(&mut self.signs.waiting, rest);
-            self.signs.in_flight += 1;
+            let request = self.signs.next;
+            self.signs.next = request.wrapping_add(1);
+            self.signs.out.push((request, now));
             let (path, body) = match files.as_slice() {
                 [(_, _, request)] => ("/sign", json::sign_request(request)),
                 _ => (
@@ -244,14 +252,14 @@ impl App {
                     json::sign_batch(files.iter().map(|(_, _, request)| request)),
                 ),
             };
-            ask(ctx, url.clone(), path, body, Asked::Signs(files));
+            ask(ctx, url.clone(), path, body, Asked::Signs(request, files));
         }
     }
 
     /// A sign request ended; `again` are its files to sign one by one (the signer has no
     /// `/sign/batch`: one from before it).
-    pub(super) fn signs_settled(&mut self, ctx: &Context<Self>, again: Vec<SignJob>) {
-        self.signs.in_flight = self.signs.in_flight.saturating_sub(1);
+    pub(super) fn signs_settled(&mut self, ctx: &Context<Self>, request: u32, again: Vec<SignJob>) {
+        self.signs.out.retain(|&(out, _)| out != request);
         if !again.is_empty() {
             self.signs.one_by_one = true;
             let mut again = again;
@@ -365,7 +373,9 @@ pub(super) type SignJob = (FileId, u32, SignRequest);
 #[derive(Default)]
 pub(super) struct Signs {
     waiting: Vec<SignJob>,
-    in_flight: usize,
+    /// The sign requests out: their number and when they were sent.
+    out: Vec<(u32, f64)>,
+    next: u32,
     /// The signer answered a batch 404 or 405 (it has no `/sign/batch`): one file per request.
     one_by_one: bool,
 }
@@ -376,6 +386,9 @@ const SIGN_REQUESTS_AT_ONCE: usize = 2;
 /// Files in one batch: well under the signer's 100, and a body far under its 128 KiB even with
 /// long names and upload tokens.
 const SIGN_BATCH_FILES: usize = 16;
+/// A sign request out for this long stops counting toward `SIGN_REQUESTS_AT_ONCE` (less than the
+/// queue's 30 s stall timeout, so the files it stalled find a place when signed again).
+const SIGN_ANSWER_MS: f64 = 20_000.0;
 
 /// What a request to the signer was for: one file's call (its answer read by `read`), or files
 /// to sign.
@@ -385,7 +398,8 @@ enum Asked {
         attempt: u32,
         read: ReadAnswer,
     },
-    Signs(Vec<SignJob>),
+    /// A sign request (its number in `Signs::out`) and its files.
+    Signs(u32, Vec<SignJob>),
 }
 
 /// `POST signer + path`, its answer told to the page as `settle` reads it. Every signer call
@@ -405,7 +419,7 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
         status,
         message: "unexpected answer from the signer".into(),
     };
-    let files = match asked {
+    let (request, files) = match asked {
         Asked::File { id, attempt, read } => {
             let event = match answer {
                 Ok((status, text)) => read(id, attempt, &text).unwrap_or(Event::SignFailed {
@@ -417,7 +431,7 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
             };
             return vec![Msg::Queue(event)];
         }
-        Asked::Signs(files) => files,
+        Asked::Signs(request, files) => (request, files),
     };
     let one = files.len() == 1;
     let answers: Vec<Result<SignResponse, SignError>> = match answer {
@@ -441,7 +455,7 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
             | SignError::Failed {
                 status: 404 | 405, ..
             },
-        ) if !one => return vec![Msg::SignsSettled(files)],
+        ) if !one => return vec![Msg::SignsSettled(request, files)],
         Err(error) => files.iter().map(|_| Err(error.clone())).collect(),
     };
     let mut messages: Vec<Msg> = files
@@ -458,7 +472,7 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
             })
         })
         .collect();
-    messages.push(Msg::SignsSettled(Vec::new()));
+    messages.push(Msg::SignsSettled(request, Vec::new()));
     messages
 }
 

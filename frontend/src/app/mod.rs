@@ -52,7 +52,7 @@ pub enum Msg {
     LoadConfig,
     /// A sign request ended (its files' events came before this); the files to sign again one
     /// by one, if any.
-    SignsSettled(Vec<effects::SignJob>),
+    SignsSettled(u32, Vec<effects::SignJob>),
     Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
@@ -140,7 +140,7 @@ pub struct App {
     session_refused: bool,
 }
 
-fn now_ms() -> f64 {
+pub(super) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
@@ -514,8 +514,8 @@ impl Component for App {
                 });
                 return false;
             }
-            Msg::SignsSettled(again) => {
-                self.signs_settled(ctx, again);
+            Msg::SignsSettled(request, again) => {
+                self.signs_settled(ctx, request, again);
                 return false;
             }
             Msg::DrawDue => {
