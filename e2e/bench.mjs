@@ -1,5 +1,6 @@
 // Throughput benchmark (not a test): `cargo xtask bench`. The same uploads through the page in
-// headless Chromium, through a bare one-XHR-per-file page (the browser's ceiling), and with curl
+// headless Chromium, through a bare one-XHR-per-file page (the browser's ceiling), with Uppy 6.3
+// through the README's glue (small files only), and with curl
 // (same signer, same fields, same S3 server), alternating, in rounds. Prints MiB/s and ratios, for
 // one 256 MiB file and for 100 files of 64 KiB picked at once, and the browser's memory during the
 // big upload (it must not grow with the file). BENCH_ROUNDS (default 3) and BENCH_CASES
@@ -17,7 +18,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack, rows } from './stack.mjs';
@@ -101,6 +102,47 @@ async function viaBare(stack, paths) {
   return { ms };
 }
 
+/// Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm, bundled by esbuild) with the README's glue, as
+/// the e2e suite runs it: the uploader people would pick instead, on the same signer.
+async function uppyPage(stack) {
+  if (stack.extraPages['uppy-bench.html']) return;
+  const { build } = await import('esbuild');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const glue = readme.slice(readme.indexOf('## Using the signer from an Uppy page')).match(/```js\n([\s\S]*?)```/)[1];
+  const bundle = await build({
+    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('.', import.meta.url).pathname },
+    bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
+  });
+  stack.extraPages['uppy.js'] = bundle.outputFiles[0].text;
+  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple><script src="uppy.js"></script>
+<script type="module">
+const SIGNER = (await (await fetch('config.json')).json()).signerUrl;
+const { Uppy, AwsS3 } = window;
+const uppy = new Uppy();
+${glue}
+document.querySelector('input').onchange = async (e) => {
+  window.started = performance.now();
+  uppy.addFiles([...e.target.files].map(f => ({ name: f.name, type: f.type || 'application/octet-stream', data: f })));
+  const result = await uppy.upload();
+  window.failed = result.failed.map(f => String(f.error));
+  window.finished = performance.now();
+};
+</script>`;
+}
+
+async function viaUppy(stack, paths) {
+  await uppyPage(stack);
+  const context = await stack.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(stack.pageUrl + 'uppy-bench.html');
+  await page.setInputFiles('input[type=file]', paths);
+  await page.waitForFunction(() => window.finished, null, { timeout: 600000 });
+  const { ms, failed } = await page.evaluate(() => ({ ms: window.finished - window.started, failed: window.failed }));
+  if (failed.length) throw new Error(`Uppy did not upload: ${failed.slice(0, 3).join('; ')}`);
+  await context.close();
+  return { ms };
+}
+
 async function viaCurl(stack, paths, parallel) {
   const started = performance.now();
   const queue = [...paths];
@@ -146,21 +188,24 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function compare(stack, label, paths, bytes, curlParallel) {
-  const results = { page: [], bare: [], curl: [], memory: [] };
+/// `withUppy`: Uppy 6.3 goes in the rounds too (the small files, as issue #12 compares them).
+async function compare(stack, label, paths, bytes, curlParallel, withUppy = false) {
+  const results = { page: [], bare: [], curl: [], uppy: [], memory: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const page = await viaPage(stack, paths);
     results.page.push(page.ms);
     results.memory.push(page.peak);
     results.idle = Math.max(results.idle ?? 0, page.idle);
     results.bare.push((await viaBare(stack, paths)).ms);
+    if (withUppy) results.uppy.push((await viaUppy(stack, paths)).ms);
     results.curl.push((await viaCurl(stack, paths, curlParallel)).ms);
   }
   const rate = ms => bytes / MIB / (ms / 1000);
   const [page, bare, curl] = ['page', 'bare', 'curl'].map(k => rate(median(results[k])));
   console.log(`${label} (median of ${ROUNDS} rounds, alternating):`);
-  console.log(`  page ${page.toFixed(1)} MiB/s, bare XHR ${bare.toFixed(1)} MiB/s, curl ${curl.toFixed(1)} MiB/s`);
-  console.log(`  page/curl ${(page / curl).toFixed(2)}, bare/curl ${(bare / curl).toFixed(2)}, page/bare ${(page / bare).toFixed(2)}`);
+  const uppy = withUppy ? rate(median(results.uppy)) : null;
+  console.log(`  page ${page.toFixed(1)} MiB/s, bare XHR ${bare.toFixed(1)} MiB/s,${uppy ? ` Uppy 6.3 ${uppy.toFixed(1)} MiB/s,` : ''} curl ${curl.toFixed(1)} MiB/s`);
+  console.log(`  page/curl ${(page / curl).toFixed(2)}, bare/curl ${(bare / curl).toFixed(2)}, page/bare ${(page / bare).toFixed(2)}${uppy ? `, page/Uppy ${(page / uppy).toFixed(2)}` : ''}`);
   return { peak: Math.max(...results.memory), idle: results.idle };
 }
 
@@ -256,7 +301,7 @@ try {
   }
   if (cases.includes('small')) {
     const small = files('small', 100, 64 * 1024);
-    await compare(stack, '100 files of 64 KiB picked at once', small, 100 * 64 * 1024, 4);
+    await compare(stack, '100 files of 64 KiB picked at once', small, 100 * 64 * 1024, 4, true);
   }
   if (cases.includes('many')) await many(stack, Number(process.env.BENCH_MANY || 10000));
 } finally {
