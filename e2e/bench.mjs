@@ -18,10 +18,10 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack, rows } from './stack.mjs';
+import { Stack, rows, uppyWithReadmeGlue } from './stack.mjs';
 
 const MIB = 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -102,18 +102,12 @@ async function viaBare(stack, paths) {
   return { ms };
 }
 
-/// Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm, bundled by esbuild) with the README's glue, as
-/// the e2e suite runs it: the uploader people would pick instead, on the same signer.
+/// Uppy 6.3 with the README's glue (`uppyWithReadmeGlue`), as the e2e suite runs it: the uploader
+/// people would pick instead, on the same signer.
 async function uppyPage(stack) {
   if (stack.extraPages['uppy-bench.html']) return;
-  const { build } = await import('esbuild');
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const glue = readme.slice(readme.indexOf('## Using the signer from an Uppy page')).match(/```js\n([\s\S]*?)```/)[1];
-  const bundle = await build({
-    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('.', import.meta.url).pathname },
-    bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
-  });
-  stack.extraPages['uppy.js'] = bundle.outputFiles[0].text;
+  const { bundle, glue } = await uppyWithReadmeGlue();
+  stack.extraPages['uppy.js'] = bundle;
   stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple><script src="uppy.js"></script>
 <script type="module">
 const SIGNER = (await (await fetch('config.json')).json()).signerUrl;

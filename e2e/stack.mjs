@@ -388,3 +388,18 @@ export async function throttleUploads(page, bytesPerSecond) {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond,
   });
 }
+
+/// Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm, bundled by esbuild into one script that sets
+/// `window.Uppy` and `window.AwsS3`) and the README's glue for it, the js block of its section
+/// "Using the signer from an Uppy page", as it stands there: the e2e suite and the bench run both.
+export async function uppyWithReadmeGlue() {
+  const { build } = await import('esbuild');
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Using the signer from an Uppy page'));
+  const glue = section.match(/```js\n([\s\S]*?)```/)[1];
+  const bundle = await build({
+    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('.', import.meta.url).pathname },
+    bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
+  });
+  return { bundle: bundle.outputFiles[0].text, glue };
+}

@@ -6,11 +6,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, rows, throttleUploads, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, rows, throttleUploads, uppyWithReadmeGlue, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -499,15 +499,8 @@ test('20. Cancel all stops every upload and stores nothing; Retry all uploads th
 });
 
 test('21. Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm) uploads through the README\'s glue, as it stands there', async () => {
-  const { build } = await import('esbuild');
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## Using the signer from an Uppy page'));
-  const glue = section.match(/```js\n([\s\S]*?)```/)[1];
-  const bundle = await build({
-    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('..', import.meta.url).pathname },
-    bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
-  });
-  stack.extraPages['uppy.js'] = bundle.outputFiles[0].text;
+  const { bundle, glue } = await uppyWithReadmeGlue();
+  stack.extraPages['uppy.js'] = bundle;
   stack.extraPages['uppy.html'] = `<!doctype html><meta charset="utf-8"><title>Uppy</title><script src="uppy.js"></script>
 <script type="module">
 const SIGNER = (await (await fetch('config.json')).json()).signerUrl;

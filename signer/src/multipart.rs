@@ -366,18 +366,12 @@ impl Signer {
     }
 
     fn parse_body<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, Outgoing> {
-        if body.len() > crate::service::MAX_BATCH_BODY_BYTES {
-            return Err(error(
-                ErrorCode::RequestTooLarge,
-                "A multipart request is at most 128 KiB.".into(),
-            ));
-        }
-        serde_json::from_slice(body).map_err(|err| {
-            error(
-                ErrorCode::MalformedRequest,
-                format!("The body is not what this endpoint takes ({err})."),
-            )
-        })
+        crate::service::read_body(
+            body,
+            crate::service::MAX_BATCH_BODY_BYTES,
+            "A multipart request is at most 128 KiB.",
+            |err| format!("The body is not what this endpoint takes ({err})."),
+        )
     }
 
     /// The token's claims and plan, if it is this signer's token for a multipart upload.

@@ -333,22 +333,18 @@ impl Signer {
 
     /// `POST /sign`. `space`: the key prefix the caller may write under ([`Signer::space`]).
     fn sign(&self, body: &[u8], now: UnixTime, id: UploadId, space: &str) -> Outgoing {
-        if body.len() > MAX_BODY_BYTES {
-            return error(
-                ErrorCode::RequestTooLarge,
-                format!("A sign request is at most {MAX_BODY_BYTES} bytes."),
-            );
-        }
-        let request: SignRequest = match serde_json::from_slice(body) {
+        let request: SignRequest = match read_body(
+            body,
+            MAX_BODY_BYTES,
+            &format!("A sign request is at most {MAX_BODY_BYTES} bytes."),
+            |err| {
+                format!(
+                    "Send a JSON object like {{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}} ({err})."
+                )
+            },
+        ) {
             Ok(request) => request,
-            Err(err) => {
-                return error(
-                    ErrorCode::MalformedRequest,
-                    format!(
-                        "Send a JSON object like {{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}} ({err})."
-                    ),
-                );
-            }
+            Err(refusal) => return refusal,
         };
         match self.sign_one(&request, now, id, space) {
             Ok(response) => json(
@@ -362,22 +358,18 @@ impl Signer {
     /// `POST /sign/batch`: each file signed as `/sign` would, each with its own key (made from
     /// `id` and its place in the batch).
     fn sign_batch(&self, body: &[u8], now: UnixTime, id: UploadId, space: &str) -> Outgoing {
-        if body.len() > MAX_BATCH_BODY_BYTES {
-            return error(
-                ErrorCode::RequestTooLarge,
-                format!("A batch sign request is at most {MAX_BATCH_BODY_BYTES} bytes."),
-            );
-        }
-        let batch: SignBatch = match serde_json::from_slice(body) {
+        let batch: SignBatch = match read_body(
+            body,
+            MAX_BATCH_BODY_BYTES,
+            &format!("A batch sign request is at most {MAX_BATCH_BODY_BYTES} bytes."),
+            |err| {
+                format!(
+                    "Send a JSON object like {{\"files\":[{{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}}]}} ({err})."
+                )
+            },
+        ) {
             Ok(batch) => batch,
-            Err(err) => {
-                return error(
-                    ErrorCode::MalformedRequest,
-                    format!(
-                        "Send a JSON object like {{\"files\":[{{\"filename\":\"cat.png\",\"contentType\":\"image/png\",\"size\":12345}}]}} ({err})."
-                    ),
-                );
-            }
+            Err(refusal) => return refusal,
         };
         if batch.files.is_empty() {
             return error(
@@ -585,6 +577,24 @@ pub(crate) fn json(status: StatusCode, body: String) -> Outgoing {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// A JSON body of at most `limit` bytes as `T`, or the 413 (`too_large`) or 400 (`malformed`
+/// words for serde's error) that every POST route answers otherwise.
+#[expect(
+    clippy::result_large_err,
+    reason = "the refusal is the response itself, as in every route's private helpers"
+)]
+pub(crate) fn read_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+    too_large: &str,
+    malformed: impl FnOnce(serde_json::Error) -> String,
+) -> Result<T, Outgoing> {
+    if body.len() > limit {
+        return Err(error(ErrorCode::RequestTooLarge, too_large.into()));
+    }
+    serde_json::from_slice(body).map_err(|err| error(ErrorCode::MalformedRequest, malformed(err)))
 }
 
 pub(crate) fn error(code: ErrorCode, message: String) -> Outgoing {

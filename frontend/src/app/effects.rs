@@ -225,6 +225,10 @@ impl App {
     /// wait for the next one, so with many small files a few requests sign them all (each
     /// request costs the page's main thread about a millisecond, and the signer an invocation).
     pub(super) fn flush_signs(&mut self, ctx: &Context<Self>) {
+        // Called after every event's commands, progress included: nothing to do costs nothing.
+        if self.signs.waiting.is_empty() {
+            return;
+        }
         let Some(url) = self.signer_url.clone() else {
             return;
         };
@@ -365,7 +369,6 @@ async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// The file and attempt a signer call is for (to report its failure).
 /// One file to sign: its id, the attempt and what the signer is asked.
 pub(super) type SignJob = (FileId, u32, SignRequest);
 
@@ -476,6 +479,7 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
     messages
 }
 
+/// The file and attempt a signer call is for (to report its failure).
 fn signer_call_of(command: &Command) -> Option<(FileId, u32)> {
     match command {
         Command::Sign { id, attempt, .. }
