@@ -10,7 +10,7 @@ mod window;
 
 use window::{set_document_lang, store_lang, stored_lang, take_dropped, window_listeners};
 
-use std::collections::HashMap;
+use crate::upload::vec_map::VecMap;
 
 use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
@@ -88,7 +88,7 @@ pub struct App {
     lang: Lang,
     queue: Queue,
     /// The browser's handles for the files in the list (never their bytes).
-    files: HashMap<FileId, File>,
+    files: VecMap<FileId, File>,
     next_id: FileId,
     signer_url: Option<String>,
     config_error: Option<String>,
@@ -98,10 +98,10 @@ pub struct App {
     /// Files waiting to be signed, sent several to a request.
     signs: effects::Signs,
     /// In-flight requests by file, with their attempt; dropping one aborts it.
-    uploads: HashMap<FileId, (u32, xhr::Upload)>,
+    uploads: VecMap<FileId, (u32, xhr::Upload)>,
     /// In-flight parts by file and part number, with their try.
-    parts: HashMap<(FileId, u32), (u32, xhr::Upload)>,
-    retry_timers: HashMap<FileId, Timeout>,
+    parts: VecMap<(FileId, u32), (u32, xhr::Upload)>,
+    retry_timers: VecMap<FileId, Timeout>,
     /// Loading `config.json` (before it is loaded) or the rules again, and the next wait.
     load_timer: Option<Timeout>,
     load_retry_ms: u32,
@@ -127,7 +127,7 @@ pub struct App {
     /// One callback for every row's buttons (a new one per render would redraw every row).
     row_actions: Callback<(FileId, RowAction)>,
     /// Thumbnails of picked images (object URLs, revoked when the file is forgotten).
-    thumbs: HashMap<FileId, AttrValue>,
+    thumbs: VecMap<FileId, AttrValue>,
     /// The row whose button was just used: if that button is gone after the redraw (Cancel
     /// becomes Retry, a removed row), focus goes to this row's first button, not to the page.
     refocus: Option<FileId>,
@@ -209,16 +209,16 @@ impl Component for App {
                 DEFAULT_CONCURRENCY,
                 (now_ms() as u64) ^ 0x9e37_79b9_7f4a_7c15,
             ),
-            files: HashMap::new(),
+            files: VecMap::new(),
             next_id: 1,
             signer_url: None,
             config_error: None,
             rules_error: None,
             waiting_for_config: Vec::new(),
             signs: effects::Signs::default(),
-            uploads: HashMap::new(),
-            parts: HashMap::new(),
-            retry_timers: HashMap::new(),
+            uploads: VecMap::new(),
+            parts: VecMap::new(),
+            retry_timers: VecMap::new(),
             load_timer: None,
             load_retry_ms: LOAD_RETRY_MS,
             _ticker: ticker,
@@ -234,7 +234,7 @@ impl Component for App {
             window_rows: (0, 60),
             folder_input: NodeRef::default(),
             announcement: String::new(),
-            thumbs: HashMap::new(),
+            thumbs: VecMap::new(),
             refocus: None,
             auth: None,
             session: auth::session(),

@@ -9,3 +9,4 @@ pub mod progress;
 pub mod queue;
 pub mod resume;
 pub mod s3_xml;
+pub mod vec_map;

@@ -27,7 +27,9 @@
 
 mod big;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use crate::upload::vec_map::VecMap;
 
 use shared::{
     CompletedUpload, ErrorCode, FormFields, ListedParts, MultipartUpload, SignRequest,
@@ -492,7 +494,7 @@ pub struct Queue {
     entries: Vec<Entry>,
     /// Where each file is in `entries`: every event finds its file at once (10,000 files).
     /// Rebuilt when files leave the list (`reindex`).
-    index: HashMap<FileId, usize>,
+    index: VecMap<FileId, usize>,
     rules: Option<UploadRules>,
     concurrency: usize,
     /// xorshift64 state for backoff jitter (seeded by the edge).
@@ -500,7 +502,7 @@ pub struct Queue {
     /// The time of the latest event (never goes back).
     now_ms: f64,
     /// The parts of the files going up as multipart uploads.
-    multiparts: HashMap<FileId, Multipart>,
+    multiparts: VecMap<FileId, Multipart>,
     /// Parts in flight per multipart file.
     part_concurrency: usize,
     /// Whether parts carry a signed `Content-MD5`.
@@ -511,12 +513,12 @@ impl Queue {
     pub fn new(concurrency: usize, seed: u64) -> Queue {
         Queue {
             entries: Vec::new(),
-            index: HashMap::new(),
+            index: VecMap::new(),
             rules: None,
             concurrency: concurrency.max(1),
             random: seed | 1,
             now_ms: 0.0,
-            multiparts: HashMap::new(),
+            multiparts: VecMap::new(),
             part_concurrency: DEFAULT_PART_CONCURRENCY,
             checksums: true,
         }
@@ -1321,7 +1323,7 @@ fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Comma
 /// other fields of the queue at the same time).
 fn entry_at<'a>(
     entries: &'a mut [Entry],
-    index: &HashMap<FileId, usize>,
+    index: &VecMap<FileId, usize>,
     id: FileId,
 ) -> Option<&'a mut Entry> {
     index.get(&id).and_then(|&at| entries.get_mut(at))

@@ -33,8 +33,7 @@ impl Queue {
         };
         let multipart = self
             .multiparts
-            .entry(id)
-            .or_insert_with(|| Multipart::new(checksums));
+            .get_or_insert_with(id, || Multipart::new(checksums));
         entry.multipart = true;
         entry.ahead = Ahead::No;
         entry.last_activity_ms = now_ms;
@@ -748,7 +747,7 @@ fn transient_sign_failure(error: SignError) -> (Failure, u32) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, VecDeque};
+    use std::collections::{BTreeMap, HashSet, VecDeque};
 
     use shared::{ContentTypePattern, ListedPart, SignParts, SignedPart};
 
