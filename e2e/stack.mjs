@@ -389,6 +389,30 @@ export async function throttleUploads(page, bytesPerSecond) {
   });
 }
 
+/// What a laptop's sleep does to a page, as far as CDP can make it: no script runs (the page's
+/// JavaScript paused in the debugger at its next statement: no timers, no events until it wakes,
+/// and then the clock has jumped) and the network is gone. (`Page.setWebLifecycleState` frozen
+/// leaves a visible headless page's timers running: measured.) Woken after `ms`, with uploads
+/// throttled to `bytesPerSecond` again (-1: not throttled). Returns how many times a 100 ms
+/// interval timer ran meanwhile, read as the page wakes (asleep: at most the one due on waking;
+/// awake it would be `ms / 100`).
+export async function asleep(page, ms, bytesPerSecond = -1) {
+  page.cdp ??= await page.context().newCDPSession(page);
+  await page.cdp.send('Network.enable');
+  const network = offline => page.cdp.send('Network.emulateNetworkConditions', {
+    offline, latency: 0, downloadThroughput: -1, uploadThroughput: offline ? -1 : bytesPerSecond,
+  });
+  await page.evaluate(() => { window.__awake = 0; window.__awakeTimer ??= setInterval(() => { window.__awake += 1; }, 100); });
+  await page.cdp.send('Debugger.enable');
+  await network(true);
+  await page.cdp.send('Debugger.pause');
+  await new Promise(resolve => setTimeout(resolve, ms));
+  await network(false);
+  await page.cdp.send('Debugger.resume').catch(() => {});
+  await page.cdp.send('Debugger.disable');
+  return page.evaluate(() => window.__awake);
+}
+
 /// Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm, bundled by esbuild into one script that sets
 /// `window.Uppy` and `window.AwsS3`) and the README's glue for it, the js block of its section
 /// "Using the signer from an Uppy page", as it stands there: the e2e suite and the bench run both.

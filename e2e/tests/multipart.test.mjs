@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKGROUND_TAB, Stack, rows, throttleUploads, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, Stack, asleep, rows, throttleUploads, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 const PART = 8 * MIB;
@@ -188,6 +188,28 @@ test('M6. a tab in the background longer than the stall timeout while a big file
   assert.equal(done.status, 'done', done.error);
   assert.equal(done.attempt, 1);
   assert.ok(bytes.equals(await stack.object(done.key)));
+  await throttleUploads(page, -1);
+  assert.deepEqual(page.errors, []);
+});
+
+test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): done, re-sending at most the parts in flight', async () => {
+  const page = await stack.open();
+  const parts = watchParts(page);
+  await throttleUploads(page, 1.5 * MIB);
+  const bytes = randomBytes(40 * MIB);
+  await page.setInputFiles('input[type=file]', [file('asleep-big.bin', bytes)]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="asleep-big.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 5, null, { timeout: 60000 });
+  // Longer than the 30 s stall timeout.
+  const ran = await asleep(page, 40000, 1.5 * MIB);
+  assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);
+  await waitForStatus(page, ['asleep-big.bin'], ['done', 'failed'], 180000);
+  const done = await row(page, 'asleep-big.bin');
+  assert.equal(done.status, 'done', done.error);
+  assert.ok(bytes.equals(await stack.object(done.key)));
+  // Five parts, each stored once; at most the four in flight sent again.
+  assert.deepEqual([...new Set(parts.finished)].sort((a, b) => a - b), [1, 2, 3, 4, 5]);
+  assert.ok(parts.started.length <= 5 + 4, `part requests: ${parts.started}`);
+  assert.deepEqual(await stack.unfinishedUploads(), []);
   await throttleUploads(page, -1);
   assert.deepEqual(page.errors, []);
 });

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, rows, throttleUploads, uppyWithReadmeGlue, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -688,4 +688,24 @@ test('26. a signer that takes sign requests and never answers: the files are sig
     assert.equal((await stack.object(r.key)).toString(), `unanswered ${r.name.match(/(\d+)/)[1]}`);
   }
   assert.equal(keys.size, 3);
+});
+
+test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): done, one object', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 1.5 * MIB);
+  const bytes = randomBytes(12 * MIB);
+  await page.setInputFiles('input[type=file]', [file('asleep.bin', bytes)]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="asleep.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 5, null, { timeout: 60000 });
+  // Longer than the 30 s stall timeout.
+  const ran = await asleep(page, 40000, 1.5 * MIB);
+  assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);
+  await waitForStatus(page, ['asleep.bin'], ['done', 'failed'], 180000);
+  const done = await row(page, 'asleep.bin');
+  assert.equal(done.status, 'done', done.error);
+  // The file in flight may be sent again (as a retry of the same key): never a second object.
+  assert.ok(done.attempt <= 2, `attempt ${done.attempt}`);
+  assert.deepEqual((await stack.keys()).filter(k => k.endsWith('/asleep.bin')), [done.key]);
+  assert.ok(bytes.equals(await stack.object(done.key)));
+  await throttleUploads(page, -1);
+  assert.deepEqual(page.errors, []);
 });
