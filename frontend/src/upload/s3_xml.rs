@@ -19,9 +19,7 @@ pub struct S3Error {
 }
 
 pub fn parse_post_response(xml: &str) -> Option<PostResponse> {
-    if !xml.contains("<PostResponse") {
-        return None;
-    }
+    find(xml, "<PostResponse")?;
     Some(PostResponse {
         location: element(xml, "Location"),
         bucket: element(xml, "Bucket"),
@@ -31,7 +29,7 @@ pub fn parse_post_response(xml: &str) -> Option<PostResponse> {
 }
 
 pub fn parse_error(xml: &str) -> Option<S3Error> {
-    let error = &xml[xml.find("<Error>")?..];
+    let error = &xml[find(xml, "<Error>")?..];
     Some(S3Error {
         code: element(error, "Code")?,
         message: element(error, "Message").unwrap_or_default(),
@@ -54,9 +52,18 @@ pub fn means_sign_again(error: &S3Error) -> bool {
 fn element(xml: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&close)?;
+    let start = find(xml, &open)? + open.len();
+    let end = start + find(&xml[start..], &close)?;
     Some(unescape(&xml[start..end]))
+}
+
+/// Where `tag` first starts in `xml`: a plain byte search, as `str::find` with a `&str` would
+/// find it, without the two-way string searcher that brings into the page (measured: 1.0 KB
+/// gzip). A tag starts with `<`, so the offset is a character boundary.
+fn find(xml: &str, tag: &str) -> Option<usize> {
+    xml.as_bytes()
+        .windows(tag.len())
+        .position(|window| window == tag.as_bytes())
 }
 
 fn unescape(text: &str) -> String {
@@ -194,5 +201,19 @@ mod tests {
         );
         assert_eq!(unescape("&#44032;&#xAC00;"), "가가");
         assert_eq!(unescape("50% & more &bogus; &"), "50% & more &bogus; &");
+    }
+
+    #[test]
+    fn tags_among_multibyte_text() {
+        let xml = "<Error><Message>키가 없음 &lt;Key&gt;</Message><Code>NoSuchKey</Code><Key>폴더/파일</Key></Error>";
+        assert_eq!(find(xml, "<Code>"), xml.find("<Code>"));
+        assert_eq!(find(xml, "<Nope>"), None);
+        assert_eq!(find("<", "<Code>"), None);
+        let error = parse_error(xml).unwrap();
+        assert_eq!(
+            (error.code.as_str(), error.message.as_str()),
+            ("NoSuchKey", "키가 없음 <Key>")
+        );
+        assert_eq!(element(xml, "Key").as_deref(), Some("폴더/파일"));
     }
 }
