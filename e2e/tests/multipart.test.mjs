@@ -213,3 +213,46 @@ test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await throttleUploads(page, -1);
   assert.deepEqual(page.errors, []);
 });
+
+test('M8. a second tab of the page does not list the upload the first is running (its Remove would end it); once the first is closed, it does, and resumes it', async () => {
+  const first = await stack.open();
+  await throttleUploads(first, 1.5 * MIB);
+  const bytes = randomBytes(40 * MIB);
+  const path = file('two-tabs.bin', bytes);
+  await first.setInputFiles('input[type=file]', [path]);
+  // Created, and its resume record stored.
+  await first.waitForFunction(() => new Promise(resolve => {
+    const open = indexedDB.open('uploader');
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('uploads')) return resolve(false);
+      const count = db.transaction('uploads').objectStore('uploads').count();
+      count.onsuccess = () => { db.close(); resolve(count.result === 1); };
+    };
+  }), null, { timeout: 30000, polling: 250 });
+  // A second tab of the page, in the same browser: it reads the same records.
+  const second = await first.context().newPage();
+  second.errors = [];
+  second.on('pageerror', e => second.errors.push(e.message));
+  await second.goto(stack.pageUrl);
+  await second.waitForSelector('input[type=file]');
+  await second.waitForTimeout(2000);
+  assert.deepEqual(await rows(second), [], 'the second tab lists the first tab\'s upload');
+  assert.equal((await row(first, 'two-tabs.bin')).status, 'uploading');
+  // The first tab closed mid-upload: the upload is the second tab's to resume.
+  await first.close();
+  await second.reload();
+  await waitForStatus(second, ['two-tabs.bin'], ['unfinished'], 10000);
+  await second.setInputFiles('input[type=file]', [path]);
+  await waitForStatus(second, ['two-tabs.bin'], ['done', 'failed'], 120000);
+  // One row: the unfinished one became this upload.
+  const all = await rows(second);
+  assert.equal(all.length, 1, JSON.stringify(all));
+  const [done] = all;
+  assert.equal(done.status, 'done', done.error);
+  assert.ok(bytes.equals(await stack.object(done.key)));
+  assert.deepEqual(await stack.unfinishedUploads(), []);
+  assert.deepEqual(first.errors, []);
+  assert.deepEqual(second.errors, []);
+});

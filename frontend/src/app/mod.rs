@@ -183,13 +183,20 @@ impl Component for App {
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_message(Msg::LoadConfig);
         {
-            // Unfinished multipart uploads from before (a reload, a crash, a closed tab).
+            // Unfinished multipart uploads from before (a reload, a crash, a closed tab), not
+            // those another tab of the page is running or listing; those listed here are this
+            // tab's from now on (to resume or remove).
             let link = ctx.link().clone();
             spawn_local(async move {
-                if let Ok(found) = records::load_all().await
-                    && !found.is_empty()
-                {
-                    link.send_message(Msg::Unfinished(found));
+                if let Ok(mut found) = records::load_all().await {
+                    let running = records::held_elsewhere().await;
+                    found.retain(|record| !running.contains(&record.upload_id));
+                    for record in &found {
+                        records::hold(&record.upload_id);
+                    }
+                    if !found.is_empty() {
+                        link.send_message(Msg::Unfinished(found));
+                    }
                 }
             });
         }

@@ -2,6 +2,13 @@
 //! (`upload::resume::ResumeRecord`), one object per upload in the store `uploads` of the database
 //! `uploader`, keyed by S3's upload id.
 //!
+//! A tab holds a Web Lock named after each upload it records or lists as unfinished (`hold`),
+//! until it closes: the browser lets go of a closed or crashed tab's locks. A page starting up
+//! leaves out the records whose lock another tab holds (`held_elsewhere`): those uploads are
+//! running or listed there, and offering them here too (with a Remove that aborts the upload)
+//! would let a second tab of the page end the first one's upload. Browsers without Web Locks
+//! list every record, as before.
+//!
 //! IndexedDB may be missing or refuse (a private window, storage turned off, a full disk): every
 //! call then fails with a sentence and the page goes on without resume. Records are plain objects
 //! with camelCase fields, built with `Reflect` as in `json.rs` (no serde in the page); one that
@@ -45,6 +52,65 @@ pub async fn remove(upload_id: &str) -> Result<(), String> {
     run(IdbTransactionMode::Readwrite, |store| store.delete(&key))
         .await
         .map(drop)
+}
+
+/// Marks `upload_id` as this tab's until the tab closes (nothing where the browser has no Web
+/// Locks). Asking again for a lock this tab holds changes nothing.
+pub fn hold(upload_id: &str) {
+    let Some((locks, request)) = locks("request") else {
+        return;
+    };
+    // The lock is held until the callback's promise settles, and `Promise.race([])` never does:
+    // a callback made without a closure of our own (or `new Function`, which the page's
+    // Content-Security-Policy refuses).
+    let promise = Reflect::get(&js_sys::global(), &"Promise".into()).unwrap_or_default();
+    let Some(race) = Reflect::get(&promise, &"race".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+    else {
+        return;
+    };
+    let forever = race.bind1(&promise, &Array::new());
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"ifAvailable".into(), &true.into());
+    let _ = request.call3(&locks, &lock_name(upload_id).into(), &options, &forever);
+}
+
+/// The upload ids whose lock a tab holds: called before this tab holds any, the uploads running
+/// in other tabs. Empty without Web Locks.
+pub async fn held_elsewhere() -> Vec<String> {
+    let Some((locks, query)) = locks("query") else {
+        return Vec::new();
+    };
+    let Some(state) = query
+        .call0(&locks)
+        .ok()
+        .and_then(|p| p.dyn_into::<Promise>().ok())
+    else {
+        return Vec::new();
+    };
+    let held = match JsFuture::from(state).await {
+        Ok(state) => Reflect::get(&state, &"held".into()).unwrap_or_default(),
+        Err(_) => return Vec::new(),
+    };
+    let prefix = lock_name("");
+    Array::from(&held)
+        .iter()
+        .filter_map(|lock| Reflect::get(&lock, &"name".into()).ok()?.as_string())
+        .filter_map(|name| name.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+fn lock_name(upload_id: &str) -> String {
+    format!("uploader:{upload_id}")
+}
+
+/// `navigator.locks` and its method `name`, where the browser has them.
+fn locks(name: &str) -> Option<(JsValue, Function)> {
+    let navigator = web_sys::window()?.navigator();
+    let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
+    let method = Reflect::get(&locks, &name.into()).ok()?.dyn_into().ok()?;
+    Some((locks, method))
 }
 
 /// Opens the database, makes one request in a transaction of its own and waits until that

@@ -89,6 +89,14 @@ impl Queue {
         if entry.status != Status::Uploading || multipart.phase != Phase::Parts {
             return;
         }
+        // A resumed upload whose stored parts are all checked (or of which S3 held none: its
+        // tab closed before the first part landed) is that upload now: its unfinished row goes.
+        if !multipart.verifying()
+            && let Some(from) = multipart.resume_of.take()
+        {
+            self.drop_unfinished(from, commands);
+            return self.pump(id, commands);
+        }
         let attempt = entry.attempt;
         let mut out = Vec::new();
         multipart.pump(slots, now_ms, &mut out);
@@ -1539,6 +1547,44 @@ mod tests {
         );
         assert_eq!(edge.sends, [(3, 1), (4, 1), (5, 1)].into());
         assert_eq!(edge.hashed[..2], [1, 2]);
+        assert_eq!(
+            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
+            0
+        );
+        assert_eq!(edge.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
+    }
+
+    #[test]
+    fn an_unfinished_upload_with_no_part_stored_is_taken_over_whole() {
+        // Its tab closed before the first part landed: S3 lists none. Picked again, the file
+        // sends every part into that upload, and the unfinished row goes (it is this one now).
+        let mut queue = queue(true, 2);
+        let mut edge = Edge::default();
+        let mut nothing_stored = |command: &Command| match command {
+            Command::ListParts { id, attempt, .. } => Some(vec![Event::Listed {
+                id: *id,
+                attempt: *attempt,
+                parts: ListedParts { parts: vec![] },
+            }]),
+            _ => None,
+        };
+        let commands = queue.update(
+            1.0,
+            Event::Unfinished {
+                records: vec![(100, record())],
+            },
+        );
+        edge.drive(&mut queue, 1.0, commands, &mut nothing_stored);
+        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
+        assert_eq!(queue.entry(100).unwrap().sent, 0);
+        let commands = added(&mut queue, 2.0, 1);
+        edge.drive(&mut queue, 2.0, commands, &mut nothing_stored);
+        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        assert!(
+            queue.entry(100).is_none(),
+            "the unfinished row is still listed"
+        );
+        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
         assert_eq!(
             edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
             0
