@@ -330,6 +330,10 @@ impl Lang {
                 "This unfinished upload is too old to continue; upload the file again.",
                 "이 미완료 업로드는 너무 오래되어 이어서 올릴 수 없습니다. 파일을 다시 올리세요.",
             ),
+            PageCode::ResumeGone => self.pick(
+                "Storage no longer holds this upload: it was completed as the page closed (stored under the key shown) or cleared away. Check before uploading it again.",
+                "저장소에 이 업로드가 더 이상 없습니다. 페이지가 닫히는 사이 완료되었거나(표시된 키에 저장됨) 정리되었습니다. 다시 올리기 전에 확인하세요.",
+            ),
             PageCode::UnexpectedAnswer => self.pick(
                 "The signing service answered something this page cannot use.",
                 "서명 서비스의 응답을 이 페이지가 쓸 수 없습니다.",

@@ -107,12 +107,15 @@ pub enum PageCode {
     FileUnreadable,
     /// An unfinished upload older than its token: it cannot be continued.
     ResumeExpired,
+    /// S3 no longer holds an unfinished upload (`NoSuchUpload`): completed while its page was
+    /// closing, or cleared away (aborted, the bucket's lifecycle rule). S3 does not say which.
+    ResumeGone,
     /// The signer's answer made no sense to the page (a part plan it cannot follow).
     UnexpectedAnswer,
 }
 
 impl PageCode {
-    pub const ALL: [PageCode; 10] = [
+    pub const ALL: [PageCode; 11] = [
         PageCode::Network,
         PageCode::Timeout,
         PageCode::SignerUnreachable,
@@ -122,6 +125,7 @@ impl PageCode {
         PageCode::Throttled,
         PageCode::FileUnreadable,
         PageCode::ResumeExpired,
+        PageCode::ResumeGone,
         PageCode::UnexpectedAnswer,
     ];
 
@@ -136,6 +140,7 @@ impl PageCode {
             PageCode::Throttled => "Throttled",
             PageCode::FileUnreadable => "FileUnreadable",
             PageCode::ResumeExpired => "ResumeExpired",
+            PageCode::ResumeGone => "ResumeGone",
             PageCode::UnexpectedAnswer => "UnexpectedAnswer",
         }
     }

@@ -487,12 +487,23 @@ impl Queue {
         };
         match (status, error) {
             (Status::Unfinished, SignError::Refused { code, message }) if gone(code) => {
-                // Nothing left to continue: said, and the record goes.
-                let failure = Failure::page_with(PageCode::ResumeExpired, message);
+                // Nothing left to continue: said, and the record goes. A token too old is
+                // that; an upload S3 no longer holds may have been completed just as its page
+                // closed (the signer finishes a `complete` it was asked for), so the row keeps
+                // its key and says so, rather than "upload it again" (a second object).
+                let key = entry_at(&mut self.entries, &self.index, id).and_then(|e| e.key.clone());
+                let failure = if code == ErrorCode::NoSuchUpload {
+                    Failure::page_with(PageCode::ResumeGone, message)
+                } else {
+                    Failure::page_with(PageCode::ResumeExpired, message)
+                };
                 self.upload_gone(id, failure, commands);
                 if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
                     entry.status = Status::Failed;
                     entry.sent = 0;
+                    if code == ErrorCode::NoSuchUpload {
+                        entry.key = key;
+                    }
                 }
             }
             (Status::Unfinished, _) => {}
@@ -1660,7 +1671,15 @@ mod tests {
         assert!(commands.contains(&Command::ForgetRecord {
             upload_id: "up-1".into()
         }));
-        assert_eq!(queue.entry(101).unwrap().status, Status::Failed);
+        let gone = queue.entry(101).unwrap();
+        assert_eq!(gone.status, Status::Failed);
+        // S3 cannot say whether it was completed (its page closing during `complete`) or
+        // cleared: the row says both, and keeps the key to look under.
+        assert_eq!(
+            gone.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::ResumeGone)
+        );
+        assert_eq!(gone.key.as_deref(), Some(upload().key.as_str()));
         // Removing an unfinished upload aborts it in S3.
         let mut queue = self::queue(true, 2);
         queue.update(
