@@ -104,15 +104,13 @@ impl App {
                     self.parts.retain(|(file, _), _| *file != id);
                     self.retry_timers.remove(&id);
                 }
-                Command::Remember(record) => {
-                    // Held before the record is stored: no other tab sees it unowned.
-                    records::hold(&record.upload_id);
-                    spawn_local(async move {
-                        // Without IndexedDB (a private window may refuse it) uploads go on;
-                        // only resuming after a reload is lost.
-                        let _ = records::save(&record).await;
-                    })
-                }
+                Command::Remember(record) => spawn_local(async move {
+                    // Claimed before the record is stored: no other tab sees it unowned.
+                    records::claim(&record.upload_id).await;
+                    // Without IndexedDB (a private window may refuse it) uploads go on; only
+                    // resuming after a reload is lost.
+                    let _ = records::save(&record).await;
+                }),
                 Command::ForgetRecord { upload_id } => spawn_local(async move {
                     let _ = records::remove(&upload_id).await;
                 }),

@@ -188,11 +188,12 @@ impl Component for App {
             // tab's from now on (to resume or remove).
             let link = ctx.link().clone();
             spawn_local(async move {
-                if let Ok(mut found) = records::load_all().await {
-                    let running = records::held_elsewhere().await;
-                    found.retain(|record| !running.contains(&record.upload_id));
-                    for record in &found {
-                        records::hold(&record.upload_id);
+                if let Ok(all) = records::load_all().await {
+                    let mut found = Vec::new();
+                    for record in all {
+                        if records::claim(&record.upload_id).await {
+                            found.push(record);
+                        }
                     }
                     if !found.is_empty() {
                         link.send_message(Msg::Unfinished(found));

@@ -2,12 +2,11 @@
 //! (`upload::resume::ResumeRecord`), one object per upload in the store `uploads` of the database
 //! `uploader`, keyed by S3's upload id.
 //!
-//! A tab holds a Web Lock named after each upload it records or lists as unfinished (`hold`),
+//! A tab holds a Web Lock named after each upload it records or lists as unfinished (`claim`),
 //! until it closes: the browser lets go of a closed or crashed tab's locks. A page starting up
-//! leaves out the records whose lock another tab holds (`held_elsewhere`): those uploads are
-//! running or listed there, and offering them here too (with a Remove that aborts the upload)
-//! would let a second tab of the page end the first one's upload. Browsers without Web Locks
-//! list every record, as before.
+//! lists only the records whose lock it gets: the others are running or listed in another tab,
+//! and offering them here too (with a Remove that aborts the upload) would let a second tab of
+//! the page end the first one's upload. Browsers without Web Locks list every record, as before.
 //!
 //! IndexedDB may be missing or refuse (a private window, storage turned off, a full disk): every
 //! call then fails with a sentence and the page goes on without resume. Records are plain objects
@@ -54,51 +53,42 @@ pub async fn remove(upload_id: &str) -> Result<(), String> {
         .map(drop)
 }
 
-/// Marks `upload_id` as this tab's until the tab closes (nothing where the browser has no Web
-/// Locks). Asking again for a lock this tab holds changes nothing.
-pub fn hold(upload_id: &str) {
+/// Takes the lock of `upload_id` for this tab, held until the tab closes; whether this tab has it
+/// now (false: another tab holds it). Taking and checking are one step, so two tabs starting at
+/// the same moment cannot both list one upload. True where the browser has no Web Locks.
+pub async fn claim(upload_id: &str) -> bool {
     let Some((locks, request)) = locks("request") else {
-        return;
+        return true;
     };
-    // The lock is held until the callback's promise settles, and `Promise.race([])` never does:
-    // a callback made without a closure of our own (or `new Function`, which the page's
-    // Content-Security-Policy refuses).
-    let promise = Reflect::get(&js_sys::global(), &"Promise".into()).unwrap_or_default();
-    let Some(race) = Reflect::get(&promise, &"race".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-    else {
-        return;
+    let mut answer = None;
+    let granted = Promise::new(&mut |resolve, _| answer = Some(resolve));
+    let Some(answer) = answer else {
+        return true;
     };
-    let forever = race.bind1(&promise, &Array::new());
+    // Called at once with the lock, or with null when another tab holds it. The lock is held
+    // until the returned promise settles: one that never does.
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        let got = !lock.is_null();
+        let _ = answer.call1(&JsValue::NULL, &got.into());
+        if got {
+            Promise::new(&mut |_, _| {}).into()
+        } else {
+            JsValue::UNDEFINED
+        }
+    });
     let options = Object::new();
     let _ = Reflect::set(&options, &"ifAvailable".into(), &true.into());
-    let _ = request.call3(&locks, &lock_name(upload_id).into(), &options, &forever);
-}
-
-/// The upload ids whose lock a tab holds: called before this tab holds any, the uploads running
-/// in other tabs. Empty without Web Locks.
-pub async fn held_elsewhere() -> Vec<String> {
-    let Some((locks, query)) = locks("query") else {
-        return Vec::new();
-    };
-    let Some(state) = query
-        .call0(&locks)
+    if request
+        .call3(&locks, &lock_name(upload_id).into(), &options, &callback)
+        .is_err()
+    {
+        return true;
+    }
+    JsFuture::from(granted)
+        .await
         .ok()
-        .and_then(|p| p.dyn_into::<Promise>().ok())
-    else {
-        return Vec::new();
-    };
-    let held = match JsFuture::from(state).await {
-        Ok(state) => Reflect::get(&state, &"held".into()).unwrap_or_default(),
-        Err(_) => return Vec::new(),
-    };
-    let prefix = lock_name("");
-    Array::from(&held)
-        .iter()
-        .filter_map(|lock| Reflect::get(&lock, &"name".into()).ok()?.as_string())
-        .filter_map(|name| name.strip_prefix(&prefix).map(str::to_string))
-        .collect()
+        .and_then(|got| got.as_bool())
+        .unwrap_or(true)
 }
 
 fn lock_name(upload_id: &str) -> String {
