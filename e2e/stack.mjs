@@ -317,9 +317,10 @@ export class Stack {
 
   /// A fresh page on the uploader, with the page's errors collected. By default it waits for the
   /// signer's rules (pre-validation on); with `{ rules: false }` it does not (signer down).
-  /// `init`: a script run in the page before its own (the background-tab simulation).
-  async open({ rules = true, init } = {}) {
-    const context = await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
+  /// `init`: a script run in the page before its own (the background-tab simulation). `context`:
+  /// a browser context to open it in (another tab of a page already open), else a new one.
+  async open({ rules = true, init, context } = {}) {
+    context ??= await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
     if (init) await page.addInitScript(init);
     page.errors = [];
@@ -380,13 +381,20 @@ export const BACKGROUND_TAB = `(() => {
   window.__heldFrames = () => held.length;
 })();`;
 
-/// Slows the page's uploads down (bytes per second), or back to normal with -1.
-export async function throttleUploads(page, bytesPerSecond) {
+/// Slows the page's uploads down (bytes per second), or back to normal with -1; `offline`: no
+/// network at all.
+export async function throttleUploads(page, bytesPerSecond, { offline = false } = {}) {
   page.cdp ??= await page.context().newCDPSession(page);
   await page.cdp.send('Network.enable');
   await page.cdp.send('Network.emulateNetworkConditions', {
-    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond,
+    offline, latency: 0, downloadThroughput: -1, uploadThroughput: offline ? -1 : bytesPerSecond,
   });
+}
+
+/// Waits until file `name`'s progress bar is past `percent`.
+export async function waitForProgress(page, name, percent, timeout = 60000) {
+  await page.waitForFunction(([name, percent]) => Number(document.querySelector(`[data-file-name="${name}"] [role=progressbar]`)
+    ?.getAttribute('aria-valuenow')) > percent, [name, percent], { timeout });
 }
 
 /// What a laptop's sleep does to a page, as far as CDP can make it: no script runs (the page's
@@ -397,17 +405,12 @@ export async function throttleUploads(page, bytesPerSecond) {
 /// interval timer ran meanwhile, read as the page wakes (asleep: at most the one due on waking;
 /// awake it would be `ms / 100`).
 export async function asleep(page, ms, bytesPerSecond = -1) {
-  page.cdp ??= await page.context().newCDPSession(page);
-  await page.cdp.send('Network.enable');
-  const network = offline => page.cdp.send('Network.emulateNetworkConditions', {
-    offline, latency: 0, downloadThroughput: -1, uploadThroughput: offline ? -1 : bytesPerSecond,
-  });
   await page.evaluate(() => { window.__awake = 0; window.__awakeTimer ??= setInterval(() => { window.__awake += 1; }, 100); });
+  await throttleUploads(page, bytesPerSecond, { offline: true });
   await page.cdp.send('Debugger.enable');
-  await network(true);
   await page.cdp.send('Debugger.pause');
   await new Promise(resolve => setTimeout(resolve, ms));
-  await network(false);
+  await throttleUploads(page, bytesPerSecond);
   await page.cdp.send('Debugger.resume').catch(() => {});
   await page.cdp.send('Debugger.disable');
   return page.evaluate(() => window.__awake);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKGROUND_TAB, Stack, asleep, rows, throttleUploads, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, Stack, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 const PART = 8 * MIB;
@@ -198,7 +198,7 @@ test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await throttleUploads(page, 1.5 * MIB);
   const bytes = randomBytes(40 * MIB);
   await page.setInputFiles('input[type=file]', [file('asleep-big.bin', bytes)]);
-  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="asleep-big.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 5, null, { timeout: 60000 });
+  await waitForProgress(page, 'asleep-big.bin', 5);
   // Longer than the 30 s stall timeout.
   const ran = await asleep(page, 40000, 1.5 * MIB);
   assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);
@@ -232,11 +232,7 @@ test('M8. a second tab of the page does not list the upload the first is running
     };
   }), null, { timeout: 30000, polling: 250 });
   // A second tab of the page, in the same browser: it reads the same records.
-  const second = await first.context().newPage();
-  second.errors = [];
-  second.on('pageerror', e => second.errors.push(e.message));
-  await second.goto(stack.pageUrl);
-  await second.waitForSelector('input[type=file]');
+  const second = await stack.open({ context: first.context() });
   await second.waitForTimeout(2000);
   assert.deepEqual(await rows(second), [], 'the second tab lists the first tab\'s upload');
   assert.equal((await row(first, 'two-tabs.bin')).status, 'uploading');

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -695,7 +695,7 @@ test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await throttleUploads(page, 1.5 * MIB);
   const bytes = randomBytes(12 * MIB);
   await page.setInputFiles('input[type=file]', [file('asleep.bin', bytes)]);
-  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="asleep.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 5, null, { timeout: 60000 });
+  await waitForProgress(page, 'asleep.bin', 5);
   // Longer than the 30 s stall timeout.
   const ran = await asleep(page, 40000, 1.5 * MIB);
   assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);

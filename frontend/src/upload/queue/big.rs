@@ -491,19 +491,18 @@ impl Queue {
                 // that; an upload S3 no longer holds may have been completed just as its page
                 // closed (the signer finishes a `complete` it was asked for), so the row keeps
                 // its key and says so, rather than "upload it again" (a second object).
-                let key = entry_at(&mut self.entries, &self.index, id).and_then(|e| e.key.clone());
-                let failure = if code == ErrorCode::NoSuchUpload {
-                    Failure::page_with(PageCode::ResumeGone, message)
+                let (page_code, key) = if code == ErrorCode::NoSuchUpload {
+                    let key =
+                        entry_at(&mut self.entries, &self.index, id).and_then(|e| e.key.clone());
+                    (PageCode::ResumeGone, key)
                 } else {
-                    Failure::page_with(PageCode::ResumeExpired, message)
+                    (PageCode::ResumeExpired, None)
                 };
-                self.upload_gone(id, failure, commands);
+                self.upload_gone(id, Failure::page_with(page_code, message), commands);
                 if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
                     entry.status = Status::Failed;
                     entry.sent = 0;
-                    if code == ErrorCode::NoSuchUpload {
-                        entry.key = key;
-                    }
+                    entry.key = key;
                 }
             }
             (Status::Unfinished, _) => {}
