@@ -458,8 +458,10 @@ impl Component for App {
                 if tick && commands.is_empty() {
                     return false;
                 }
+                let mut ended = false;
                 if let Some(entry) = about.and_then(|id| self.queue.entry(id)) {
                     let w = self.lang.words();
+                    ended = matches!(entry.status, Status::Done | Status::Failed);
                     match entry.status {
                         Status::Done => {
                             self.announcement = format!("{} {}", entry.file.name, w.uploaded);
@@ -485,7 +487,14 @@ impl Component for App {
                 if by_user {
                     return true;
                 }
-                self.draw_soon(ctx);
+                // The last file ended: nothing else will come to draw with it, so the page shows
+                // the end at once rather than up to `DRAW_INTERVAL_MS` later.
+                if ended && !self.busy() {
+                    self.draw_timer = None;
+                    self.request_frame(ctx);
+                } else {
+                    self.draw_soon(ctx);
+                }
                 return false;
             }
             Msg::XhrFailed {
