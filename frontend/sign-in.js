@@ -68,7 +68,9 @@
     const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(payload, c => c.charCodeAt(0))));
     localStorage.setItem(SESSION, JSON.stringify({
       token, name: claims.email || claims.preferred_username || claims.name || claims.sub || '',
-      expires: claims.exp || 0,
+      // The token's lifetime from now on this machine's clock, which may be hours off the
+      // provider's (the signer checks `exp` on its own clock).
+      expires: claims.exp && claims.iat < claims.exp ? Math.floor(Date.now() / 1000) + claims.exp - claims.iat : claims.exp || 0,
     }));
     if (pending.popup || window.name === POPUP) window.close();
   }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack, rows, waitForStatus } from '../stack.mjs';
+import { CLOCK_NINE_HOURS_AHEAD, Stack, rows, waitForStatus } from '../stack.mjs';
 
 let stack;
 let dir;
@@ -126,4 +126,30 @@ test('A3. the embedding site\'s hook (window.uploaderAuthToken) provides the tok
   assert.equal(none.status, 401);
   assert.equal(none.headers.get('www-authenticate'), 'Bearer');
   await page.context().close();
+});
+
+test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds and the file uploads', async () => {
+  await stack.deleteAll();
+  // The popup runs on the same clock as the page.
+  const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });
+  await context.addInitScript(CLOCK_NINE_HOURS_AHEAD);
+  const page = await stack.open({ context });
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  await popup.getByLabel('Sign in as').fill('bob');
+  await popup.getByRole('button', { name: 'Sign in' }).click();
+  await popup.waitForEvent('close', { timeout: 20000 });
+  // Judged by the token's expiry as written, the hour-long sign-in had ended eight hours ago.
+  await page.getByText('Signed in as bob').waitFor();
+  const { path, bytes } = file('a4.bin');
+  await pick(page, path);
+  await waitForStatus(page, ['a4.bin'], ['done', 'failed']);
+  const [row] = await rows(page);
+  assert.equal(row.status, 'done', row.error);
+  assert.match(row.key, /^uploads\/bob\/[0-9a-f]{32}\/a4\.bin$/);
+  assert.deepEqual(await stack.object(row.key), bytes);
+  assert.deepEqual(page.errors, []);
+  await context.close();
 });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKGROUND_TAB, Stack, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, CLOCK_NINE_HOURS_AHEAD, Stack, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 const PART = 8 * MIB;
@@ -251,4 +251,36 @@ test('M8. a second tab of the page does not list the upload the first is running
   assert.deepEqual(await stack.unfinishedUploads(), []);
   assert.deepEqual(first.errors, []);
   assert.deepEqual(second.errors, []);
+});
+
+test('M9. a laptop clock nine hours ahead: a big file and small ones still upload, with no part URL signed over and over', async () => {
+  const page = await stack.open({ init: CLOCK_NINE_HOURS_AHEAD });
+  let signParts = 0;
+  let signs = 0;
+  page.on('request', r => {
+    if (r.url().endsWith('/multipart/sign-parts')) signParts += 1;
+    if (/\/sign(\/batch)?$/.test(r.url())) signs += 1;
+  });
+  const parts = watchParts(page);
+  const big = randomBytes(40 * MIB);
+  const small = Array.from({ length: 12 }, () => randomBytes(64 * 1024));
+  await page.setInputFiles('input[type=file]', [
+    file('skewed-big.bin', big),
+    ...small.map((bytes, i) => file(`skewed-${i}.bin`, bytes)),
+  ]);
+  const names = ['skewed-big.bin', ...small.map((_, i) => `skewed-${i}.bin`)];
+  await waitForStatus(page, names, ['done', 'failed'], 120000);
+  const all = await rows(page);
+  for (const r of all) assert.equal(r.status, 'done', `${r.name}: ${r.error}`);
+  assert.ok(big.equals(await stack.object(all.find(r => r.name === 'skewed-big.bin').key)));
+  for (const [i, bytes] of small.entries()) {
+    assert.ok(bytes.equals(await stack.object(all.find(r => r.name === `skewed-${i}.bin`).key)));
+  }
+  // Five parts, each sent once, their URLs signed in a few requests, not again and again; each
+  // small file signed once (in batches), not once ahead and once more at its turn.
+  assert.deepEqual([...parts.started].sort((a, b) => a - b), [1, 2, 3, 4, 5]);
+  assert.ok(signParts <= 5, `sign-parts requests: ${signParts}`);
+  assert.ok(signs <= 12, `sign requests: ${signs}`);
+  assert.deepEqual(await stack.unfinishedUploads(), []);
+  assert.deepEqual(page.errors, []);
 });

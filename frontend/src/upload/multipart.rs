@@ -14,7 +14,7 @@ use shared::{
 };
 
 use super::digest;
-use super::progress::parse_utc_ms;
+use super::progress::use_until_ms;
 
 /// Parts in flight per file unless `config.json` says otherwise.
 pub const DEFAULT_PART_CONCURRENCY: usize = 4;
@@ -38,7 +38,8 @@ pub enum Part {
         md5: Option<String>,
         url: String,
         headers: FormFields,
-        expires_ms: f64,
+        /// On the page's clock (`use_until_ms`), with `URL_MARGIN_MS` taken off.
+        use_until_ms: f64,
     },
     Sending {
         md5: Option<String>,
@@ -335,9 +336,16 @@ impl Multipart {
     }
 
     /// `sign-parts` answered: the parts still waiting for a URL get theirs.
-    pub fn signed(&mut self, signed: SignedParts) {
+    /// `now_ms`: when the answer arrived.
+    pub fn signed(&mut self, signed: SignedParts, now_ms: f64) {
         self.signing = false;
-        let expires_ms = parse_utc_ms(&signed.expires_at).unwrap_or(f64::MAX);
+        // Every part of one answer is signed at the same moment (its `x-amz-date` header).
+        let signed_at = signed
+            .parts
+            .first()
+            .and_then(|p| p.headers.get("x-amz-date"));
+        let use_until_ms =
+            use_until_ms(&signed.expires_at, signed_at, now_ms, URL_MARGIN_MS).unwrap_or(f64::MAX);
         for signed_part in signed.parts {
             if let Some(part) = self.part_mut(signed_part.number)
                 && let Part::Signing { md5 } = part
@@ -346,7 +354,7 @@ impl Multipart {
                     md5: md5.take(),
                     url: signed_part.url,
                     headers: signed_part.headers,
-                    expires_ms,
+                    use_until_ms,
                 };
             }
         }
@@ -513,9 +521,9 @@ impl Multipart {
                     md5,
                     url,
                     headers,
-                    expires_ms,
+                    use_until_ms,
                 } => {
-                    if *expires_ms - URL_MARGIN_MS <= now_ms {
+                    if *use_until_ms <= now_ms {
                         *part = Part::Hashed { md5: md5.take() };
                     } else if self.started[i] || in_flight < slots {
                         if !self.started[i] {

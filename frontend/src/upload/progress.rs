@@ -98,22 +98,40 @@ pub fn parse_utc_ms(text: &str) -> Option<f64> {
     {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = text.get(range)?;
-        digits
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| digits.parse().ok())?
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
     let rest = &text[19..];
     let rest = match rest.strip_prefix('.') {
         Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
         None => rest,
     };
-    if rest != "Z"
-        || !(1..=12).contains(&month)
+    if rest != "Z" {
+        return None;
+    }
+    civil_ms(text, [0, 5, 8, 11, 14, 17])
+}
+
+/// `x-amz-date`'s form (`20261203T033000Z`), in milliseconds since the epoch.
+pub fn parse_amz_date(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    civil_ms(text, [0, 4, 6, 9, 11, 13])
+}
+
+/// The time whose year (four digits), month, day, hour, minute and second (two each) start at
+/// `at` in `text`.
+fn civil_ms(text: &str, at: [usize; 6]) -> Option<f64> {
+    let number = |from: usize, digits: usize| -> Option<i64> {
+        let digits = text.get(from..from + digits)?;
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let year = number(at[0], 4)?;
+    let (month, day) = (number(at[1], 2)?, number(at[2], 2)?);
+    let (hour, minute, second) = (number(at[3], 2)?, number(at[4], 2)?, number(at[5], 2)?);
+    if !(1..=12).contains(&month)
         || !(1..=31).contains(&day)
         || hour > 23
         || minute > 59
@@ -130,6 +148,28 @@ pub fn parse_utc_ms(text: &str) -> Option<f64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     Some(((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000) as f64)
+}
+
+/// Until when, on this page's clock, something the signer signed may still be used: the time
+/// it was received plus its lifetime (`expires_at` less `signed_at`, its `x-amz-date`: both
+/// the signer's clock), less `margin_ms` or half the lifetime if that is less. Only the lifetime
+/// is trusted, because a laptop's clock may be hours off the signer's (compared as they are,
+/// a clock ahead made every URL look expired on arrival, and a short lifetime did the same
+/// whatever the clock). Without a readable signing time, `expires_at` less the margin.
+pub fn use_until_ms(
+    expires_at: &str,
+    signed_at: Option<&str>,
+    received_ms: f64,
+    margin_ms: f64,
+) -> Option<f64> {
+    let expires = parse_utc_ms(expires_at)?;
+    Some(match signed_at.and_then(parse_amz_date) {
+        Some(signed) => {
+            let lifetime = (expires - signed).max(0.0);
+            received_ms + lifetime - margin_ms.min(lifetime / 2.0)
+        }
+        None => expires - margin_ms,
+    })
 }
 
 #[cfg(test)]
@@ -204,5 +244,44 @@ mod tests {
         ] {
             assert_eq!(parse_utc_ms(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn amz_dates() {
+        assert_eq!(parse_amz_date("19700101T001000Z"), Some(600_000.0));
+        assert_eq!(
+            parse_amz_date("20151229T000000Z"),
+            parse_utc_ms("2015-12-29T00:00:00Z")
+        );
+        for bad in [
+            "",
+            "20151229T000000",
+            "2015-12-29T00:00:00Z",
+            "20151329T000000Z",
+            "2015122T0000000Z",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_lifetime_counts_from_its_arrival_on_the_pages_own_clock() {
+        let signed = Some("19700101T000000Z");
+        // Ten minutes' lifetime, received at 5,000 s on a clock far ahead of the signer's.
+        assert_eq!(
+            use_until_ms("1970-01-01T00:10:00Z", signed, 5_000_000.0, 60_000.0),
+            Some(5_540_000.0)
+        );
+        // A lifetime shorter than twice the margin keeps half of it.
+        assert_eq!(
+            use_until_ms("1970-01-01T00:01:00Z", signed, 0.0, 60_000.0),
+            Some(30_000.0)
+        );
+        // No signing time: the expiry as written, less the margin.
+        assert_eq!(
+            use_until_ms("1970-01-01T00:10:00Z", None, 5_000_000.0, 60_000.0),
+            Some(540_000.0)
+        );
+        assert_eq!(use_until_ms("soon", signed, 0.0, 60_000.0), None);
     }
 }

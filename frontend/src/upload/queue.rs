@@ -38,7 +38,7 @@ use shared::{
 
 pub use super::failure::{Failure, FailureCode, PageCode, StoreCode};
 use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
-use super::progress::{Speed, parse_utc_ms, percent};
+use super::progress::{Speed, parse_utc_ms, percent, use_until_ms};
 use super::resume::ResumeRecord;
 use super::{digest, s3_xml};
 
@@ -949,7 +949,7 @@ impl Queue {
                         .get(&id)
                         .is_some_and(|&at| self.entries[at].attempt == attempt)
                 {
-                    multipart.signed(parts);
+                    multipart.signed(parts, now_ms);
                     self.pump(id, &mut commands);
                 }
             }
@@ -1293,11 +1293,18 @@ fn transport_failure(cause: TransportCause) -> Failure {
     }
 }
 
-/// Whether a form signed ahead may still be used: until a minute before its `expiresAt`, or for
-/// `SIGNED_AHEAD_FRESH_MS` when it has no readable one.
+/// Whether a form signed ahead may still be used: until a minute before it expires, counted from
+/// when it arrived (`use_until_ms`: the page's clock may be hours off the signer's), or for
+/// `SIGNED_AHEAD_FRESH_MS` when it has no readable `expiresAt`.
 fn is_fresh(response: &SignResponse, signed_at_ms: f64, now_ms: f64) -> bool {
-    match parse_utc_ms(&response.expires_at) {
-        Some(expires_ms) => now_ms < expires_ms - SIGNED_AHEAD_MARGIN_MS,
+    let signed = response.fields.get("x-amz-date");
+    match use_until_ms(
+        &response.expires_at,
+        signed,
+        signed_at_ms,
+        SIGNED_AHEAD_MARGIN_MS,
+    ) {
+        Some(until_ms) => now_ms < until_ms,
         None => now_ms - signed_at_ms < SIGNED_AHEAD_FRESH_MS,
     }
 }
@@ -2568,6 +2575,42 @@ mod tests {
             j.queue.entry(2).unwrap().key.as_deref(),
             Some("uploads/new/b")
         );
+    }
+
+    #[test]
+    fn a_form_signed_ahead_lives_its_lifetime_on_a_clock_hours_ahead() {
+        // The page's clock nine hours ahead of the signer's. Compared as written, a form signed
+        // ahead looked stale on arrival and every file was signed twice; counted from its
+        // arrival, it is used at its turn, and signed again only once its ten minutes, less the
+        // minute kept in hand, have passed on the page's clock.
+        let ahead = 9.0 * 3_600_000.0;
+        let signed_at_zero = |key: &str| {
+            let mut response = signed(key);
+            response
+                .fields
+                .0
+                .push(("x-amz-date".into(), "19700101T000000Z".into()));
+            response
+        };
+        let mut j = Journey::new(1);
+        j.now = ahead;
+        j.add(&[file("a", 10, ""), file("b", 10, ""), file("c", 10, "")]);
+        for (id, key) in [(1, "uploads/a"), (2, "uploads/b"), (3, "uploads/c")] {
+            j.at(
+                ahead,
+                Event::Signed {
+                    id,
+                    attempt: 1,
+                    response: signed_at_zero(key),
+                },
+            );
+        }
+        let commands = j.upload(1, 201, &created("uploads/a"));
+        assert_eq!(signs(&commands), Vec::<FileId>::new());
+        assert_eq!(j.status(2), Status::Uploading);
+        j.now = ahead + 9.0 * 60_000.0;
+        let commands = j.upload(2, 201, &created("uploads/b"));
+        assert_eq!(signs(&commands), vec![3]);
     }
 
     #[test]

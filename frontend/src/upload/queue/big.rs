@@ -1243,6 +1243,106 @@ mod tests {
         assert_eq!(edge.sends[&2], 2);
     }
 
+    /// Part URLs signed on the signer's clock: `x-amz-date` at 0, expiring after `lifetime_s`.
+    fn signed_at_zero(id: FileId, attempt: u32, request: &SignParts, lifetime_s: u32) -> Event {
+        Event::PartsSigned {
+            id,
+            attempt,
+            parts: SignedParts {
+                parts: request
+                    .parts
+                    .iter()
+                    .map(|p| SignedPart {
+                        number: p.number,
+                        url: format!("http://s3/k?partNumber={}", p.number),
+                        headers: FormFields(vec![("x-amz-date".into(), "19700101T000000Z".into())]),
+                    })
+                    .collect(),
+                expires_at: format!(
+                    "1970-01-01T00:{:02}:{:02}Z",
+                    lifetime_s / 60,
+                    lifetime_s % 60
+                ),
+            },
+        }
+    }
+
+    #[test]
+    fn part_urls_live_their_lifetime_on_a_clock_hours_ahead_or_a_short_one() {
+        // The page's clock nine hours ahead of the signer's (ten-minute URLs), then in step with
+        // it but with URLs that live 50 s (less than the minute kept in hand): every part is sent
+        // once, each URL signed once. Compared as written, both signed the same parts forever.
+        for (now, lifetime_s) in [(9.0 * 3_600_000.0, 600), (1.0, 50)] {
+            let mut queue = queue(false, 2);
+            let mut edge = Edge::default();
+            let commands = added(&mut queue, now, 1);
+            let mut signs = 0;
+            edge.drive(&mut queue, now, commands, &mut |command| match command {
+                Command::Part {
+                    id,
+                    attempt,
+                    command: PartCommand::Sign(request),
+                } => {
+                    signs += request.parts.len();
+                    assert!(signs <= 5, "part URLs signed again and again");
+                    Some(vec![signed_at_zero(*id, *attempt, request, lifetime_s)])
+                }
+                _ => None,
+            });
+            assert_eq!(queue.entry(1).unwrap().status, Status::Done, "{now}");
+            assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
+            assert_eq!(signs, 5);
+        }
+    }
+
+    #[test]
+    fn a_part_url_past_its_lifetime_on_the_pages_clock_is_signed_again() {
+        // Signed at 9 h on the page's clock with ten minutes to live: at 9 h + 9 min (a minute
+        // left) it is no longer used.
+        let start = 9.0 * 3_600_000.0;
+        let mut queue = queue(false, 1);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, start, 1);
+        let mut signed = Vec::new();
+        edge.drive(&mut queue, start, commands, &mut |command| match command {
+            Command::Part {
+                id,
+                attempt,
+                command: PartCommand::Sign(request),
+            } => {
+                signed.extend(request.parts.iter().map(|p| p.number));
+                assert!(signed.len() <= 20, "part URLs signed again and again");
+                Some(vec![signed_at_zero(*id, *attempt, request, 600)])
+            }
+            // Part 1 stays in flight: the others wait, signed ahead.
+            Command::Part {
+                command: PartCommand::Send { number: 1, .. },
+                ..
+            } => Some(vec![]),
+            _ => None,
+        });
+        let before = signed.len();
+        assert!(before >= 2, "{signed:?}");
+        let later = start + 9.0 * 60_000.0;
+        let commands = queue.update(later, Event::Tick);
+        edge.drive(&mut queue, later, commands, &mut |command| match command {
+            Command::Part {
+                id,
+                attempt,
+                command: PartCommand::Sign(request),
+            } => {
+                signed.extend(request.parts.iter().map(|p| p.number));
+                assert!(signed.len() <= 20, "part URLs signed again and again");
+                Some(vec![signed_at_zero(*id, *attempt, request, 600)])
+            }
+            _ => None,
+        });
+        assert!(
+            signed.len() > before,
+            "the stale URLs were used: {signed:?}"
+        );
+    }
+
     #[test]
     fn a_part_refused_as_expired_again_and_again_waits_between_tries() {
         let mut queue = queue(false, 1);
