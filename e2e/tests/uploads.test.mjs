@@ -709,3 +709,27 @@ test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await throttleUploads(page, -1);
   assert.deepEqual(page.errors, []);
 });
+
+test('28. a reload mid-batch, then the same files picked again: those sent before keep their keys, one object each', async () => {
+  const page = await stack.open();
+  await throttleUploads(page, 2 * MIB);
+  const files = Array.from({ length: 8 }, (_, i) => ({ name: `reload-${i}.bin`, bytes: randomBytes(MIB) }));
+  const paths = files.map(f => file(f.name, f.bytes));
+  await page.setInputFiles('input[type=file]', paths);
+  // Some stored, the rest on their way or waiting.
+  await page.waitForFunction(() => document.querySelectorAll('[data-status=done]').length >= 2, null, { timeout: 60000 });
+  const stored = (await rows(page)).filter(r => r.status === 'done');
+  await page.reload();
+  await page.waitForSelector('input[type=file]');
+  await throttleUploads(page, -1);
+  await page.setInputFiles('input[type=file]', paths);
+  await waitForStatus(page, files.map(f => f.name), ['done', 'failed'], 60000);
+  const again = await rows(page);
+  for (const r of again) assert.equal(r.status, 'done', `${r.name}: ${r.error}`);
+  for (const r of stored) assert.equal(again.find(a => a.name === r.name).key, r.key, r.name);
+  // One object per file: none stored a second time under another key.
+  const keys = (await stack.keys()).filter(k => /\/reload-\d\.bin$/.test(k));
+  assert.equal(keys.length, files.length, JSON.stringify(keys));
+  for (const f of files) assert.ok(f.bytes.equals(await stack.object(again.find(r => r.name === f.name).key)));
+  assert.deepEqual(page.errors, []);
+});

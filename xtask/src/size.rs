@@ -22,8 +22,11 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// completed as its page closed), in both languages (+0.3 KB), and the lock claimed in one step
 /// with its check (-0.2 KB): 142.9 KB. Raised to 144: expiries counted as lifetimes from their
 /// arrival on the page's own clock, so a laptop clock hours ahead no longer signs a big file's
-/// part URLs forever nor ends every sign-in at once (+0.4 KB): 143.3 KB.
-pub const LIMIT_GZIP_KB: f64 = 144.0;
+/// part URLs forever nor ends every sign-in at once (+0.4 KB): 143.3 KB. Then 145: a file
+/// picked again after a reload keeps the key it was sent under (its upload token kept in
+/// `localStorage`), so a reload mid-batch no longer stores the files sent before a second time
+/// (+1.6 KB): 144.9 KB.
+pub const LIMIT_GZIP_KB: f64 = 145.0;
 
 pub struct Sizes {
     pub raw: usize,

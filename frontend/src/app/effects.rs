@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::{App, Msg};
 use crate::browser::xhr::{self, XhrEvent};
-use crate::browser::{hash, json, records, signer};
+use crate::browser::{hash, json, records, sent, signer};
 use crate::upload::form::form_parts;
 use crate::upload::multipart::PartCommand;
 use crate::upload::queue::{Command, Event, FileId, SignError, TransportCause};
@@ -37,6 +37,9 @@ impl App {
                         continue;
                     };
                     let size = entry.file.size;
+                    if let Some(token) = entry.token() {
+                        sent::remember(&entry.file, token, super::now_ms());
+                    }
                     let link = ctx.link().clone();
                     let url_for_probe = url.clone();
                     let report = move |event: XhrEvent| match event {

@@ -22,7 +22,7 @@ use yew::prelude::*;
 
 use crate::browser::json::PageConfig;
 use crate::browser::xhr;
-use crate::browser::{auth, files, records, signer};
+use crate::browser::{auth, files, records, sent, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
@@ -182,6 +182,7 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link().send_message(Msg::LoadConfig);
+        sent::prune(now_ms());
         {
             // Unfinished multipart uploads from before (a reload, a crash, a closed tab), not
             // those another tab of the page is running or listing; those listed here are this
@@ -347,7 +348,15 @@ impl Component for App {
                     self.load_retry_ms = LOAD_RETRY_MS;
                     ctx.link().send_message(Msg::FetchRules);
                 }
-                self.apply(ctx, Event::Added { files: added });
+                // Files this browser sent before keep their keys (a reload, a closed tab).
+                let earlier = sent::earlier(&added, now_ms());
+                self.apply(
+                    ctx,
+                    Event::Added {
+                        files: added,
+                        earlier,
+                    },
+                );
             }
             Msg::AuthChanged => {
                 self.session = auth::session();

@@ -5,5 +5,6 @@ pub mod files;
 pub mod hash;
 pub mod json;
 pub mod records;
+pub mod sent;
 pub mod signer;
 pub mod xhr;

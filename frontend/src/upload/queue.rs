@@ -252,6 +252,11 @@ pub struct Entry {
 impl Entry {
     /// 100 only once S3 said it stored the file; a file whose bytes are all sent and that waits
     /// for S3's answer shows 99.
+    /// The upload token its key was signed with, if the signer gave one.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     pub fn percent(&self) -> u8 {
         match self.status {
             Status::Done => 100,
@@ -296,8 +301,11 @@ pub enum SignError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Files picked, dropped or pasted; the ids are the edge's handles for the `File`s.
+    /// `earlier`: the upload tokens of those this browser sent before (a reload, a closed tab):
+    /// they are signed with them, so they keep their keys.
     Added {
         files: Vec<(FileId, FileInfo)>,
+        earlier: Vec<(FileId, String)>,
     },
     RulesLoaded(UploadRules),
     Signed {
@@ -637,7 +645,7 @@ impl Queue {
         self.now_ms = self.now_ms.max(now_ms);
         let now_ms = self.now_ms;
         match event {
-            Event::Added { files } => {
+            Event::Added { files, earlier } => {
                 // What is in the list already, looked up once per batch (10,000 files picked at
                 // once compared pairwise took seconds).
                 let mut present: HashSet<FileInfo> = self
@@ -659,6 +667,14 @@ impl Queue {
                     }
                     self.add(id, file, duplicate, now_ms);
                     self.adopt(id);
+                }
+                for (id, token) in earlier {
+                    if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
+                        && entry.status == Status::Queued
+                        && !entry.multipart
+                    {
+                        entry.token = Some(token);
+                    }
                 }
             }
             Event::RulesLoaded(rules) => {
@@ -1473,7 +1489,10 @@ mod tests {
                 .enumerate()
                 .map(|(i, f)| (first + i as u32, f))
                 .collect();
-            self.send(Event::Added { files })
+            self.send(Event::Added {
+                files,
+                earlier: Vec::new(),
+            })
         }
 
         /// Sends `event`; a file's MD5 asked for is answered at once (as an edge that hashes
@@ -1593,6 +1612,7 @@ mod tests {
         let commands = queue.update(
             1.0,
             Event::Added {
+                earlier: vec![],
                 files: vec![
                     (1, file("a.txt", 100, "text/plain")),
                     (2, file("e.txt", 0, "text/plain")),
@@ -1693,6 +1713,7 @@ mod tests {
         queue.update(
             1.0,
             Event::Added {
+                earlier: vec![],
                 files: vec![(1, file("gone.txt", 10, "text/plain"))],
             },
         );
@@ -1714,6 +1735,7 @@ mod tests {
         queue.update(
             3.0,
             Event::Added {
+                earlier: vec![],
                 files: vec![(2, file("b.txt", 10, "text/plain"))],
             },
         );
@@ -1737,6 +1759,7 @@ mod tests {
         let commands = queue.update(
             1.0,
             Event::Added {
+                earlier: vec![],
                 files: vec![(1, file("a.txt", 10, "text/plain"))],
             },
         );
@@ -2611,6 +2634,36 @@ mod tests {
         j.now = ahead + 9.0 * 60_000.0;
         let commands = j.upload(2, 201, &created("uploads/b"));
         assert_eq!(signs(&commands), vec![3]);
+    }
+
+    #[test]
+    fn a_file_sent_before_a_reload_is_signed_with_its_token_to_keep_its_key() {
+        let mut j = Journey::new(1);
+        let commands = j.send(Event::Added {
+            files: vec![(1, file("a.bin", 10, "")), (2, file("b.bin", 10, ""))],
+            earlier: vec![(1, "token-of-a".into())],
+        });
+        let tokens: Vec<_> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Sign { id, request, .. } => Some((*id, request.token.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tokens, vec![(1, Some("token-of-a".into())), (2, None)]);
+        // A token the signer no longer takes (an hour old, another signer): a new key, once.
+        let commands = j.send(Event::SignFailed {
+            id: 1,
+            attempt: 1,
+            error: SignError::Refused {
+                code: ErrorCode::TokenExpired,
+                message: "old".into(),
+            },
+        });
+        assert!(
+            matches!(&commands[..], [Command::Sign { id: 1, attempt: 2, request }] if request.token.is_none()),
+            "{commands:?}"
+        );
     }
 
     #[test]

@@ -959,6 +959,7 @@ mod tests {
         queue.update(
             now,
             Event::Added {
+                earlier: vec![],
                 files: vec![(id, big_file())],
             },
         )
@@ -1803,6 +1804,7 @@ mod tests {
             .update(
                 0.0,
                 Event::Added {
+                    earlier: vec![],
                     files: vec![
                         (1, big_file()),
                         (2, big_file_named("b.iso")),
@@ -1905,6 +1907,7 @@ mod tests {
         let commands = queue.update(
             1.0,
             Event::Added {
+                earlier: vec![],
                 files: vec![(
                     1,
                     FileInfo {
