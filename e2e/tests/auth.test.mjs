@@ -33,6 +33,17 @@ async function pick(page, ...paths) {
   await page.setInputFiles('input[type=file]:not([webkitdirectory])', paths);
 }
 
+/// Signs `name` in through the provider's login in a popup, which closes.
+async function signIn(page, name) {
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  await popup.getByLabel('Sign in as').fill(name);
+  await popup.getByRole('button', { name: 'Sign in' }).click();
+  await popup.waitForEvent('close', { timeout: 20000 });
+}
+
 test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popup) uploads it into the user\'s own space', async () => {
   await stack.deleteAll();
   const page = await stack.open();
@@ -46,13 +57,7 @@ test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popu
   assert.deepEqual(await stack.keys(), []);
 
   // The provider's login opens in a popup; the user signs in as alice; the popup closes.
-  const [popup] = await Promise.all([
-    page.waitForEvent('popup'),
-    page.getByRole('button', { name: 'Sign in' }).click(),
-  ]);
-  await popup.getByLabel('Sign in as').fill('alice');
-  await popup.getByRole('button', { name: 'Sign in' }).click();
-  await popup.waitForEvent('close', { timeout: 20000 });
+  await signIn(page, 'alice');
   await page.getByText('Signed in as alice').waitFor();
   // The file stopped by the missing sign-in goes on by itself.
   await waitForStatus(page, ['a1.bin'], ['done']);
@@ -134,13 +139,7 @@ test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds 
   const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });
   await context.addInitScript(CLOCK_NINE_HOURS_AHEAD);
   const page = await stack.open({ context });
-  const [popup] = await Promise.all([
-    page.waitForEvent('popup'),
-    page.getByRole('button', { name: 'Sign in' }).click(),
-  ]);
-  await popup.getByLabel('Sign in as').fill('bob');
-  await popup.getByRole('button', { name: 'Sign in' }).click();
-  await popup.waitForEvent('close', { timeout: 20000 });
+  await signIn(page, 'bob');
   // Judged by the token's expiry as written, the hour-long sign-in had ended eight hours ago.
   await page.getByText('Signed in as bob').waitFor();
   const { path, bytes } = file('a4.bin');

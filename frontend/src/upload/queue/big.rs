@@ -820,6 +820,32 @@ mod tests {
         [number as u8 + if other { 100 } else { 0 }; 16]
     }
 
+    /// The signer's answer to `request`: a URL per part, each with `headers`.
+    fn parts_signed(
+        id: FileId,
+        attempt: u32,
+        request: &SignParts,
+        headers: FormFields,
+        expires_at: String,
+    ) -> Event {
+        Event::PartsSigned {
+            id,
+            attempt,
+            parts: SignedParts {
+                parts: request
+                    .parts
+                    .iter()
+                    .map(|p| SignedPart {
+                        number: p.number,
+                        url: format!("http://s3/k?partNumber={}", p.number),
+                        headers: headers.clone(),
+                    })
+                    .collect(),
+                expires_at,
+            },
+        }
+    }
+
     /// A browser edge that answers everything at once, except what `fault` answers instead.
     #[derive(Default)]
     struct Edge {
@@ -881,22 +907,13 @@ mod tests {
                     }
                     PartCommand::Sign(request) => {
                         self.signed.extend(request.parts.iter().map(|p| p.number));
-                        vec![Event::PartsSigned {
-                            id: *id,
-                            attempt: *attempt,
-                            parts: SignedParts {
-                                parts: request
-                                    .parts
-                                    .iter()
-                                    .map(|p| SignedPart {
-                                        number: p.number,
-                                        url: format!("http://s3/k?partNumber={}", p.number),
-                                        headers: FormFields(vec![]),
-                                    })
-                                    .collect(),
-                                expires_at: "2100-01-01T00:00:00Z".into(),
-                            },
-                        }]
+                        vec![parts_signed(
+                            *id,
+                            *attempt,
+                            request,
+                            FormFields(vec![]),
+                            "2100-01-01T00:00:00Z".into(),
+                        )]
                     }
                     PartCommand::Send {
                         number,
@@ -1244,28 +1261,36 @@ mod tests {
         assert_eq!(edge.sends[&2], 2);
     }
 
-    /// Part URLs signed on the signer's clock: `x-amz-date` at 0, expiring after `lifetime_s`.
-    fn signed_at_zero(id: FileId, attempt: u32, request: &SignParts, lifetime_s: u32) -> Event {
-        Event::PartsSigned {
+    /// Answers a part sign request with URLs signed on the signer's clock (`x-amz-date` at 0,
+    /// expiring after `lifetime_s`), noting the parts in `signed`; other commands are left to
+    /// the edge.
+    fn sign_at_zero(
+        command: &Command,
+        signed: &mut Vec<u32>,
+        lifetime_s: u32,
+    ) -> Option<Vec<Event>> {
+        let Command::Part {
             id,
             attempt,
-            parts: SignedParts {
-                parts: request
-                    .parts
-                    .iter()
-                    .map(|p| SignedPart {
-                        number: p.number,
-                        url: format!("http://s3/k?partNumber={}", p.number),
-                        headers: FormFields(vec![("x-amz-date".into(), "19700101T000000Z".into())]),
-                    })
-                    .collect(),
-                expires_at: format!(
-                    "1970-01-01T00:{:02}:{:02}Z",
-                    lifetime_s / 60,
-                    lifetime_s % 60
-                ),
-            },
-        }
+            command: PartCommand::Sign(request),
+        } = command
+        else {
+            return None;
+        };
+        signed.extend(request.parts.iter().map(|p| p.number));
+        assert!(
+            signed.len() <= 20,
+            "part URLs signed again and again: {signed:?}"
+        );
+        let headers = FormFields(vec![("x-amz-date".into(), "19700101T000000Z".into())]);
+        let expires_at = format!(
+            "1970-01-01T00:{:02}:{:02}Z",
+            lifetime_s / 60,
+            lifetime_s % 60
+        );
+        Some(vec![parts_signed(
+            *id, *attempt, request, headers, expires_at,
+        )])
     }
 
     #[test]
@@ -1277,22 +1302,14 @@ mod tests {
             let mut queue = queue(false, 2);
             let mut edge = Edge::default();
             let commands = added(&mut queue, now, 1);
-            let mut signs = 0;
-            edge.drive(&mut queue, now, commands, &mut |command| match command {
-                Command::Part {
-                    id,
-                    attempt,
-                    command: PartCommand::Sign(request),
-                } => {
-                    signs += request.parts.len();
-                    assert!(signs <= 5, "part URLs signed again and again");
-                    Some(vec![signed_at_zero(*id, *attempt, request, lifetime_s)])
-                }
-                _ => None,
+            let mut signed = Vec::new();
+            edge.drive(&mut queue, now, commands, &mut |command| {
+                sign_at_zero(command, &mut signed, lifetime_s)
             });
             assert_eq!(queue.entry(1).unwrap().status, Status::Done, "{now}");
             assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
-            assert_eq!(signs, 5);
+            signed.sort();
+            assert_eq!(signed, vec![1, 2, 3, 4, 5]);
         }
     }
 
@@ -1306,37 +1323,19 @@ mod tests {
         let commands = added(&mut queue, start, 1);
         let mut signed = Vec::new();
         edge.drive(&mut queue, start, commands, &mut |command| match command {
-            Command::Part {
-                id,
-                attempt,
-                command: PartCommand::Sign(request),
-            } => {
-                signed.extend(request.parts.iter().map(|p| p.number));
-                assert!(signed.len() <= 20, "part URLs signed again and again");
-                Some(vec![signed_at_zero(*id, *attempt, request, 600)])
-            }
             // Part 1 stays in flight: the others wait, signed ahead.
             Command::Part {
                 command: PartCommand::Send { number: 1, .. },
                 ..
             } => Some(vec![]),
-            _ => None,
+            _ => sign_at_zero(command, &mut signed, 600),
         });
         let before = signed.len();
         assert!(before >= 2, "{signed:?}");
         let later = start + 9.0 * 60_000.0;
         let commands = queue.update(later, Event::Tick);
-        edge.drive(&mut queue, later, commands, &mut |command| match command {
-            Command::Part {
-                id,
-                attempt,
-                command: PartCommand::Sign(request),
-            } => {
-                signed.extend(request.parts.iter().map(|p| p.number));
-                assert!(signed.len() <= 20, "part URLs signed again and again");
-                Some(vec![signed_at_zero(*id, *attempt, request, 600)])
-            }
-            _ => None,
+        edge.drive(&mut queue, later, commands, &mut |command| {
+            sign_at_zero(command, &mut signed, 600)
         });
         assert!(
             signed.len() > before,
@@ -1830,22 +1829,13 @@ mod tests {
                     id,
                     attempt,
                     command: PartCommand::Sign(request),
-                } => vec![Event::PartsSigned {
-                    id: *id,
-                    attempt: *attempt,
-                    parts: SignedParts {
-                        parts: request
-                            .parts
-                            .iter()
-                            .map(|p| SignedPart {
-                                number: p.number,
-                                url: "u".into(),
-                                headers: FormFields(vec![]),
-                            })
-                            .collect(),
-                        expires_at: "2100-01-01T00:00:00Z".into(),
-                    },
-                }],
+                } => vec![parts_signed(
+                    *id,
+                    *attempt,
+                    request,
+                    FormFields(vec![]),
+                    "2100-01-01T00:00:00Z".into(),
+                )],
                 Command::Part {
                     id,
                     command: PartCommand::Send { number, .. },
