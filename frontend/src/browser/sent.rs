@@ -17,12 +17,13 @@ const PREFIX: &str = "uploader-sent ";
 /// the sign-in and the language share): past it, in the hour, files are not kept.
 const MOST: usize = 1_000;
 
+/// The signer's upload tokens live an hour (`signer::config::TOKEN_TTL_SECONDS`).
+const TOKEN_LIFE_MS: f64 = 3_600_000.0;
+
 thread_local! {
     /// The items this page knows are stored: counted by `prune`, then one more per `remember`.
     static KEPT: std::cell::Cell<usize> = const { std::cell::Cell::new(MOST) };
 }
-/// The signer's upload tokens live an hour (`signer::config::TOKEN_TTL_SECONDS`).
-const TOKEN_LIFE_MS: f64 = 3_600_000.0;
 
 fn storage() -> Option<Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -57,16 +58,29 @@ pub fn earlier(files: &[(FileId, FileInfo)], now_ms: f64) -> Vec<(FileId, String
         .collect()
 }
 
-/// `file`'s upload started with `token`.
+/// `file`'s upload started with `token`. A retry, or the file picked again, starts with the
+/// token already kept: its item stays as it is (its time is when the token was given, which
+/// is what its hour counts from) and is not counted twice.
 pub fn remember(file: &FileInfo, token: &str, now_ms: f64) {
     if KEPT.get() >= MOST {
         return;
     }
-    if let Some(storage) = storage() {
-        KEPT.set(KEPT.get() + 1);
-        // Whole milliseconds: no float formatting in the page.
-        let _ = storage.set_item(&item(file), &format!("{} {token}", now_ms as u64));
+    let Some(storage) = storage() else {
+        return;
+    };
+    let name = item(file);
+    // `"<ms> <token>"`: the same token ends it.
+    if storage
+        .get_item(&name)
+        .ok()
+        .flatten()
+        .is_some_and(|value| value.ends_with(token))
+    {
+        return;
     }
+    KEPT.set(KEPT.get() + 1);
+    // Whole milliseconds: no float formatting in the page.
+    let _ = storage.set_item(&name, &format!("{} {token}", now_ms as u64));
 }
 
 /// Drops the items older than a token lives.
@@ -75,18 +89,18 @@ pub fn prune(now_ms: f64) {
         return;
     };
     let count = storage.length().unwrap_or(0);
-    let (old, kept): (Vec<String>, Vec<String>) = (0..count)
+    let ours: Vec<String> = (0..count)
         .filter_map(|i| storage.key(i).ok()?)
         .filter(|name| name.starts_with(PREFIX))
-        .partition(|name| {
-            storage
-                .get_item(name)
-                .ok()
-                .flatten()
-                .is_none_or(|value| live(&value, now_ms).is_none())
-        });
-    for name in old {
-        let _ = storage.remove_item(&name);
+        .collect();
+    let mut kept = 0;
+    for name in ours {
+        let value = storage.get_item(&name).ok().flatten();
+        if value.is_some_and(|value| live(&value, now_ms).is_some()) {
+            kept += 1;
+        } else {
+            let _ = storage.remove_item(&name);
+        }
     }
-    KEPT.set(kept.len());
+    KEPT.set(kept);
 }
