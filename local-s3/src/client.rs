@@ -242,9 +242,15 @@ fn hex(bytes: &[u8]) -> String {
 
 /// `20151229T000000Z` for seconds since the epoch.
 fn amz_date(seconds: u64) -> String {
+    let [year, month, day, hour, minute, second] = utc(seconds);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
+}
+
+/// Seconds since the epoch as UTC `[year, month, day, hour, minute, second]` (Howard Hinnant's
+/// civil_from_days): the tests' SigV4 dates and the store's event times.
+pub(crate) fn utc(seconds: u64) -> [u64; 6] {
     let days = (seconds / 86_400) as i64;
     let rem = seconds % 86_400;
-    // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -254,12 +260,14 @@ fn amz_date(seconds: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+    [
+        year as u64,
+        month as u64,
+        day as u64,
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60
-    )
+        rem % 60,
+    ]
 }
 
 #[cfg(test)]

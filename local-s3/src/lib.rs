@@ -8,12 +8,16 @@
 //! the same layer checks it there (`400 BadDigest`), so a part URL with a signed MD5 refuses other
 //! bytes here as it does on S3.
 //!
+//! [`store`] adds to s3s-fs what the after-upload hook needs of a store: an event for every stored
+//! object, sent where AWS would send it, object tags, and `If-Match` on reads.
+//!
 //! [`radosgw`] runs the strictest S3 available here, Ceph's radosgw, for the strict suites; [`client`]
 //! is the tests' HTTP client with SigV4 header signing for set-up calls.
 
 pub mod client;
 pub mod issuer;
 pub mod radosgw;
+pub mod store;
 
 use std::future::Future;
 use std::io;
@@ -54,6 +58,8 @@ pub struct Config {
     pub region: String,
     /// Page origins allowed by the CORS layer (`*` allows any).
     pub allowed_origins: Vec<String>,
+    /// Where each stored object is announced, if anywhere (the hook's local endpoint).
+    pub notify: Option<store::Notify>,
 }
 
 /// A running server; [`Server::stop`] ends it (dropping it ends it too, without waiting).
@@ -146,7 +152,8 @@ fn build_service(config: &Config) -> io::Result<Cors> {
     })?;
     let mut s3_config = S3Config::default();
     s3_config.expected_region = Some(region);
-    let mut builder = S3ServiceBuilder::new(fs);
+    let store = store::Store::new(fs, &config.root, config.notify.clone(), &config.region);
+    let mut builder = S3ServiceBuilder::new(store);
     builder.set_auth(SimpleAuth::from_single(
         config.access_key.clone(),
         config.secret_key.clone(),

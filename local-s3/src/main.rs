@@ -4,8 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use local_s3::store::{EventShape, Notify};
+
 const USAGE: &str = "usage: local-s3 [--addr 127.0.0.1:9000] [--root target/local-s3] [--bucket uploads] \
-[--region us-east-1] [--access-key K] [--secret-key S] [--allow-origin ORIGIN]...";
+[--region us-east-1] [--access-key K] [--secret-key S] [--allow-origin ORIGIN]... \
+[--notify URL [--notify-prefix uploads/] [--notify-shape eventbridge|records]]";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1)) {
@@ -26,7 +29,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(local_s3::Config, So
         secret_key: "devsecret".into(),
         region: "us-east-1".into(),
         allowed_origins: Vec::new(),
+        notify: None,
     };
+    let (mut notify, mut prefix, mut shape) =
+        (None, "uploads/".to_string(), EventShape::EventBridge);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Err("help".into());
@@ -40,9 +46,20 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(local_s3::Config, So
             "--access-key" => config.access_key = value,
             "--secret-key" => config.secret_key = value,
             "--allow-origin" => config.allowed_origins.push(value),
+            // Every stored object under the prefix is announced to URL, as AWS announces it.
+            "--notify" => notify = Some(value),
+            "--notify-prefix" => prefix = value,
+            "--notify-shape" => {
+                shape = match value.as_str() {
+                    "eventbridge" => EventShape::EventBridge,
+                    "records" => EventShape::Records,
+                    _ => return Err(format!("--notify-shape {value}: eventbridge or records")),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
+    config.notify = notify.map(|url| Notify { url, prefix, shape });
     Ok((config, addr))
 }
 

@@ -378,6 +378,41 @@ impl Radosgw {
         expect(&answer, 200, "PutBucketCors")
     }
 
+    /// Announces every object stored under `prefix` to `endpoint` over HTTP, with radosgw's own
+    /// bucket notifications: an SNS-style topic whose push endpoint is the URL, and the bucket's
+    /// notification configuration for `s3:ObjectCreated:*` filtered by the prefix. radosgw then
+    /// POSTs S3 notification records (`eventSource` `ceph:s3`) as it stores each object.
+    pub fn notify(&self, endpoint: &str, prefix: &str) -> Result<(), String> {
+        let topic = self.client().action(
+            "sns",
+            &[
+                ("Action", "CreateTopic"),
+                ("Name", "uploads-created"),
+                ("Attributes.entry.1.key", "push-endpoint"),
+                ("Attributes.entry.1.value", endpoint),
+            ],
+        )?;
+        let arn = topic
+            .xml("TopicArn")
+            .ok_or_else(|| format!("CreateTopic: {} {}", topic.status, topic.text()))?;
+        let configuration = format!(
+            "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <TopicConfiguration><Id>uploads-created</Id><Topic>{arn}</Topic>\
+             <Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>\
+             <Value>{prefix}</Value></FilterRule></S3Key></Filter></TopicConfiguration>\
+             </NotificationConfiguration>"
+        );
+        let answer = self.client().send(
+            "s3",
+            "PUT",
+            &format!("/{}", self.options.bucket),
+            &[("notification", "")],
+            &[("Content-Type", "application/xml")],
+            configuration.as_bytes(),
+        )?;
+        expect(&answer, 200, "PutBucketNotificationConfiguration")
+    }
+
     fn ceph(&self, args: &[&str]) -> Result<String, String> {
         output(
             Command::new("ceph")

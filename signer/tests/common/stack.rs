@@ -34,6 +34,7 @@ impl Stack {
             secret_key: SECRET_KEY.into(),
             region: REGION.into(),
             allowed_origins: vec![PAGE.into()],
+            notify: None,
         };
         let s3 = runtime
             .block_on(local_s3::start(
