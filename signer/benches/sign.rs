@@ -26,6 +26,7 @@ fn benches(c: &mut Criterion) {
         content_disposition: "attachment; filename*=UTF-8''holiday%20photo.jpg",
         size: 3_500_000,
         content_md5: None,
+        uploader: None,
         expires: now.plus_seconds(600),
     };
     let signing_key = SigningKey::derive(&credentials.secret_access_key, now, "eu-west-1");

@@ -20,8 +20,9 @@ use shared::{
 };
 
 use crate::key::{UploadId, content_disposition, object_key};
+use crate::policy::UPLOADER_METADATA;
 use crate::service::{Outgoing, Signer, error, json};
-use crate::sigv4::{CanonicalRequest, sign_headers, uri_encode};
+use crate::sigv4::{CanonicalRequest, object_url, sign_headers};
 use crate::time::UnixTime;
 use crate::token::TokenError;
 
@@ -162,10 +163,13 @@ impl Signer {
                         now.plus_seconds(MULTIPART_TOKEN_TTL_SECONDS).0,
                     )
                 };
-                let headers = vec![
+                let mut headers = vec![
                     ("content-disposition".into(), content_disposition(&key)),
                     ("content-type".into(), content_type),
                 ];
+                if let Some(uploader) = self.uploader(space) {
+                    headers.push((UPLOADER_METADATA.into(), uploader.into()));
+                }
                 Ok(Step::Call(self.s3_call(
                     Method::POST,
                     &key,
@@ -410,18 +414,6 @@ impl Signer {
         }
     }
 
-    /// `https://host/base/key` of the object, and the host and the encoded path apart.
-    fn object_url(&self, key: &str) -> (String, String, String) {
-        let base = self.config().upload_url.as_str();
-        let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
-        let (host, base_path) = match rest.split_once('/') {
-            Some((host, path)) => (host, format!("/{path}")),
-            None => (rest, String::new()),
-        };
-        let path = format!("{base_path}/{}", uri_encode(key, false));
-        (format!("{scheme}://{host}{path}"), host.to_string(), path)
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn s3_call(
         &self,
@@ -459,7 +451,7 @@ impl Signer {
         payload_hash: &str,
         now: UnixTime,
     ) -> (String, Vec<(String, String)>) {
-        let (url, host, path) = self.object_url(key);
+        let (url, host, path) = object_url(&self.config().upload_url, key);
         let request = CanonicalRequest {
             method,
             host: &host,

@@ -44,8 +44,15 @@ pub struct UploadPolicy<'a> {
     /// The file's MD5 (issue #11): with it, S3 stores only bytes of this digest, so the form,
     /// replayed before it expires, cannot replace the object with other bytes of the same size.
     pub content_md5: Option<&'a ContentMd5>,
+    /// In the signed-in mode, who uploads (their key segment, `auth::user_space`): stored on the
+    /// object as `x-amz-meta-uploader`, so what runs after the upload can name them.
+    pub uploader: Option<&'a str>,
     pub expires: UnixTime,
 }
+
+/// The object metadata that names the uploader (`x-amz-meta-uploader` as a form field and a
+/// header).
+pub const UPLOADER_METADATA: &str = "x-amz-meta-uploader";
 
 /// The value S3 returns with `success_action_status`: 201 and a `PostResponse` XML body.
 pub const SUCCESS_ACTION_STATUS: &str = "201";
@@ -80,6 +87,9 @@ pub fn sign_post_policy(
     ));
     if let Some(md5) = policy.content_md5 {
         fields.push(("Content-MD5".into(), md5.as_str().into()));
+    }
+    if let Some(uploader) = policy.uploader {
+        fields.push((UPLOADER_METADATA.into(), uploader.into()));
     }
     fields.push(("success_action_status".into(), SUCCESS_ACTION_STATUS.into()));
     fields.push(("x-amz-algorithm".into(), ALGORITHM.into()));
@@ -118,6 +128,10 @@ pub fn policy_document(
     if let Some(md5) = policy.content_md5 {
         json.push(',');
         push_eq(&mut json, "Content-MD5", md5.as_str());
+    }
+    if let Some(uploader) = policy.uploader {
+        json.push(',');
+        push_eq(&mut json, UPLOADER_METADATA, uploader);
     }
     // Writing to a String cannot fail.
     let _ = write!(
@@ -210,6 +224,7 @@ mod tests {
             content_disposition: "attachment; filename*=UTF-8''cat.png",
             size: 12345,
             content_md5: None,
+            uploader: None,
             expires: NOW.plus_seconds(600),
         }
     }
@@ -265,6 +280,28 @@ mod tests {
         assert!(fields.get("acl").is_none());
     }
 
+    /// Issue #20: in the signed-in mode the form names its uploader in the object's metadata,
+    /// pinned by one exact condition (a form without it, or naming another user, is refused).
+    #[test]
+    fn the_uploader_is_pinned_when_given_and_absent_otherwise() {
+        let named = UploadPolicy {
+            uploader: Some("auth0%7C42"),
+            ..policy("uploads/auth0%7C42/id/cat.png")
+        };
+        let fields = sign(&named, &credentials(None));
+        assert_eq!(fields.get(UPLOADER_METADATA), Some("auth0%7C42"));
+        let conditions = decoded_policy(&fields)["conditions"].clone();
+        let pinned: Vec<&Value> = conditions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c.get(UPLOADER_METADATA).is_some())
+            .collect();
+        assert_eq!(pinned, [&json!({"x-amz-meta-uploader": "auth0%7C42"})]);
+        let anonymous = sign(&policy("uploads/id/cat.png"), &credentials(None));
+        assert!(anonymous.get(UPLOADER_METADATA).is_none());
+    }
+
     /// Issue #11: with the file's MD5 the form carries a `Content-MD5` field and the policy one
     /// exact condition for it, right after `Content-Disposition`; without it neither says
     /// anything about an MD5 (the forms of today, byte for byte).
@@ -273,6 +310,7 @@ mod tests {
         let md5 = ContentMd5::parse(EMPTY_MD5).unwrap();
         let pinned = UploadPolicy {
             content_md5: Some(&md5),
+            uploader: None,
             ..policy("uploads/id/cat.png")
         };
         let fields = sign(&pinned, &credentials(None));

@@ -5,7 +5,7 @@
 //! Why hyper and the project's own SigV4 rather than `aws-sdk-s3`: the signer makes four kinds of
 //! calls (create, list, complete, abort a multipart upload) and signs one for the page to send
 //! (UploadPart, with the part's length and MD5 as signed headers, which the SDK's presigner does
-//! not pin the same way); the SDK would add several MB to a Lambda zip of about 1.2 MB and tens of ms to a cold
+//! not pin the same way); the SDK would add several MB to a Lambda zip of about 2.4 MB and tens of ms to a cold
 //! start, for code the signer already has (SigV4, tested against AWS's published examples).
 
 use std::time::Duration;
@@ -33,8 +33,8 @@ const MAX_CALLS: usize = 16;
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// http or https (rustls, webpki roots): the signer's outgoing connections (S3, and the sign-in
-/// issuer in `oidc.rs`).
-pub(crate) fn https_connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
+/// issuer in `oidc.rs`), and the hook's.
+pub fn https_connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
     hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()

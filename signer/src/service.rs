@@ -129,6 +129,16 @@ impl Signer {
         self
     }
 
+    /// Who uploads into `space`, in the signed-in mode: their key segment (`auth::user_space`),
+    /// recorded on each object they store. `None` in the anonymous mode, whose forms are as before.
+    pub(crate) fn uploader<'s>(&self, space: &'s str) -> Option<&'s str> {
+        self.config.auth.as_ref()?;
+        space
+            .strip_prefix(self.config.rules.prefix.as_str())
+            .map(|segment| segment.trim_end_matches('/'))
+            .filter(|segment| !segment.is_empty())
+    }
+
     /// The key prefix this caller may write under: the configured prefix for everyone in the
     /// anonymous mode; `<prefix><subject>/` for a signed-in user; an error answer (401) when the
     /// signer takes only signed-in users and the caller is not one.
@@ -510,6 +520,7 @@ impl Signer {
             content_disposition: &disposition,
             size: request.size,
             content_md5: content_md5.as_ref(),
+            uploader: self.uploader(space),
             expires,
         };
         let fields = sign_post_policy(

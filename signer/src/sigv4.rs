@@ -199,6 +199,18 @@ pub fn sign_headers(
     headers
 }
 
+/// `<bucket URL>/<key>` (`base` as `Config::upload_url` spells it, path-style or virtual-host):
+/// the object's URL, and its host and encoded path apart, as a request is signed.
+pub fn object_url(base: &str, key: &str) -> (String, String, String) {
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    let (host, base_path) = match rest.split_once('/') {
+        Some((host, path)) => (host, format!("/{path}")),
+        None => (rest, String::new()),
+    };
+    let path = format!("{base_path}/{}", uri_encode(key, false));
+    (format!("{scheme}://{host}{path}"), host.to_string(), path)
+}
+
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (and `/` too unless a path).
 pub fn uri_encode(text: &str, encode_slash: bool) -> String {
     let mut out = String::with_capacity(text.len() + 8);

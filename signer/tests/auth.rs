@@ -287,6 +287,60 @@ fn one_user_never_writes_into_another_users_space() {
     assert_eq!(response.status(), 200, "{}", response.body());
 }
 
+/// Issue #20: what runs after an upload can name its uploader. Every signed-in form records the
+/// user on the object (`x-amz-meta-uploader`, their key segment, pinned in the policy so a form
+/// without it or naming another is refused), and so does every multipart create (a signed
+/// header of S3's CreateMultipartUpload).
+#[test]
+fn each_object_records_its_uploader() {
+    let rt = runtime();
+    let (issuer, signer) = setup(&rt);
+    let alice = token(&issuer.url(), "auth0|42");
+    let form = signed(&post(&signer, "/sign", &file(), Caller::Bearer(&alice), 1));
+    assert!(form.key.starts_with("uploads/auth0%7C42/"), "{}", form.key);
+    assert_eq!(form.fields.get("x-amz-meta-uploader"), Some("auth0%7C42"));
+    use base64::Engine as _;
+    let policy: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(form.fields.get("policy").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        policy["conditions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"x-amz-meta-uploader": "auth0%7C42"})),
+        "{policy}"
+    );
+    let big = json!({"filename": "big.bin", "contentType": "application/octet-stream", "size": 100_000_000});
+    let step = signer.begin(
+        &Incoming {
+            method: &Method::POST,
+            path: "/multipart/create",
+            origin: Some(ORIGIN),
+            body: big.to_string().as_bytes(),
+            caller: Caller::Bearer(&alice),
+        },
+        now(),
+        UploadId([2; 16]),
+    );
+    let Step::Call(call) = step else {
+        panic!("create calls S3")
+    };
+    let header = |name: &str| {
+        call.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("x-amz-meta-uploader"), Some("auth0%7C42"));
+    assert!(
+        header("authorization").is_some_and(|a| a.contains("x-amz-meta-uploader")),
+        "the uploader is a signed header"
+    );
+}
+
 #[test]
 fn under_lambda_only_the_authorizers_claims_count() {
     let vars = [
