@@ -2,12 +2,16 @@
 """Least-privilege and safe-default checks on deploy/template.yaml, run offline by `cargo xtask test`.
 
 Fails if the signer's role may do more than s3:PutObject (and abort and list its multipart uploads'
-parts) on uploads/*, if anything grants public write (or public anything but reading page/*, and
-nothing public at all behind CloudFront), if ACLs are enabled, if CORS is configured on the API as
-well as in the code, if the token secret is not generated, if a signer route is missing or the
-sign-in authorizer sits on a preflight, if the page's distribution reads the bucket other than
-through its own Origin Access Control or serves the page without its security headers, or if an
-alarm is missing. `--self-test` also proves each check catches a broken template.
+parts) on uploads/*, if the after-upload hook's role may do more than read and tag uploads/*, write
+results/* and send to its dead-letter queue, if anything grants public write (or public anything
+but reading page/*, and nothing public at all behind CloudFront), if ACLs are enabled, if CORS is
+configured on the API as well as in the code, if the token secret is not generated, if a signer
+route is missing or the sign-in authorizer sits on a preflight, if the page's distribution reads
+the bucket other than through its own Origin Access Control or serves the page without its security
+headers (framing allowed to no site, or to exactly EmbedOrigins), if a stored upload does not become
+exactly one event to the hook (or HookFunctionArn's function) with what is not handled kept in a
+dead-letter queue, or if an alarm is missing. `--self-test` also proves each check catches a broken
+template.
 
 The template has conditions (UseCloudFront, AuthIssuer, ...), so the checks run on each of a few
 parameter sets (VARIANTS): the template is resolved as CloudFormation would (Fn::If branches
@@ -18,6 +22,7 @@ Reads the template with cfn-lint's decoder, which understands CloudFormation's s
 """
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -33,11 +38,21 @@ SIGNER_ROUTES = ["GET /rules", "POST /sign", "POST /sign/batch"] + [
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
-# The deployments checked: the default (CloudFront, anonymous), the page straight from the
-# bucket, and every option on at once (in us-east-1, where the stack makes its own web ACL).
+# What the after-upload hook may do, as (action, where): read and tag each upload, write its verdict
+# under results/, and send an event it keeps failing to the dead-letter queue.
+HOOK_GRANTS = {("s3:GetObject", "uploads/*"), ("s3:PutObjectTagging", "uploads/*"),
+               ("s3:PutObject", "results/*"), ("sqs:SendMessage", "the dead-letter queue")}
+# The most SQS keeps a message: 14 days to look at an after-upload event nothing was done after.
+DEAD_LETTER_RETENTION = 1209600
+
+# The deployments checked: the default (CloudFront, anonymous, the stack's own hook), the page
+# straight from the bucket, the page embedded by one site (uploads expiring), and every option on
+# at once (in us-east-1, where the stack makes its own web ACL; two embedding sites, and the
+# deployer's own after-upload function instead of the stack's hook).
 VARIANTS = {
     "cloudfront": {},
     "bucket-page": {"UseCloudFront": "false"},
+    "embedded": {"EmbedOrigins": "https://shop.example.com", "UploadExpiryDays": "30"},
     "everything-on": {
         "AWS::Region": "us-east-1",
         "DomainName": "upload.example.com",
@@ -47,6 +62,9 @@ VARIANTS = {
         "AuthAudience": "example-app-client",
         "AlarmEmail": "ops@example.com",
         "ExtraAllowedOrigins": "https://example.com",
+        "EmbedOrigins": "https://shop.example.com,https://partner.example:8443",
+        "UploadExpiryDays": "7",
+        "HookFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:their-after-upload",
     },
 }
 PSEUDO = {"AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012", "AWS::StackName": "up",
@@ -59,6 +77,26 @@ def as_list(value):
 
 def resources(template, kind):
     return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
+
+
+def functions_of(template, crate):
+    """The functions that run `crate`'s binary (CodeUri target/lambda/<crate>/bootstrap.zip): the
+    signer and the hook are told apart by what they run, not by their names."""
+    return {name: f for name, f in resources(template, "AWS::Serverless::Function").items()
+            if f"/lambda/{crate}/" in text_of(f.get("Properties", {}).get("CodeUri", ""))}
+
+
+def role_users(template, role):
+    """The functions that run with the role `role`."""
+    return [name for name, f in resources(template, "AWS::Serverless::Function").items()
+            if refers_to(f.get("Properties", {}).get("Role"), role)]
+
+
+def is_arn_of(node, name):
+    """Whether an expression is `!GetAtt name.Arn`."""
+    target = node.get("Fn::GetAtt") if isinstance(node, dict) else None
+    target = target.split(".", 1) if isinstance(target, str) else target
+    return target == [name, "Arn"]
 
 
 # --- Resolving the template for one set of parameters -------------------------------------------
@@ -106,10 +144,13 @@ def condition_value(node, values, conditions):
 
 def resolve(template, overrides):
     """The template as deployed with these parameters: Fn::If chosen, AWS::NoValue and resources
-    (and outputs) of false conditions gone. Other intrinsics are left as they are."""
+    (and outputs) of false conditions gone, a list parameter's Ref its values (so a Fn::Join of it
+    reads as text). Other intrinsics are left as they are. The source and the overrides are kept,
+    for checks that compare a deployment with the same one without some option."""
     values = parameter_values(template, overrides)
     raw = template.get("Conditions", {})
     truth = {name: condition_value(c, values, raw) for name, c in raw.items()}
+    lists = {name for name, p in template.get("Parameters", {}).items() if p.get("Type") == "CommaDelimitedList"}
 
     def walk(node):
         if isinstance(node, dict):
@@ -118,13 +159,16 @@ def resolve(template, overrides):
                 return walk(yes if truth[name] else no)
             if node == {"Ref": "AWS::NoValue"}:
                 return NO_VALUE
+            if set(node) == {"Ref"} and node["Ref"] in lists:
+                return list(values[node["Ref"]])
             walked = {k: walk(v) for k, v in node.items()}
             return {k: v for k, v in walked.items() if v is not NO_VALUE}
         if isinstance(node, list):
             return [v for v in (walk(item) for item in node) if v is not NO_VALUE]
         return node
 
-    resolved = {"Parameters": template.get("Parameters", {}), "Values": values}
+    resolved = {"Parameters": template.get("Parameters", {}), "Values": values,
+                "Source": template, "Overrides": overrides}
     for section in ("Resources", "Outputs"):
         resolved[section] = {name: walk(body) for name, body in template.get(section, {}).items()
                              if truth.get(body.get("Condition"), True)}
@@ -159,8 +203,11 @@ def refers_to(node, name):
 # --- The checks ---------------------------------------------------------------------------------
 
 def check_signer_role(t):
+    """Every function is the signer or the hook, on its own role of the template; the signer's
+    role may only put into uploads/* (check_hook checks the hook's), and every role is a function's."""
     problems = []
     functions = resources(t, "AWS::Serverless::Function")
+    signers, hooks = functions_of(t, "signer"), functions_of(t, "hook")
     for name, function in functions.items():
         props = function.get("Properties", {})
         for key in ("Policies",):
@@ -171,11 +218,22 @@ def check_signer_role(t):
         role = props.get("Role")
         if not (isinstance(role, dict) and "Fn::GetAtt" in role):
             problems.append(f"{name}: must use the template's own role")
+        if name not in signers and name not in hooks:
+            problems.append(f"{name}: runs neither the signer nor the hook "
+                            f"({text_of(props.get('CodeUri'))}), so no check knows what its role may do")
     for name, role in resources(t, "AWS::IAM::Role").items():
         props = role["Properties"]
         managed = as_list(props.get("ManagedPolicyArns", []))
         if managed != [BASIC_EXECUTION]:
             problems.append(f"{name}: managed policies {managed} (only basic execution for logs)")
+        users = set(role_users(t, name))
+        if not users:
+            problems.append(f"{name}: no function runs with it (no other IAM roles)")
+            continue
+        if users <= set(hooks):
+            continue
+        if not users <= set(signers):
+            problems.append(f"{name}: shared by {sorted(users)}; the signer and the hook each have their own role")
         for policy in props.get("Policies", []):
             for statement in as_list(policy["PolicyDocument"]["Statement"]):
                 if statement.get("Effect") != "Allow":
@@ -306,10 +364,9 @@ def check_page_distribution(t):
                 problems.append(f"{name}: /api/* must allow POST and OPTIONS")
     for name, policy in header_policies.items():
         security = policy["Properties"]["ResponseHeadersPolicyConfig"].get("SecurityHeadersConfig", {})
-        csp = text_of(security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy", ""))
-        directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.split()}
-        for directive, wanted in (("frame-ancestors", "'none'"), ("object-src", "'none'"),
-                                  ("base-uri", "'none'"), ("default-src", "'none'")):
+        directives = csp_directives(security)
+        # frame-ancestors depends on EmbedOrigins: check_framing.
+        for directive, wanted in (("object-src", "'none'"), ("base-uri", "'none'"), ("default-src", "'none'")):
             if directives.get(directive) != [wanted]:
                 problems.append(f"{name}: the CSP must say {directive} {wanted}")
         scripts = directives.get("script-src", [])
@@ -319,6 +376,71 @@ def check_page_distribution(t):
             problems.append(f"{name}: X-Content-Type-Options: nosniff is missing")
         if "StrictTransportSecurity" not in security:
             problems.append(f"{name}: Strict-Transport-Security is missing")
+    return problems
+
+
+def csp_directives(security):
+    """A SecurityHeadersConfig's Content-Security-Policy as {directive: [sources]}."""
+    csp = text_of(security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy", ""))
+    return {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.split()}
+
+
+# What EmbedOrigins' pattern must refuse: each value lands in the CSP, so a space or a semicolon
+# would add sources or whole directives, and a scheme or a wildcard would let any site frame it.
+NOT_AN_EMBED_ORIGIN = ["https://a.example; script-src *", "https://a.example https://evil.example",
+                       "*", "https:", "https://*.example", "http://a.example", "https://a.example/",
+                       "'self'"]
+
+
+def check_framing(t):
+    """No site may frame the page (CSP frame-ancestors 'none' and X-Frame-Options: DENY), unless
+    EmbedOrigins names the sites that may: then frame-ancestors lists exactly those, there is no
+    X-Frame-Options (it cannot name them; frame-ancestors supersedes it), and every other header
+    and CSP directive is what the same deployment without EmbedOrigins sends."""
+    problems = []
+    parameter = t["Parameters"].get("EmbedOrigins", {})
+    pattern = parameter.get("AllowedPattern")
+    if parameter and (not pattern or any(re.fullmatch(pattern, bad) for bad in NOT_AN_EMBED_ORIGIN)):
+        problems.append(f"EmbedOrigins: its AllowedPattern {pattern!r} must take https origins only "
+                        "(each value goes into the CSP)")
+    embed = [origin for origin in t["Values"].get("EmbedOrigins", []) if origin]
+    policies = resources(t, "AWS::CloudFront::ResponseHeadersPolicy")
+    if embed:
+        plain = resolve(t["Source"], {k: v for k, v in t["Overrides"].items() if k != "EmbedOrigins"})
+        plain_policies = resources(plain, "AWS::CloudFront::ResponseHeadersPolicy")
+    for name, policy in policies.items():
+        config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+        security = config.get("SecurityHeadersConfig", {})
+        frame_ancestors = csp_directives(security).get("frame-ancestors")
+        frame_options = security.get("FrameOptions")
+        if security.get("ContentSecurityPolicy", {}).get("Override") is not True:
+            problems.append(f"{name}: the CSP must override whatever the origin sends (Override: true)")
+        if not embed:
+            if frame_ancestors != ["'none'"]:
+                problems.append(f"{name}: without EmbedOrigins the CSP must say frame-ancestors 'none', "
+                                f"not {frame_ancestors}")
+            if frame_options != {"FrameOption": "DENY", "Override": True}:
+                problems.append(f"{name}: without EmbedOrigins X-Frame-Options must be DENY (overriding), "
+                                f"not {json.dumps(frame_options)}")
+            continue
+        if frame_ancestors != embed:
+            problems.append(f"{name}: frame-ancestors must be exactly EmbedOrigins {embed}, not {frame_ancestors}")
+        if frame_options is not None:
+            problems.append(f"{name}: no X-Frame-Options with EmbedOrigins (it cannot name them, and DENY "
+                            f"would keep them out where browsers still honour it), not {json.dumps(frame_options)}")
+        plain_config = plain_policies.get(name, {}).get("Properties", {}).get("ResponseHeadersPolicyConfig", {})
+        plain_security = plain_config.get("SecurityHeadersConfig", {})
+        plain_directives, directives = csp_directives(plain_security), csp_directives(security)
+        changed = sorted(d for d in set(directives) | set(plain_directives)
+                         if d != "frame-ancestors" and directives.get(d) != plain_directives.get(d))
+        if changed:
+            problems.append(f"{name}: EmbedOrigins changes the CSP's {changed}; it may change frame-ancestors only")
+        headers = sorted(k for k in set(security) | set(plain_security)
+                         if k not in ("ContentSecurityPolicy", "FrameOptions") and security.get(k) != plain_security.get(k))
+        headers += sorted(k for k in set(config) | set(plain_config)
+                          if k != "SecurityHeadersConfig" and config.get(k) != plain_config.get(k))
+        if headers:
+            problems.append(f"{name}: EmbedOrigins changes {headers}; it may change the framing headers only")
     return problems
 
 
@@ -339,7 +461,7 @@ def check_token_secret(t):
     """The upload-token secret comes from a secret the stack generates, never a literal."""
     problems = []
     secrets = resources(t, "AWS::SecretsManager::Secret")
-    for name, function in resources(t, "AWS::Serverless::Function").items():
+    for name, function in functions_of(t, "signer").items():
         variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
         value = json.dumps(variables.get("UPLOAD_TOKEN_SECRET"))
         generated = [s for s, r in secrets.items()
@@ -352,7 +474,7 @@ def check_token_secret(t):
 
 def signer_routes(t):
     """RouteKey -> route of every route that reaches the signer function."""
-    functions = resources(t, "AWS::Serverless::Function")
+    functions = functions_of(t, "signer")
     integrations = [name for name, i in resources(t, "AWS::ApiGatewayV2::Integration").items()
                     if any(refers_to(i["Properties"].get("IntegrationUri"), f) for f in functions)]
     return {r["Properties"]["RouteKey"]: r["Properties"]
@@ -387,7 +509,7 @@ def check_sign_in(t):
     values = t["Values"]
     signed_in = values.get("AuthIssuer", "") != ""
     authorizers = resources(t, "AWS::ApiGatewayV2::Authorizer")
-    for name, function in resources(t, "AWS::Serverless::Function").items():
+    for name, function in functions_of(t, "signer").items():
         variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
         for variable, parameter in (("AUTH_ISSUER", "AuthIssuer"), ("AUTH_AUDIENCE", "AuthAudience")):
             if signed_in and variables.get(variable) != {"Ref": parameter}:
@@ -415,7 +537,7 @@ def check_sign_in(t):
 
 
 def check_alarms(t):
-    """Alarms on the function's errors, the API's 5xx and its 429s, each telling a topic; and the
+    """Alarms on each function's errors, the API's 5xx and its 429s, each telling a topic; and the
     outputs that name what an operator looks at."""
     problems = []
     alarms = resources(t, "AWS::CloudWatch::Alarm").values()
@@ -430,8 +552,9 @@ def check_alarms(t):
                 and any(d.get("Name") == dimension and any(refers_to(d.get("Value"), o) for o in owners)
                         for d in a["Properties"].get("Dimensions", []))]
 
-    if not alarmed("AWS/Lambda", "Errors", "FunctionName", functions):
-        problems.append("no alarm on the signer function's Errors")
+    for function in functions:
+        if not alarmed("AWS/Lambda", "Errors", "FunctionName", [function]):
+            problems.append(f"no alarm on the {function} function's Errors")
     if not alarmed("AWS/ApiGateway", "5xx", "ApiId", apis):
         problems.append("no alarm on the API's 5xx")
     access_logs = [s["Properties"].get("AccessLogSettings", {}).get("DestinationArn")
@@ -451,14 +574,228 @@ def check_alarms(t):
         if not any(refers_to(action, topic) for action in alarm["Properties"].get("AlarmActions", [])
                    for topic in topics):
             problems.append(f"{alarm_name}: tells no one (AlarmActions to the stack's topic)")
-    for output in ("ApiId", "FunctionName", "LogGroupName", "PageUrl", "SignerUrl", "BucketName"):
+    for output in ("ApiId", "FunctionName", "LogGroupName", "PageUrl", "SignerUrl", "BucketName",
+                   "HookDeadLetterQueueUrl", "ResultsPrefix"):
         if output not in t["Outputs"]:
             problems.append(f"no {output} output")
     return problems
 
 
-CHECKS = [check_signer_role, check_public_access, check_page_distribution, check_cors_in_one_place,
-          check_token_secret, check_routes, check_sign_in, check_alarms]
+def stored_object_rules(t):
+    """Name -> properties of every EventBridge rule for stored objects (S3's Object Created)."""
+    return {name: r["Properties"] for name, r in resources(t, "AWS::Events::Rule").items()
+            if "Object Created" in as_list(r["Properties"].get("EventPattern", {}).get("detail-type", []))}
+
+
+def dead_letter_queues(t):
+    """The SQS queues the stored-object rules' targets send what they cannot deliver to."""
+    return [q for q in resources(t, "AWS::SQS::Queue")
+            if any(is_arn_of(target.get("DeadLetterConfig", {}).get("Arn"), q)
+                   for rule in stored_object_rules(t).values() for target in rule.get("Targets", []))]
+
+
+def source_arn(statement):
+    """A statement's aws:SourceArn condition (keys are case-insensitive), under ArnEquals or
+    StringEquals; None without one."""
+    for operator in ("ArnEquals", "StringEquals"):
+        for key, value in statement.get("Condition", {}).get(operator, {}).items():
+            if key.lower() == "aws:sourcearn":
+                return value
+    return None
+
+
+def check_after_upload(t):
+    """Each object stored under uploads/ (and nothing else: not page/, not the hook's results/)
+    is one event, to one function: the stack's own hook, or HookFunctionArn's when given.
+    EventBridge retries it and keeps what it cannot deliver in a dead-letter queue, may invoke
+    the function for that rule only, and may send to the queue for that rule only; an alarm
+    tells the topic of the queue's first message."""
+    problems = []
+    theirs = t["Values"].get("HookFunctionArn", "") != ""
+    buckets = resources(t, "AWS::S3::Bucket")
+    hooks = functions_of(t, "hook")
+    rules = stored_object_rules(t)
+    queues = dead_letter_queues(t)
+    for name, bucket in buckets.items():
+        events = bucket["Properties"].get("NotificationConfiguration", {}).get("EventBridgeConfiguration", {})
+        if events.get("EventBridgeEnabled") is not True:
+            problems.append(f"{name}: EventBridge notifications must be on (the after-upload events)")
+    if len(rules) != 1:
+        problems.append(f"{len(rules)} EventBridge rules for stored objects ({sorted(rules)}); exactly one")
+    for name, rule in rules.items():
+        pattern = rule.get("EventPattern", {})
+        names = pattern.get("detail", {}).get("bucket", {}).get("name")
+        wanted = {"source": ["aws.s3"], "detail-type": ["Object Created"],
+                  "detail": {"bucket": {"name": names}, "object": {"key": [{"prefix": "uploads/"}]}}}
+        if pattern != wanted:
+            problems.append(f"{name}: the pattern must be exactly source aws.s3, detail-type Object Created, "
+                            f"this bucket, key prefix uploads/; not {json.dumps(pattern)}")
+        if not (isinstance(names, list) and len(names) == 1 and any(refers_to(names[0], b) for b in buckets)):
+            problems.append(f"{name}: must match this stack's bucket only, not {json.dumps(names)}")
+        if rule.get("EventBusName", "default") != "default" or rule.get("State", "ENABLED") != "ENABLED":
+            problems.append(f"{name}: must be an enabled rule on the default bus (where S3 sends its events)")
+        targets = rule.get("Targets", [])
+        if len(targets) != 1:
+            problems.append(f"{name}: {len(targets)} targets; exactly one, the hook")
+        for target in targets:
+            arn = target.get("Arn")
+            if theirs and arn != {"Ref": "HookFunctionArn"}:
+                problems.append(f"{name}: with HookFunctionArn the target must be that function, not {json.dumps(arn)}")
+            if not theirs and not any(is_arn_of(arn, h) for h in hooks):
+                problems.append(f"{name}: the target must be the stack's own hook, not {json.dumps(arn)}")
+            retry = target.get("RetryPolicy", {})
+            if not (isinstance(retry.get("MaximumRetryAttempts"), int)
+                    and isinstance(retry.get("MaximumEventAgeInSeconds"), int)):
+                problems.append(f"{name}: the target needs a RetryPolicy (attempts and the event's age)")
+            if not any(is_arn_of(target.get("DeadLetterConfig", {}).get("Arn"), q)
+                       for q in resources(t, "AWS::SQS::Queue")):
+                problems.append(f"{name}: the target needs a DeadLetterConfig to the stack's queue")
+        # EventBridge's right to invoke: for this rule only, and for the target's function.
+        grants = [p["Properties"] for p in resources(t, "AWS::Lambda::Permission").values()
+                  if p["Properties"].get("Principal") == "events.amazonaws.com"]
+        for grant in grants:
+            if not is_arn_of(grant.get("SourceArn"), name) or grant.get("Action") != "lambda:InvokeFunction":
+                problems.append(f"a Lambda permission lets EventBridge {grant.get('Action')} for "
+                                f"{json.dumps(grant.get('SourceArn'))}; only lambda:InvokeFunction for {name}")
+        function = [g.get("FunctionName") for g in grants]
+        if theirs and {"Ref": "HookFunctionArn"} not in function:
+            problems.append("no Lambda permission lets EventBridge invoke HookFunctionArn's function")
+        if not theirs and not any(refers_to(f, h) for f in function for h in hooks):
+            problems.append("no Lambda permission lets EventBridge invoke the stack's hook")
+    if not queues:
+        problems.append("no dead-letter queue for the after-upload events")
+    for queue in queues:
+        props = resources(t, "AWS::SQS::Queue")[queue].get("Properties", {})
+        if props.get("SqsManagedSseEnabled") is not True and "KmsMasterKeyId" not in props:
+            problems.append(f"{queue}: must be encrypted (SqsManagedSseEnabled)")
+        if props.get("MessageRetentionPeriod") != DEAD_LETTER_RETENTION:
+            problems.append(f"{queue}: must keep messages {DEAD_LETTER_RETENTION} s (14 days, the most)")
+        policies = [p["Properties"] for p in resources(t, "AWS::SQS::QueuePolicy").values()
+                    if any(refers_to(q, queue) for q in as_list(p["Properties"].get("Queues", [])))]
+        statements = [s for p in policies for s in as_list(p["PolicyDocument"]["Statement"])
+                      if s.get("Effect") == "Allow"]
+        if not statements:
+            problems.append(f"{queue}: no queue policy lets EventBridge send undelivered events")
+        for statement in statements:
+            if statement.get("Principal") != {"Service": "events.amazonaws.com"} \
+                    or as_list(statement.get("Action")) != ["sqs:SendMessage"] \
+                    or not any(is_arn_of(source_arn(statement), r) for r in rules):
+                problems.append(f"{queue}: its policy may only let events.amazonaws.com sqs:SendMessage with "
+                                f"aws:SourceArn the rule's, not {json.dumps(statement)}")
+        alarms = [a["Properties"] for a in resources(t, "AWS::CloudWatch::Alarm").values()
+                  if a["Properties"].get("Namespace") == "AWS/SQS"
+                  and a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                  and any(d.get("Name") == "QueueName" and refers_to(d.get("Value"), queue)
+                          for d in a["Properties"].get("Dimensions", []))]
+        at_first = [a for a in alarms
+                    if (a.get("ComparisonOperator"), a.get("Threshold")) in (("GreaterThanThreshold", 0),
+                                                                            ("GreaterThanOrEqualToThreshold", 1))]
+        if not at_first:
+            problems.append(f"{queue}: no alarm on its first message (ApproximateNumberOfMessagesVisible > 0)")
+    return problems
+
+
+def hook_place(resource, buckets, queues):
+    """What a hook role's resource names: uploads/* or results/* of the stack's bucket, the
+    dead-letter queue, or (anything else) its JSON."""
+    for bucket in buckets:
+        for prefix in ("uploads/*", "results/*"):
+            if text_of(resource) == "${%s.Arn}/%s" % (bucket, prefix) and refers_to(resource, bucket):
+                return prefix
+    if any(is_arn_of(resource, q) for q in queues):
+        return "the dead-letter queue"
+    return json.dumps(resource)
+
+
+def check_hook(t):
+    """The stack's own hook, unless HookFunctionArn names the deployer's (then none is made): it
+    runs with a role that may only read and tag uploads/*, write results/* and send to the
+    dead-letter queue; it is started by the after-upload rule alone (no API route, no Function
+    URL, no SAM event); its failures go to the dead-letter queue; and it is told where the uploads
+    and the results are."""
+    problems = []
+    theirs = t["Values"].get("HookFunctionArn", "") != ""
+    hooks = functions_of(t, "hook")
+    buckets = resources(t, "AWS::S3::Bucket")
+    queues = dead_letter_queues(t)
+    if theirs and hooks:
+        problems.append(f"HookFunctionArn is set, yet the stack makes its own hook {sorted(hooks)}")
+    if not theirs and len(hooks) != 1:
+        problems.append(f"{len(hooks)} hook functions; exactly one when HookFunctionArn is empty")
+    if not theirs and "HookFunctionName" not in t["Outputs"]:
+        problems.append("no HookFunctionName output")
+    if theirs and "HookFunctionName" in t["Outputs"]:
+        problems.append("a HookFunctionName output, yet HookFunctionArn names the deployer's function")
+    for name, function in hooks.items():
+        props = function.get("Properties", {})
+        for role in (r for r in resources(t, "AWS::IAM::Role") if refers_to(props.get("Role"), r)):
+            grants = set()
+            for policy in resources(t, "AWS::IAM::Role")[role]["Properties"].get("Policies", []):
+                for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                    if "NotAction" in statement or "NotResource" in statement:
+                        problems.append(f"{role}: NotAction/NotResource widen a grant")
+                    if statement.get("Effect") != "Allow":
+                        continue
+                    for action in as_list(statement.get("Action", [])):
+                        if "*" in action:
+                            problems.append(f"{role}: a wildcard action {action}")
+                        for resource in as_list(statement.get("Resource", [])):
+                            if resource == "*" or "*" in text_of(resource).split("/")[0]:
+                                problems.append(f"{role}: {action} on {json.dumps(resource)}, a wildcard resource")
+                            grants.add((action, hook_place(resource, buckets, queues)))
+            if grants - HOOK_GRANTS:
+                problems.append(f"{role}: the hook may {sorted(grants - HOOK_GRANTS)}; only {sorted(HOOK_GRANTS)}")
+            if HOOK_GRANTS - grants:
+                problems.append(f"{role}: the hook lacks {sorted(HOOK_GRANTS - grants)}; it needs exactly {sorted(HOOK_GRANTS)}")
+            if role_users(t, role) != [name]:
+                problems.append(f"{role}: the hook's role is its own, not {role_users(t, role)}'s")
+        variables = props.get("Environment", {}).get("Variables", {})
+        if not any(refers_to(variables.get("UPLOAD_BUCKET"), b) for b in buckets) \
+                or variables.get("UPLOAD_PREFIX") != "uploads/" or variables.get("RESULTS_PREFIX") != "results/":
+            problems.append(f"{name}: must be told UPLOAD_BUCKET (the stack's), UPLOAD_PREFIX uploads/ and "
+                            "RESULTS_PREFIX results/ (outside uploads/, or its results would start it again)")
+        if "UPLOAD_TOKEN_SECRET" in variables:
+            problems.append(f"{name}: the upload-token secret is the signer's alone")
+        for way_in in ("Events", "FunctionUrlConfig"):
+            if way_in in props:
+                problems.append(f"{name}: {way_in} would start it other than through the after-upload rule")
+        if any(refers_to(i["Properties"].get("IntegrationUri"), name)
+               for i in resources(t, "AWS::ApiGatewayV2::Integration").values()):
+            problems.append(f"{name}: reachable through the API; only the after-upload rule starts it")
+        configs = [c["Properties"] for c in resources(t, "AWS::Lambda::EventInvokeConfig").values()
+                   if refers_to(c["Properties"].get("FunctionName"), name)]
+        configs += [props["EventInvokeConfig"]] if "EventInvokeConfig" in props else []
+        if not any(any(is_arn_of(c.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"), q)
+                       for q in queues) and isinstance(c.get("MaximumRetryAttempts"), int) for c in configs):
+            problems.append(f"{name}: its failures (after Lambda's retries) must go to the dead-letter queue "
+                            "(an EventInvokeConfig with MaximumRetryAttempts and OnFailure to the queue)")
+    return problems
+
+
+def check_lifecycle(t):
+    """The hook's verdicts under results/ expire with the uploads they describe: the same status
+    and days as the uploads/ rule, which is on with UploadExpiryDays."""
+    problems = []
+    days = t["Values"].get("UploadExpiryDays", "0")
+    for name, bucket in resources(t, "AWS::S3::Bucket").items():
+        rules = bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        by_prefix = {r.get("Prefix", r.get("Filter", {}).get("Prefix")): r for r in rules}
+        uploads, results = by_prefix.get("uploads/"), by_prefix.get("results/")
+        if uploads is None or results is None:
+            problems.append(f"{name}: needs expiry rules for uploads/ and results/")
+            continue
+        if days != "0" and (uploads.get("Status"), uploads.get("ExpirationInDays")) != \
+                ("Enabled", {"Ref": "UploadExpiryDays"}):
+            problems.append(f"{name}: UploadExpiryDays={days} must expire uploads/ after that many days")
+        if (results.get("Status"), results.get("ExpirationInDays")) != \
+                (uploads.get("Status"), uploads.get("ExpirationInDays")):
+            problems.append(f"{name}: results/ must expire as uploads/ does, not {json.dumps(results)}")
+    return problems
+
+
+CHECKS = [check_signer_role, check_public_access, check_page_distribution, check_framing,
+          check_cors_in_one_place, check_token_secret, check_routes, check_sign_in, check_alarms,
+          check_after_upload, check_hook, check_lifecycle]
 
 
 def problems_of(template):
@@ -487,6 +824,11 @@ def remove(node, key):
     node.pop(key)
 
 
+def remove_key(name):
+    """A mutation that removes `name` from the node at the path."""
+    return lambda node, key: node[key].pop(name)
+
+
 def self_test(template):
     """Each known-bad change must be caught."""
     role_statement = ["Resources", "SignerRole", "Properties", "Policies", 0, "PolicyDocument", "Statement", 0]
@@ -499,6 +841,13 @@ def self_test(template):
     headers = ["Resources", "PageHeaders", "Properties", "ResponseHeadersPolicyConfig", "SecurityHeadersConfig"]
     csp = headers + ["ContentSecurityPolicy", "ContentSecurityPolicy", "Fn::Join", 1]
     route = lambda name: ["Resources", name, "Properties"]  # noqa: E731
+    rule = ["Resources", "UploadStoredRule", "Properties"]
+    target = rule + ["Targets", 0]
+    permission = ["Resources", "HookInvokePermission", "Properties"]
+    queue_statement = ["Resources", "HookDeadLetterQueuePolicy", "Properties", "PolicyDocument", "Statement", 0]
+    hook_statement = lambda n: ["Resources", "HookRole", "Properties", "Policies", 0,  # noqa: E731
+                                "PolicyDocument", "Statement", n]
+    hook_variables = ["Resources", "Hook", "Properties", "Environment", "Variables"]
     public_copy = copy.deepcopy(template["Resources"]["UploadBucketPolicy"]["Properties"]["PolicyDocument"]
                                 ["Statement"][0]["Fn::If"][2])
     cases = {
@@ -543,7 +892,7 @@ def self_test(template):
             template, distribution + ["DefaultCacheBehavior", "ResponseHeadersPolicyId"], remove),
         "inline scripts allowed": mutate(template, csp + [0],
                                          "default-src 'none'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; "),
-        "framing allowed": mutate(template, csp + [6], "; base-uri 'none'; form-action 'none'; object-src 'none'"),
+        "framing allowed": mutate(template, csp + [7, "Fn::If", 2], "*"),
         "no nosniff": mutate(template, headers + ["ContentTypeOptions"], remove),
         "the signer cached at the edge": mutate(template, distribution + ["CacheBehaviors", 0, "CachePolicyId"],
                                                 "658327ea-f89d-4fab-a63d-7e88639e58f6"),
@@ -578,6 +927,118 @@ def self_test(template):
         "no alarm on 429": mutate(template, ["Resources"], lambda node, key: node[key].pop("Api429Alarm")),
         "an alarm telling no one": mutate(template, ["Resources", "Api5xxAlarm", "Properties", "AlarmActions"], remove),
         "no ApiId output": mutate(template, ["Outputs"], lambda node, key: node[key].pop("ApiId")),
+        # Embedding the page.
+        "framing allowed to the page's own origin only by X-Frame-Options": mutate(
+            template, headers + ["FrameOptions", "Fn::If", 2, "FrameOption"], "SAMEORIGIN"),
+        "no X-Frame-Options": mutate(template, headers + ["FrameOptions"], remove),
+        "X-Frame-Options DENY kept with EmbedOrigins": mutate(
+            template, headers + ["FrameOptions"], {"FrameOption": "DENY", "Override": True}),
+        "EmbedOrigins ignored": mutate(template, csp + [7, "Fn::If", 1], "'none'"),
+        "any https site may frame the page with EmbedOrigins": mutate(template, csp + [7, "Fn::If", 1], "https:"),
+        "EmbedOrigins and the page's own origin": mutate(
+            template, csp + [7, "Fn::If", 1], {"Fn::Join": [" ", ["'self'", {"Fn::Join": [" ", {"Ref": "EmbedOrigins"}]}]]}),
+        "EmbedOrigins loosen another directive": mutate(
+            template, csp + [1], {"Fn::If": ["HasEmbedOrigins", "style-src 'self' 'unsafe-inline'; img-src *; ",
+                                             "style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "]}),
+        "EmbedOrigins drop another header": mutate(
+            template, headers + ["ReferrerPolicy"], {"Fn::If": ["HasEmbedOrigins", {"Ref": "AWS::NoValue"},
+                                                                {"ReferrerPolicy": "no-referrer", "Override": True}]}),
+        "EmbedOrigins taken unchecked into the CSP": mutate(
+            template, ["Parameters", "EmbedOrigins", "AllowedPattern"], remove),
+        "EmbedOrigins taking any text": mutate(
+            template, ["Parameters", "EmbedOrigins", "AllowedPattern"], "^(|https://[^,]+)$"),
+        # After-upload events.
+        "no EventBridge notifications": mutate(template, bucket + ["NotificationConfiguration"], remove),
+        "the rule for every bucket": mutate(template, rule + ["EventPattern", "detail"], remove_key("bucket")),
+        "the rule for another bucket": mutate(template, rule + ["EventPattern", "detail", "bucket", "name"],
+                                              ["someone-elses-bucket"]),
+        "the rule for page/ and results/ too": mutate(template, rule + ["EventPattern", "detail", "object", "key"],
+                                                      [{"prefix": ""}]),
+        "the rule for deletions too": mutate(template, rule + ["EventPattern", "detail-type"],
+                                             ["Object Created", "Object Deleted"]),
+        "the rule for multipart completes only": mutate(template, rule + ["EventPattern", "detail"],
+                                                        lambda node, key: node[key].update(reason=["CompleteMultipartUpload"])),
+        "the rule disabled": mutate(template, rule + ["State"], "DISABLED"),
+        "two rules for stored objects": mutate(template, ["Resources"], lambda node, key: node[key].update(
+            SecondRule=copy.deepcopy(node[key]["UploadStoredRule"]))),
+        "the signer as the target": mutate(template, target + ["Arn", "Fn::If", 1], {"Fn::GetAtt": ["Signer", "Arn"]}),
+        "HookFunctionArn ignored": mutate(template, target + ["Arn"], {"Fn::GetAtt": ["Hook", "Arn"]}),
+        "a second target": mutate(template, rule + ["Targets"], lambda node, key: node[key].append(
+            {"Id": "more", "Arn": {"Fn::GetAtt": ["Signer", "Arn"]}})),
+        "no retry policy": mutate(template, target + ["RetryPolicy"], remove),
+        "no dead-letter queue on the target": mutate(template, target + ["DeadLetterConfig"], remove),
+        "EventBridge may invoke the hook for any rule": mutate(template, permission + ["SourceArn"], remove),
+        "EventBridge may invoke the hook for another rule": mutate(
+            template, permission + ["SourceArn"], "arn:aws:events:eu-west-1:123456789012:rule/other"),
+        "no permission for EventBridge": mutate(template, ["Resources"], lambda node, key: node[key].pop("HookInvokePermission")),
+        "the permission for the signer": mutate(template, permission + ["FunctionName", "Fn::If", 1], {"Ref": "Signer"}),
+        "the permission not for HookFunctionArn": mutate(template, permission + ["FunctionName", "Fn::If", 2],
+                                                         "arn:aws:lambda:us-east-1:123456789012:function:another"),
+        "the queue takes messages from any rule": mutate(template, queue_statement + ["Condition"], remove),
+        "the queue takes messages from anyone": mutate(template, queue_statement + ["Principal"], "*"),
+        "the queue may be read by EventBridge": mutate(template, queue_statement + ["Action"],
+                                                       ["sqs:SendMessage", "sqs:ReceiveMessage"]),
+        "no queue policy": mutate(template, ["Resources"], lambda node, key: node[key].pop("HookDeadLetterQueuePolicy")),
+        "the queue unencrypted": mutate(template, ["Resources", "HookDeadLetterQueue", "Properties", "SqsManagedSseEnabled"],
+                                        remove),
+        "the queue keeps messages 4 days": mutate(template, ["Resources", "HookDeadLetterQueue", "Properties",
+                                                             "MessageRetentionPeriod"], remove),
+        "no alarm on the dead-letter queue": mutate(template, ["Resources"], lambda node, key: node[key].pop("HookDeadLetterAlarm")),
+        "the dead-letter alarm at the fifth message": mutate(
+            template, ["Resources", "HookDeadLetterAlarm", "Properties", "Threshold"], 4),
+        "the dead-letter alarm telling no one": mutate(
+            template, ["Resources", "HookDeadLetterAlarm", "Properties", "AlarmActions"], remove),
+        "no HookDeadLetterQueueUrl output": mutate(template, ["Outputs"], lambda node, key: node[key].pop("HookDeadLetterQueueUrl")),
+        "no ResultsPrefix output": mutate(template, ["Outputs"], lambda node, key: node[key].pop("ResultsPrefix")),
+        # The hook.
+        "hook may delete uploads": mutate(template, hook_statement(0) + ["Action"],
+                                          ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"]),
+        "hook may overwrite uploads": mutate(template, hook_statement(0) + ["Action"],
+                                             ["s3:GetObject", "s3:PutObjectTagging", "s3:PutObject"]),
+        "hook may do anything in S3": mutate(template, hook_statement(0) + ["Action"], "s3:*"),
+        "hook may read the whole bucket": mutate(template, hook_statement(0) + ["Resource"],
+                                                 {"Fn::Sub": "${UploadBucket.Arn}/*"}),
+        "hook may write its results into uploads/": mutate(template, hook_statement(1) + ["Resource"],
+                                                          {"Fn::Sub": "${UploadBucket.Arn}/uploads/*"}),
+        "hook may send to any queue": mutate(template, hook_statement(2) + ["Resource"], "*"),
+        "hook may not tag": mutate(template, hook_statement(0) + ["Action"], ["s3:GetObject"]),
+        "hook may not send its failures": mutate(template, hook_statement(2), lambda node, key: node[key].update(
+            Action="sqs:GetQueueUrl")),
+        "hook role widened by NotAction": mutate(template, hook_statement(1), lambda node, key: node[key].update(
+            NotAction="iam:*")),
+        "hook role shared with the signer": mutate(template, ["Resources", "Signer", "Properties", "Role"],
+                                                   {"Fn::If": ["OwnHook", {"Fn::GetAtt": ["HookRole", "Arn"]},
+                                                               {"Fn::GetAtt": ["SignerRole", "Arn"]}]}),
+        "hook gets admin": mutate(template, ["Resources", "HookRole", "Properties", "ManagedPolicyArns"],
+                                  [BASIC_EXECUTION, "arn:aws:iam::aws:policy/AdministratorAccess"]),
+        "hook made although HookFunctionArn is set": mutate(template, ["Resources", "Hook"], remove_key("Condition")),
+        "hook role made although HookFunctionArn is set": mutate(template, ["Resources", "HookRole"],
+                                                                 remove_key("Condition")),
+        "hook failures not sent to the queue": mutate(template, ["Resources"], lambda node, key: node[key].pop("HookAsyncConfig")),
+        "hook failures sent elsewhere": mutate(
+            template, ["Resources", "HookAsyncConfig", "Properties", "DestinationConfig", "OnFailure", "Destination"],
+            "arn:aws:sqs:eu-west-1:123456789012:other"),
+        "hook results under uploads/": mutate(template, hook_variables + ["RESULTS_PREFIX"], "uploads/results/"),
+        "hook told another bucket": mutate(template, hook_variables + ["UPLOAD_BUCKET"], "other-bucket"),
+        "hook holds the token secret": mutate(template, hook_variables + ["UPLOAD_TOKEN_SECRET"],
+                                              copy.deepcopy(template["Resources"]["Signer"]["Properties"]
+                                                            ["Environment"]["Variables"]["UPLOAD_TOKEN_SECRET"])),
+        "hook with a Function URL": mutate(template, ["Resources", "Hook", "Properties", "FunctionUrlConfig"],
+                                           {"AuthType": "NONE"}),
+        "hook started by S3 too": mutate(template, ["Resources", "Hook", "Properties", "Events"], {"Stored": {
+            "Type": "S3", "Properties": {"Bucket": {"Ref": "UploadBucket"}, "Events": "s3:ObjectCreated:*"}}}),
+        "hook with SAM policies": mutate(template, ["Resources", "Hook", "Properties", "Policies"], ["AmazonS3FullAccess"]),
+        "a third function": mutate(template, ["Resources"], lambda node, key: node[key].update(
+            Other={"Type": "AWS::Serverless::Function", "Properties": {
+                "CodeUri": "../target/lambda/other/bootstrap.zip", "Handler": "bootstrap", "Runtime": "provided.al2023",
+                "Architectures": ["arm64"], "Role": {"Fn::GetAtt": ["HookRole", "Arn"]}}})),
+        "no alarm on the hook's errors": mutate(template, ["Resources"], lambda node, key: node[key].pop("HookErrorsAlarm")),
+        "no HookFunctionName output": mutate(template, ["Outputs"], lambda node, key: node[key].pop("HookFunctionName")),
+        "results kept when uploads expire": mutate(template, bucket + ["LifecycleConfiguration", "Rules", 2, "Status"],
+                                                   "Disabled"),
+        "no expiry rule for results/": mutate(template, bucket + ["LifecycleConfiguration", "Rules"],
+                                              lambda node, key: node[key].pop(2)),
+        "uploads never expire": mutate(template, bucket + ["LifecycleConfiguration", "Rules", 1, "Status"], "Disabled"),
     }
     failures = [name for name, broken in cases.items() if not problems_of(broken)]
     for name in failures:

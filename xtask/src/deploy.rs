@@ -1,4 +1,4 @@
-//! The AWS side: `package` (offline: the arm64 Lambda zip and the release page), `deploy` (SAM
+//! The AWS side: `package` (offline: the arm64 Lambda zips and the release page), `deploy` (SAM
 //! stack, then the page copied to `s3://<bucket>/page/` with its config.json), `teardown`, and
 //! the offline checks CI runs (cfn-lint, least privilege, the signer under a Lambda runtime
 //! emulator). What can be decided without AWS (arguments, names, parameter combinations, how each
@@ -13,8 +13,12 @@ use std::time::{Duration, Instant};
 
 use crate::{root, run, tools};
 
-/// Goal for the Lambda zip.
+/// Goal for each Lambda zip.
 const ZIP_GOAL_BYTES: u64 = 3 * 1000 * 1000;
+/// The crates built for Lambda: the signer, and the after-upload hook. The hook is built even
+/// when a deploy names its own HookFunctionArn, because SAM packages every function's CodeUri
+/// whatever the template's conditions.
+const LAMBDAS: &[&str] = &["signer", "hook"];
 const TEMPLATE: &str = "deploy/template.yaml";
 /// The template's parameters, the only keys `-- Key=Value` may set (a test keeps this list and
 /// the template in step).
@@ -35,19 +39,23 @@ const PARAMETERS: &[&str] = &[
     "AuthAudience",
     "AuthTokenOrigin",
     "AlarmEmail",
+    "HookFunctionArn",
+    "EmbedOrigins",
 ];
 /// WAF's smallest rate-based limit.
 const WAF_MIN_RATE_LIMIT: u64 = 10;
 
-fn lambda_zip() -> PathBuf {
+/// Where `cargo lambda build --output-format zip` puts a crate's zip (the template's CodeUri).
+fn lambda_zip(krate: &str) -> PathBuf {
     root()
         .join("target")
         .join("lambda")
-        .join("signer")
+        .join(krate)
         .join("bootstrap.zip")
 }
 
-/// The signer for Lambda (arm64, release, zipped) and the page for release; prints both sizes.
+/// The signer and the hook for Lambda (arm64, release, zipped) and the page for release; prints
+/// their sizes.
 pub fn package() -> Result<(), String> {
     tools::ensure_cargo_lambda()?;
     package_lambda()?;
@@ -75,6 +83,9 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
     }
     if !options.cloudfront {
         check_account_allows_public_page(&args.region)?;
+    }
+    if let Some(function) = &options.hook_function {
+        hook_in_account(function, caller_account()?.trim())?;
     }
     package()?;
     let dist = root().join("dist");
@@ -114,11 +125,24 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
     // Behind CloudFront this is `https://<page's domain>/api`: the signer on the page's origin.
     std::fs::write(
         dist.join("config.json"),
-        format!("{{\"signerUrl\": \"{signer_url}\"}}\n"),
+        page_config(&signer_url, &options.embed_origins),
     )
     .map_err(|e| format!("config.json: {e}"))?;
     sync_page(&bucket, &args.region, options.cloudfront)?;
     println!("bucket: {bucket}\nsigner: {signer_url}\nthe uploader: {page_url}");
+    match &options.hook_function {
+        None => println!(
+            "after each upload: the hook's verdict in {} (<key>.json, and an upload-verdict tag on the upload)",
+            output("ResultsPrefix")?
+        ),
+        Some(function) => println!(
+            "after each upload: {function} (its own retries and on-failure destination are yours to set)"
+        ),
+    }
+    println!(
+        "after-upload events not handled (kept 14 days; the alarm topic is told): {}",
+        output("HookDeadLetterQueueUrl")?
+    );
     if let Some(domain) = &options.domain {
         let target = output("DistributionDomainName")?;
         println!(
@@ -126,6 +150,22 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The page's config.json: the signer's URL and, when sites may frame the page, their origins
+/// (`embedOrigins`, the same list as the CSP's frame-ancestors), so the page knows which parent
+/// may embed it. Every value is JSON-escaped by serde_json; without EmbedOrigins the file is
+/// exactly what it was before there were any.
+fn page_config(signer_url: &str, embed_origins: &[String]) -> String {
+    let mut config = format!("{{\"signerUrl\": {}", serde_json::Value::from(signer_url));
+    if !embed_origins.is_empty() {
+        config.push_str(&format!(
+            ", \"embedOrigins\": {}",
+            serde_json::Value::from(embed_origins.to_vec())
+        ));
+    }
+    config.push_str("}\n");
+    config
 }
 
 /// What the stack's parameters (as `-- Key=Value` overrides) decide for the deploy, checked
@@ -136,6 +176,10 @@ struct DeployOptions {
     cloudfront: bool,
     /// The page's custom domain (with its certificate).
     domain: Option<String>,
+    /// The deployer's own after-upload function (HookFunctionArn); `None`: the stack's hook.
+    hook_function: Option<String>,
+    /// The sites that may frame the page (EmbedOrigins), which the page's config.json lists too.
+    embed_origins: Vec<String>,
 }
 
 impl DeployOptions {
@@ -242,12 +286,7 @@ impl DeployOptions {
             if issuer.is_empty() {
                 return Err("AuthTokenOrigin goes with AuthIssuer".into());
             }
-            let host = token_origin.strip_prefix("https://").unwrap_or_default();
-            if host.is_empty()
-                || !host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-            {
+            if !is_https_origin(token_origin) {
                 return Err(format!(
                     "AuthTokenOrigin={token_origin}: an https origin like https://example.auth.eu-west-1.amazoncognito.com (no path)"
                 ));
@@ -259,9 +298,36 @@ impl DeployOptions {
         {
             return Err(format!("AlarmEmail={email}: one e-mail address"));
         }
+        let hook = get("HookFunctionArn");
+        if !hook.is_empty() {
+            let Some(hook_region) = lambda_function_region(hook) else {
+                return Err(format!(
+                    "HookFunctionArn={hook}: a Lambda function's ARN, arn:aws:lambda:<region>:<account>:function:<name>[:<alias or version>]"
+                ));
+            };
+            if hook_region != region {
+                return Err(format!(
+                    "HookFunctionArn={hook}: EventBridge invokes a function in the stack's own region ({region}), and this one is in {hook_region}"
+                ));
+            }
+        }
+        // Each value goes into the page's CSP (frame-ancestors) as it is, so it is checked as it
+        // is: no trimming, an entry with a space is refused (as the template's pattern would).
+        let embed_origins: Vec<String> = get("EmbedOrigins")
+            .split(',')
+            .filter(|origin| !origin.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(origin) = embed_origins.iter().find(|origin| !is_https_origin(origin)) {
+            return Err(format!(
+                "EmbedOrigins: {origin:?} is not an https origin like https://shop.example.com (no path, no trailing slash, no space)"
+            ));
+        }
         Ok(DeployOptions {
             cloudfront,
             domain: (!domain.is_empty()).then(|| domain.to_string()),
+            hook_function: (!hook.is_empty()).then(|| hook.to_string()),
+            embed_origins,
         })
     }
 }
@@ -270,14 +336,7 @@ impl DeployOptions {
 /// Block Public Access may forbid (BlockPublicPolicy: the stack fails) or make void
 /// (RestrictPublicBuckets: the page answers 403). Asked before deploying.
 fn check_account_allows_public_page(region: &str) -> Result<(), String> {
-    let account = aws_text(&[
-        "sts",
-        "get-caller-identity",
-        "--query",
-        "Account",
-        "--output",
-        "text",
-    ])?;
+    let account = caller_account()?;
     let output = Command::new("aws")
         .args(["s3control", "get-public-access-block", "--account-id"])
         .arg(account.trim())
@@ -301,6 +360,18 @@ fn check_account_allows_public_page(region: &str) -> Result<(), String> {
             ))
         }
     }
+}
+
+/// The account the deploying credentials belong to (the stack's).
+fn caller_account() -> Result<String, String> {
+    aws_text(&[
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Account",
+        "--output",
+        "text",
+    ])
 }
 
 /// The answer to `get-public-access-block --query [BlockPublicPolicy,RestrictPublicBuckets]`.
@@ -512,7 +583,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// `cargo xtask teardown --stack NAME --region REGION [--yes]`: shows what goes, asks (unless
-/// `--yes`), stops new forms (the signer's concurrency set to 0), deletes every object version
+/// `--yes`), stops new forms and new verdicts (the signer's and the stack's hook's concurrency
+/// set to 0, so neither writes into the bucket while it is emptied), deletes every object version
 /// and delete marker (a stack cannot delete a bucket with objects, versioned or not), and deletes
 /// the stack. Forms signed just before the stop stay valid for PolicyTtlSeconds, so an upload may
 /// still land: the bucket is emptied again and the delete retried.
@@ -528,7 +600,8 @@ pub fn teardown(args: &[String]) -> Result<(), String> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
     };
-    let (bucket, function) = (output("BucketName"), output("FunctionName"));
+    let bucket = output("BucketName");
+    let functions = [output("FunctionName"), output("HookFunctionName")];
     if !args.yes {
         let contents = match &bucket {
             Some(bucket) => {
@@ -562,7 +635,7 @@ pub fn teardown(args: &[String]) -> Result<(), String> {
             return Err("not confirmed; nothing was changed (--yes skips the question)".into());
         }
     }
-    if let Some(function) = &function {
+    for function in functions.iter().flatten() {
         let mut stop = Command::new("aws");
         stop.args([
             "lambda",
@@ -779,12 +852,7 @@ fn check_names(stack: &str, region: &str, overrides: &[String]) -> Result<(), St
         if let Some(list) = value.strip_prefix("ExtraAllowedOrigins=") {
             for origin in list.split(',').filter(|o| !o.trim().is_empty()) {
                 let origin = origin.trim();
-                let host = origin.strip_prefix("https://").unwrap_or_default();
-                if host.is_empty()
-                    || !host
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-                {
+                if !is_https_origin(origin) {
                     return Err(format!(
                         "ExtraAllowedOrigins: {origin:?} is not an https origin like https://example.com (no path, no trailing slash)"
                     ));
@@ -793,6 +861,75 @@ fn check_names(stack: &str, region: &str, overrides: &[String]) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// Whether `origin` is an https origin as a browser sends it, `https://<host>[:<port>]`: no
+/// path, no trailing slash, no space. The template's patterns for AuthTokenOrigin and each
+/// EmbedOrigins value say the same, so what passes here is not refused by CloudFormation later.
+fn is_https_origin(origin: &str) -> bool {
+    let authority = origin.strip_prefix("https://").unwrap_or_default();
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && port.is_none_or(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The region of a Lambda function's ARN in the form the template's HookFunctionArn pattern
+/// takes (`arn:<partition>:lambda:<region>:<12-digit account>:function:<name>[:<qualifier>]`),
+/// or `None` for anything else.
+fn lambda_function_region(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [
+        "arn",
+        partition,
+        "lambda",
+        region,
+        account,
+        "function",
+        name,
+        qualifier @ ..,
+    ] = parts.as_slice()
+    else {
+        return None;
+    };
+    let word = |text: &str, extra: &[u8]| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+    };
+    let valid = partition
+        .strip_prefix("aws")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
+        && word(region, b"-")
+        && region.bytes().all(|b| !b.is_ascii_uppercase())
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && word(name, b"_-")
+        && match qualifier {
+            [] => true,
+            [qualifier] => word(qualifier, b"_$-"),
+            _ => false,
+        };
+    valid.then_some(*region)
+}
+
+/// EventBridge may invoke only a function of the stack's own account here: the stack grants it
+/// the right (a Lambda permission on the function), which another account's function cannot get
+/// from this stack. Checked against the deploying credentials' account before anything is built.
+fn hook_in_account(arn: &str, account: &str) -> Result<(), String> {
+    match arn.split(':').nth(4) {
+        Some(owner) if owner == account => Ok(()),
+        owner => Err(format!(
+            "HookFunctionArn={arn}: the function is in account {}, and the stack is deployed to {account}; EventBridge can only be let invoke a function of the stack's own account (deploy a function here, or leave HookFunctionArn empty for the stack's own hook)",
+            owner.unwrap_or("?")
+        )),
+    }
 }
 
 fn stack_outputs(stack: &str, region: &str) -> Result<Vec<(String, String)>, String> {
@@ -841,8 +978,16 @@ pub fn offline_checks() -> Result<(), String> {
     lambda_emulator_check()
 }
 
-/// `cargo lambda build --release --arm64` into a zip, its size, and a look inside it.
+/// Every crate of `LAMBDAS`, packaged and checked alike.
 fn package_lambda() -> Result<(), String> {
+    for krate in LAMBDAS {
+        package_function(krate)?;
+    }
+    Ok(())
+}
+
+/// `cargo lambda build --release --arm64 -p <krate>` into a zip, its size, and a look inside it.
+fn package_function(krate: &str) -> Result<(), String> {
     let mut build = Command::new("cargo");
     build
         .current_dir(root())
@@ -853,16 +998,17 @@ fn package_lambda() -> Result<(), String> {
             "--release",
             "--arm64",
             "-p",
-            "signer",
+            krate,
             "--output-format",
             "zip",
         ]);
     run(build)?;
-    let size = std::fs::metadata(lambda_zip())
-        .map_err(|e| e.to_string())?
+    let zip = lambda_zip(krate);
+    let size = std::fs::metadata(&zip)
+        .map_err(|e| format!("{}: {e}", zip.display()))?
         .len();
     println!(
-        "lambda package: {size} bytes ({:.2} MB; goal {} MB)",
+        "lambda package {krate}: {size} bytes ({:.2} MB; goal {} MB)",
         size as f64 / 1e6,
         ZIP_GOAL_BYTES as f64 / 1e6
     );
@@ -876,7 +1022,7 @@ fn package_lambda() -> Result<(), String> {
          assert head[:4] == b'\\x7fELF' and head[18] == 183, 'bootstrap is not an arm64 executable'\n\
          assert z.getinfo('bootstrap').external_attr >> 16 & 0o111, 'bootstrap is not executable'",
     );
-    inspect.arg(lambda_zip());
+    inspect.arg(&zip);
     run(inspect)?;
     Ok(())
 }
@@ -1071,7 +1217,7 @@ impl Drop for Group {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -1123,8 +1269,9 @@ fn http(
 mod name_tests {
     use super::{
         DeployOptions, PARAMETERS, PageUpload, check_names, confirmed, delete_batch, delete_errors,
-        fnv1a, inline_scripts_to_files, page_upload, public_page_allowed, stack_args,
-        stale_page_keys, upload_order, version_counts,
+        fnv1a, hook_in_account, inline_scripts_to_files, is_https_origin, lambda_function_region,
+        page_config, page_upload, public_page_allowed, stack_args, stale_page_keys, upload_order,
+        version_counts,
     };
 
     #[test]
@@ -1192,16 +1339,14 @@ mod name_tests {
         }
     }
 
-    /// One `DeployOptions::parse` case: `Ok(cloudfront, domain)` or a part of the error.
+    /// One `DeployOptions::parse` case: `Ok(cloudfront, domain)` or a part of the error (the
+    /// after-upload and embedding options are `hook_and_embedding_are_checked_before_deploying`'s).
     fn check(region: &str, overrides: &[&str], expected: Result<(bool, Option<&str>), &str>) {
         let got = DeployOptions::parse(region, &strings(overrides));
         match (got, expected) {
             (Ok(options), Ok((cloudfront, domain))) => assert_eq!(
-                options,
-                DeployOptions {
-                    cloudfront,
-                    domain: domain.map(str::to_string)
-                },
+                (options.cloudfront, options.domain),
+                (cloudfront, domain.map(str::to_string)),
                 "{overrides:?}"
             ),
             (Err(error), Err(part)) => assert!(error.contains(part), "{overrides:?}: {error}"),
@@ -1314,6 +1459,117 @@ mod name_tests {
             Ok((true, None)),
         );
         check("eu-west-1", &["AlarmEmail=ops"], Err("e-mail"));
+    }
+
+    #[test]
+    fn hook_and_embedding_are_checked_before_deploying() {
+        let parse =
+            |region: &str, overrides: &[&str]| DeployOptions::parse(region, &strings(overrides));
+        let options = parse("eu-west-1", &[]).unwrap();
+        assert_eq!(
+            (options.hook_function, options.embed_origins),
+            (None, vec![])
+        );
+        // HookFunctionArn: a Lambda function (an alias or version allowed) in the stack's region.
+        for arn in [
+            "arn:aws:lambda:eu-west-1:123456789012:function:after-upload",
+            "arn:aws:lambda:eu-west-1:123456789012:function:after_upload:live",
+            "arn:aws:lambda:eu-west-1:123456789012:function:after-upload:$LATEST",
+        ] {
+            let options = parse("eu-west-1", &[&format!("HookFunctionArn={arn}")]).unwrap();
+            assert_eq!(options.hook_function.as_deref(), Some(arn));
+        }
+        for bad in [
+            "after-upload",
+            "arn:aws:lambda:eu-west-1:123456789012:after-upload",
+            "arn:aws:lambda:eu-west-1:1234:function:after-upload",
+            "arn:aws:sqs:eu-west-1:123456789012:function:after-upload",
+            "arn:aws:lambda:eu-west-1:123456789012:function:",
+            "arn:aws:lambda:eu-west-1:123456789012:function:a b",
+            "arn:aws:lambda:eu-west-1:123456789012:function:a:b:c",
+            "arn:aws:lambda:EU-WEST-1:123456789012:function:a",
+            "arn:aws:lambda:eu-west-1:123456789012:layer:a:1",
+        ] {
+            let err = parse("eu-west-1", &[&format!("HookFunctionArn={bad}")]).unwrap_err();
+            assert!(err.contains("a Lambda function's ARN"), "{bad}: {err}");
+        }
+        let err = parse(
+            "eu-west-1",
+            &["HookFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:a"],
+        )
+        .unwrap_err();
+        assert!(err.contains("stack's own region (eu-west-1)"), "{err}");
+        assert_eq!(
+            lambda_function_region("arn:aws-cn:lambda:cn-north-1:123456789012:function:a"),
+            Some("cn-north-1")
+        );
+        assert!(
+            hook_in_account(
+                "arn:aws:lambda:eu-west-1:123456789012:function:a",
+                "123456789012"
+            )
+            .is_ok()
+        );
+        let err = hook_in_account(
+            "arn:aws:lambda:eu-west-1:210987654321:function:a",
+            "123456789012",
+        )
+        .unwrap_err();
+        assert!(err.contains("account 210987654321"), "{err}");
+        // EmbedOrigins: https origins, taken as given (each one goes into the CSP).
+        let options = parse(
+            "eu-west-1",
+            &["EmbedOrigins=https://shop.example.com,https://partner.example:8443"],
+        )
+        .unwrap();
+        assert_eq!(
+            options.embed_origins,
+            strings(&["https://shop.example.com", "https://partner.example:8443"])
+        );
+        for bad in [
+            "http://shop.example.com",
+            "https://shop.example.com/",
+            "https://shop.example.com; script-src *",
+            "https://shop.example.com, https://partner.example",
+            "https://*.example.com",
+            "https://shop.example.com:",
+            "https://shop.example.com:84a3",
+            "*",
+            "'self'",
+        ] {
+            let err = parse("eu-west-1", &[&format!("EmbedOrigins={bad}")]).unwrap_err();
+            assert!(
+                err.contains("EmbedOrigins") && err.contains("https origin"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(is_https_origin("https://a.example:443"));
+        assert!(!is_https_origin("https://"));
+    }
+
+    #[test]
+    fn config_json_names_the_signer_and_the_embedding_sites() {
+        // Without EmbedOrigins, the file of before.
+        assert_eq!(
+            page_config("https://d111.cloudfront.net/api", &[]),
+            "{\"signerUrl\": \"https://d111.cloudfront.net/api\"}\n"
+        );
+        let config = page_config(
+            "https://d111.cloudfront.net/api",
+            &strings(&["https://shop.example.com", "https://partner.example:8443"]),
+        );
+        assert!(config.ends_with("}\n"), "{config}");
+        let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+        assert_eq!(
+            config,
+            serde_json::json!({"signerUrl": "https://d111.cloudfront.net/api",
+                "embedOrigins": ["https://shop.example.com", "https://partner.example:8443"]})
+        );
+        // Escaped: a quote or a backslash stays inside its string.
+        let odd = page_config("https://x/\"a\\", &strings(&["https://b\"\u{2028}"]));
+        let odd: serde_json::Value = serde_json::from_str(&odd).unwrap();
+        assert_eq!(odd["signerUrl"], "https://x/\"a\\");
+        assert_eq!(odd["embedOrigins"][0], "https://b\"\u{2028}");
     }
 
     #[test]
