@@ -25,8 +25,10 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// part URLs forever nor ends every sign-in at once (+0.4 KB): 143.3 KB. Then 145: a file
 /// picked again after a reload keeps the key it was sent under (its upload token kept in
 /// `localStorage`), so a reload mid-batch no longer stores the files sent before a second time
-/// (+1.6 KB): 144.9 KB.
-pub const LIMIT_GZIP_KB: f64 = 145.0;
+/// (+1.6 KB): 144.9 KB. Raised to 146.5: the page tells a site that frames it, or serves it,
+/// what was uploaded (`Command::Tell`, `host.js`, which also reads `embedOrigins`: 0.6 KB of it
+/// the script) and mounts into its own element (+1.5 KB): 146.4 KB.
+pub const LIMIT_GZIP_KB: f64 = 146.5;
 
 pub struct Sizes {
     pub raw: usize,

@@ -1,6 +1,7 @@
 //! Runs the queue's commands against the browser: signer calls (`browser::signer`), uploads and
 //! parts (`browser::xhr`), part checksums (`browser::hash`), resume records
-//! (`browser::records`), aborts and retry timers.
+//! (`browser::records`), aborts and retry timers, and what the page tells its host
+//! (`browser::host`).
 
 use gloo::timers::callback::Timeout;
 use shared::{ErrorCode, SignRequest, SignResponse};
@@ -9,10 +10,10 @@ use yew::prelude::*;
 
 use super::{App, Msg};
 use crate::browser::xhr::{self, XhrEvent};
-use crate::browser::{hash, json, records, sent, signer};
+use crate::browser::{hash, host, json, records, sent, signer};
 use crate::upload::form::form_parts;
 use crate::upload::multipart::PartCommand;
-use crate::upload::queue::{Command, Event, FileId, SignError, TransportCause};
+use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
 type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
@@ -117,10 +118,41 @@ impl App {
                 Command::ForgetRecord { upload_id } => spawn_local(async move {
                     let _ = records::remove(&upload_id).await;
                 }),
+                Command::Tell(told) => self.tell(told),
                 command => self.call_signer(ctx, command),
             }
         }
         self.flush_signs(ctx);
+    }
+
+    /// Says a file's end, or the list's, to the page's host (`browser/host.rs`).
+    fn tell(&self, told: Told) {
+        let id = match told {
+            Told::AllDone { done, failed } => return host::all_done(done, failed),
+            Told::Done(id) | Told::Failed(id) => id,
+        };
+        let Some(entry) = self.queue.entry(id) else {
+            return;
+        };
+        let file = &entry.file;
+        let content_type = asked_type(file);
+        match told {
+            Told::Done(_) => host::done(
+                &file.name,
+                file.size,
+                content_type,
+                entry.key.as_deref().unwrap_or_default(),
+            ),
+            _ => {
+                let reason = entry.failure.as_ref().map(|f| f.code.to_string());
+                host::failed(
+                    &file.name,
+                    file.size,
+                    &content_type,
+                    &reason.unwrap_or_default(),
+                );
+            }
+        }
     }
 
     /// The commands that call the signer: run now, held until `config.json` is loaded, or

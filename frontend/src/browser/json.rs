@@ -28,7 +28,8 @@ pub(super) fn whole(object: &JsValue, name: &str) -> Option<u64> {
 }
 
 /// `config.json`: `{"signerUrl": "…", "concurrency": 4, "partConcurrency": 4, "checksums": true,
-/// "auth": {"issuer": "…", "clientId": "…"}}` (all but `signerUrl` optional).
+/// "auth": {"issuer": "…", "clientId": "…"}}` (all but `signerUrl` optional; `embedOrigins` is
+/// `host.js`'s to read).
 pub struct PageConfig {
     pub signer_url: String,
     pub concurrency: Option<usize>,

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod files;
 pub mod hash;
+pub mod host;
 pub mod json;
 pub mod records;
 pub mod sent;

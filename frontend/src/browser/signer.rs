@@ -20,6 +20,8 @@ pub async fn load_config() -> Result<json::PageConfig, String> {
     }
     let mut config =
         json::page_config(&text).ok_or("config.json: expected {\"signerUrl\": \"https://…\"}")?;
+    // Its `embedOrigins`, the sites that may frame the page and hear what was uploaded.
+    super::host::embed(&text);
     config.signer_url = config.signer_url.trim().trim_end_matches('/').to_string();
     if config.signer_url.is_empty() {
         return Err("config.json: signerUrl is empty".into());

@@ -247,16 +247,19 @@ pub struct Entry {
     /// Its MD5 is being computed (`Command::Part` with `PartCommand::Hash` of part 0, the whole
     /// file).
     hashing: bool,
+    /// Its end (done, failed or refused) was told to the page's host (`Command::Tell`); cleared
+    /// when it runs again, so a retried file's next end is told too.
+    told: bool,
 }
 
 impl Entry {
-    /// 100 only once S3 said it stored the file; a file whose bytes are all sent and that waits
-    /// for S3's answer shows 99.
     /// The upload token its key was signed with, if the signer gave one.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }
 
+    /// 100 only once S3 said it stored the file; a file whose bytes are all sent and that waits
+    /// for S3's answer shows 99.
     pub fn percent(&self) -> u8 {
         match self.status {
             Status::Done => 100,
@@ -479,6 +482,20 @@ pub enum Command {
     Remember(ResumeRecord),
     /// The upload completed or was aborted: its record goes.
     ForgetRecord { upload_id: String },
+    /// Tell the page's host (its parent window, its document) that a file or the list ended.
+    Tell(Told),
+}
+
+/// What the page tells its host (`browser/host.rs`): each file's end once, and the list's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// Stored: S3 answered for it.
+    Done(FileId),
+    /// Failed for good (it offers Retry), or refused before any request.
+    Failed(FileId),
+    /// Nothing is left to run, after at least one file ended: how many are done and how many
+    /// failed or were refused, of the whole list.
+    AllDone { done: usize, failed: usize },
 }
 
 /// Totals across the list.
@@ -515,6 +532,8 @@ pub struct Queue {
     part_concurrency: usize,
     /// Whether parts carry a signed `Content-MD5`.
     checksums: bool,
+    /// A file's end was told since the list last settled: the next settling is told too.
+    ends_told: bool,
 }
 
 impl Queue {
@@ -529,6 +548,7 @@ impl Queue {
             multiparts: VecMap::new(),
             part_concurrency: DEFAULT_PART_CONCURRENCY,
             checksums: true,
+            ends_told: false,
         }
     }
 
@@ -1033,7 +1053,41 @@ impl Queue {
         for id in uploading {
             self.pump(id, &mut commands);
         }
+        self.tell(&mut commands);
         commands
+    }
+
+    /// Each file's end told once (done; failed or refused), and the list's once nothing is left
+    /// to run after some file ended. A file that runs again (Retry) is told again when it ends.
+    /// One pass over the list, as `start_waiting` makes; progress events never get here.
+    fn tell(&mut self, commands: &mut Vec<Command>) {
+        let (mut running, mut done, mut failed) = (false, 0, 0);
+        for entry in &mut self.entries {
+            let told = match entry.status {
+                Status::Done => {
+                    done += 1;
+                    Told::Done(entry.id)
+                }
+                Status::Failed | Status::Refused => {
+                    failed += 1;
+                    Told::Failed(entry.id)
+                }
+                status => {
+                    running |= !matches!(status, Status::Cancelled | Status::Unfinished);
+                    entry.told = false;
+                    continue;
+                }
+            };
+            if !entry.told {
+                entry.told = true;
+                self.ends_told = true;
+                commands.push(Command::Tell(told));
+            }
+        }
+        if self.ends_told && !running {
+            self.ends_told = false;
+            commands.push(Command::Tell(Told::AllDone { done, failed }));
+        }
     }
 
     /// Requests to storage in flight or about to be (files signing or uploading as one POST, and
@@ -1081,6 +1135,7 @@ impl Queue {
             multipart: false,
             md5: None,
             hashing: false,
+            told: false,
         });
     }
 
@@ -1392,12 +1447,16 @@ fn sign_command(entry: &Entry) -> Command {
 
 /// What the signer is asked for: the browser's type, or the generic one when it has none.
 pub fn sign_request(file: &FileInfo) -> SignRequest {
-    let content_type = if file.content_type.trim().is_empty() {
-        FALLBACK_CONTENT_TYPE.to_string()
+    SignRequest::new(file.name.clone(), asked_type(file), file.size)
+}
+
+/// The type the signer is asked to pin for `file`.
+pub fn asked_type(file: &FileInfo) -> &str {
+    if file.content_type.trim().is_empty() {
+        FALLBACK_CONTENT_TYPE
     } else {
-        file.content_type.clone()
-    };
-    SignRequest::new(file.name.clone(), content_type, file.size)
+        &file.content_type
+    }
 }
 
 /// The same check the signer runs, before any request.
@@ -1465,6 +1524,8 @@ mod tests {
     struct Journey {
         queue: Queue,
         now: f64,
+        /// What the queue told the page's host, in order (kept apart from the other commands).
+        told: Vec<Told>,
     }
 
     impl Journey {
@@ -1472,6 +1533,7 @@ mod tests {
             Journey {
                 queue: Queue::new(concurrency, 42),
                 now: 0.0,
+                told: Vec::new(),
             }
         }
 
@@ -1512,6 +1574,7 @@ mod tests {
                             number: 0,
                             md5: [7; 16],
                         }),
+                        Command::Tell(told) => self.told.push(told),
                         other => out.push(other),
                     }
                 }
@@ -1834,6 +1897,41 @@ mod tests {
         assert_eq!(entry.etag.as_deref(), Some("abc"));
         assert_eq!(entry.attempt, 1);
         assert_eq!(j.queue.summary().percent, 100);
+    }
+
+    /// Issue #20: the host learns each file's end once, and the list's once nothing is left to
+    /// run; a file retried after failing is told again when it ends.
+    #[test]
+    fn the_host_is_told_each_end_once_and_the_list_settling() {
+        let mut j = Journey::new(4);
+        j.send(Event::RulesLoaded(rules(1000, &["image/*"])));
+        j.add(&[
+            file("a.png", 10, "image/png"),
+            file("b.png", 10, "image/png"),
+            file("notes.txt", 10, "text/plain"),
+        ]);
+        // Refused before any request: told at once; the others still run.
+        assert_eq!(j.told, [Told::Failed(3)]);
+        j.upload(1, 201, &created("uploads/1-1/f"));
+        assert_eq!(j.told, [Told::Failed(3), Told::Done(1)]);
+        j.send(Event::Tick);
+        assert_eq!(j.told.len(), 2, "nothing told twice");
+        // b fails for good (S3 refuses it), and with that nothing is left to run.
+        j.upload(2, 400, &s3_error("EntityTooLarge", "no"));
+        assert_eq!(
+            j.told[2..],
+            [Told::Failed(2), Told::AllDone { done: 1, failed: 2 }]
+        );
+        // Retried, it runs again: its new end is told, and the list settling again.
+        j.send(Event::Retry(2));
+        j.upload(2, 201, &created("uploads/2-2/f"));
+        assert_eq!(j.status(2), Status::Done);
+        assert_eq!(
+            j.told[4..],
+            [Told::Done(2), Told::AllDone { done: 2, failed: 1 }]
+        );
+        j.send(Event::Tick);
+        assert_eq!(j.told.len(), 6);
     }
 
     #[test]
