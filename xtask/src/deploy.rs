@@ -975,7 +975,8 @@ pub fn offline_checks() -> Result<(), String> {
         .args(["deploy/check_template.py", "--self-test"]);
     run(checks)?;
     package_lambda()?;
-    lambda_emulator_check()
+    lambda_emulator_check()?;
+    hook_emulator_check()
 }
 
 /// Every crate of `LAMBDAS`, packaged and checked alike.
@@ -1075,9 +1076,14 @@ fn lambda_emulator_check() -> Result<(), String> {
     check("wrong method", status == 405, format!("{status} {text}"));
     drop(guard);
     auth_checks(&mut failures)?;
+    report("lambda-emulator", 7, failures)
+}
+
+/// Prints how many of `total` checks passed; the failures, if any, are the error.
+fn report(what: &str, total: usize, failures: Vec<String>) -> Result<(), String> {
     println!(
-        "lambda-emulator: {} passed, {} failed",
-        7 - failures.len(),
+        "{what}: {} passed, {} failed",
+        total - failures.len(),
         failures.len()
     );
     if failures.is_empty() {
@@ -1151,42 +1157,21 @@ fn auth_checks(failures: &mut Vec<String>) -> Result<(), String> {
 
 /// `cargo lambda watch` running the signer with the emulator's settings and `extra`, answering.
 fn start_emulator(extra: &[(&str, &str)]) -> Result<(Group, SocketAddr), String> {
-    let port = free_port()?;
-    let mut watch = Command::new("cargo");
-    watch
-        .current_dir(root())
-        .env("PATH", tools::path_with_tools())
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "-p",
-            "signer",
-            "-P",
-            &port.to_string(),
-        ])
-        .env("UPLOAD_BUCKET", "emulated-uploads")
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "ASIAEMULATED")
-        .env("AWS_SECRET_ACCESS_KEY", "emulated/secret")
-        .env("AWS_SESSION_TOKEN", "emulated-session-token")
-        .env("ALLOWED_ORIGINS", "https://page.example")
-        .env(
+    let mut vars = vec![
+        ("UPLOAD_BUCKET", "emulated-uploads"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEMULATED"),
+        ("AWS_SECRET_ACCESS_KEY", "emulated/secret"),
+        ("AWS_SESSION_TOKEN", "emulated-session-token"),
+        ("ALLOWED_ORIGINS", "https://page.example"),
+        (
             "UPLOAD_TOKEN_SECRET",
             "emulated-token-secret-of-32-bytes-or-more",
-        )
-        .envs(extra.iter().copied())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut watch, 0);
-    let child = watch
-        .spawn()
-        .map_err(|e| format!("cargo lambda watch: {e}"))?;
-    let guard = Group(child);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        ),
+    ];
+    // Later entries win.
+    vars.extend_from_slice(extra);
+    let (guard, addr) = lambda_watch("signer", &vars)?;
     let started = Instant::now();
     // The emulator compiles the function on the first request; wait for a real answer.
     loop {
@@ -1200,6 +1185,147 @@ fn start_emulator(extra: &[(&str, &str)]) -> Result<(Group, SocketAddr), String>
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// The hook under cargo-lambda's runtime emulator, invoked as EventBridge invokes it, against
+/// local-s3 started here: its result lands in the bucket, so the `lambda_runtime` path is
+/// exercised, not assumed; an event that is not an S3 one fails the invocation (Lambda then
+/// retries it, and the stack's dead-letter queue keeps it).
+fn hook_emulator_check() -> Result<(), String> {
+    use local_s3::client::Aws;
+    const BUCKET: &str = "emulated-uploads";
+    const KEY: &str = "uploads/0123456789abcdef0123456789abcdef/hello world.txt";
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let data = root().join("target").join("hook-emulator-s3");
+    let _ = std::fs::remove_dir_all(&data);
+    let s3 = runtime
+        .block_on(local_s3::start(
+            local_s3::Config {
+                root: data.clone(),
+                bucket: BUCKET.into(),
+                access_key: "AKIDEMULATED".into(),
+                secret_key: "emulated/secret".into(),
+                region: "eu-west-1".into(),
+                allowed_origins: Vec::new(),
+                notify: None,
+            },
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .map_err(|e| e.to_string())?;
+    let aws = Aws {
+        addr: s3.addr(),
+        access_key: "AKIDEMULATED".into(),
+        secret_key: "emulated/secret".into(),
+        session_token: None,
+        region: "eu-west-1".into(),
+    };
+    let put = aws.send(
+        "s3",
+        "PUT",
+        &format!("/{BUCKET}/{KEY}"),
+        &[],
+        &[("Content-Type", "text/plain")],
+        b"hello\n",
+    )?;
+    if put.status != 200 {
+        return Err(format!("PUT: {} {}", put.status, put.text()));
+    }
+    let etag = put
+        .header("etag")
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string();
+    let endpoint = s3.endpoint();
+    let (guard, addr) = lambda_watch(
+        "hook",
+        &[
+            ("UPLOAD_BUCKET", BUCKET),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEMULATED"),
+            ("AWS_SECRET_ACCESS_KEY", "emulated/secret"),
+            ("S3_ENDPOINT", &endpoint),
+        ],
+    )?;
+    let invoke = |event: &str| {
+        http(
+            addr,
+            "POST",
+            "/2015-03-31/functions/hook/invocations",
+            &[],
+            event,
+        )
+    };
+    let event = serde_json::json!({
+        "version": "0", "id": "emulated", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "111122223333", "time": "2026-12-04T00:00:00Z", "region": "eu-west-1",
+        "resources": [format!("arn:aws:s3:::{BUCKET}")],
+        "detail": {"version": "0", "bucket": {"name": BUCKET},
+            "object": {"key": KEY, "size": 6, "etag": etag}, "reason": "PutObject"}
+    })
+    .to_string();
+    // The emulator compiles the function on the first invocation.
+    let started = Instant::now();
+    let answer = loop {
+        match invoke(&event) {
+            Ok(answer) => break answer,
+            Err(_) if started.elapsed() < Duration::from_secs(300) => {
+                std::thread::sleep(Duration::from_millis(500))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the hook did not answer under cargo lambda watch: {e}"
+                ));
+            }
+        }
+    };
+    let mut failures = Vec::new();
+    if answer.0 != 200 || !answer.1.contains("\"judged\":1") {
+        failures.push(format!("invoke: {} {}", answer.0, answer.1));
+    }
+    let result = aws.send(
+        "s3",
+        "GET",
+        &format!("/{BUCKET}/results/{KEY}.json"),
+        &[],
+        &[],
+        b"",
+    )?;
+    let text = result.text();
+    if result.status != 200 || !text.contains("\"verdict\": \"unknown\"") || !text.contains(&etag) {
+        failures.push(format!("result: {} {text}", result.status));
+    }
+    let (status, text) = invoke(r#"{"not": "an S3 event"}"#)?;
+    if status == 200 && !text.contains("errorMessage") {
+        failures.push(format!("a bad event succeeded: {status} {text}"));
+    }
+    drop(guard);
+    runtime.block_on(s3.stop());
+    let _ = std::fs::remove_dir_all(&data);
+    report("hook under the lambda emulator", 3, failures)
+}
+
+/// `cargo lambda watch` running `krate` with only `vars` of the AWS ones (a session token only if
+/// given) in its environment; its runtime emulator's address.
+fn lambda_watch(krate: &str, vars: &[(&str, &str)]) -> Result<(Group, SocketAddr), String> {
+    let port = free_port()?;
+    let mut watch = Command::new("cargo");
+    watch
+        .current_dir(root())
+        .env("PATH", tools::path_with_tools())
+        .args(["lambda", "watch", "--ignore-changes", "-p", krate, "-P"])
+        .arg(port.to_string())
+        .env_remove("AWS_SESSION_TOKEN")
+        .envs(vars.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut watch, 0);
+    let child = watch
+        .spawn()
+        .map_err(|e| format!("cargo lambda watch: {e}"))?;
+    Ok((Group(child), SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
 /// A process group (cargo lambda watch and the function it runs), ended when dropped.

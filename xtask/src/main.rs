@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: the project's set-up commands.
 //!
 //! - `dev`: installs what is missing, then starts the local stack on 127.0.0.1 (an S3 server that
-//!   verifies POST policies, the signer pointed at it, and `trunk serve` for the page), prints the
-//!   page's URL, and stops it all on Ctrl-C. `dev --auth`: the same with the signer's
+//!   verifies POST policies and announces every stored upload to the after-upload hook, the hook,
+//!   the signer pointed at it, and `trunk serve` for the page), prints the page's URL, and stops
+//!   it all on Ctrl-C. `dev --auth`: the same with the signer's
 //!   authenticated mode and the test OIDC issuer (local-s3's `test-issuer`) on 127.0.0.1:9002.
 //! - `test`: installs what is missing, then runs every test: native, the page's browser tests in
 //!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
@@ -29,6 +30,8 @@ use std::time::Duration;
 
 const S3_ADDR: &str = "127.0.0.1:9000";
 const SIGNER_ADDR: &str = "127.0.0.1:9001";
+/// The after-upload hook's local endpoint: local-s3 announces each stored upload to it.
+const HOOK_ADDR: &str = "127.0.0.1:9003";
 /// `dev --auth`: the test sign-in provider, and the client id the page signs in as.
 const ISSUER_ADDR: &str = "127.0.0.1:9002";
 const DEV_CLIENT_ID: &str = "dev-page";
@@ -164,24 +167,28 @@ fn radosgw(e2e_only: bool) -> Result<(), String> {
     }
     build_page_and_report()?;
     let mut build = cargo();
-    build.args(["build", "-p", "local-s3", "-p", "signer"]);
+    build.args(["build", "-p", "local-s3", "-p", "signer", "-p", "hook"]);
     run(build)?;
     end_to_end_radosgw()
 }
 
-/// The signer against Ceph radosgw (signer/tests/radosgw.rs starts and stops the cluster).
+/// The signer, then the after-upload hook with radosgw's own bucket notifications, against Ceph
+/// radosgw (signer/tests/radosgw.rs and hook/tests/radosgw.rs each start and stop a cluster).
 fn signer_against_radosgw() -> Result<(), String> {
-    let mut suite = cargo();
-    suite.args([
-        "test",
-        "-p",
-        "signer",
-        "--features",
-        "radosgw-tests",
-        "--test",
-        "radosgw",
-    ]);
-    run(suite)
+    for krate in ["signer", "hook"] {
+        let mut suite = cargo();
+        suite.args([
+            "test",
+            "-p",
+            krate,
+            "--features",
+            "radosgw-tests",
+            "--test",
+            "radosgw",
+        ]);
+        run(suite)?;
+    }
+    Ok(())
 }
 
 /// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
@@ -190,7 +197,16 @@ fn bench(server: Option<&str>) -> Result<(), String> {
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
     let mut build = cargo();
-    build.args(["build", "--release", "-p", "local-s3", "-p", "signer"]);
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "local-s3",
+        "-p",
+        "signer",
+        "-p",
+        "hook",
+    ]);
     run(build)?;
     build_page_and_report()?;
     let release = root().join("target").join("release");
@@ -213,7 +229,7 @@ fn bench(server: Option<&str>) -> Result<(), String> {
 /// local-s3 binaries, which the suite starts and stops itself.
 fn end_to_end() -> Result<(), String> {
     let mut build = cargo();
-    build.args(["build", "-p", "local-s3", "-p", "signer"]);
+    build.args(["build", "-p", "local-s3", "-p", "signer", "-p", "hook"]);
     run(build)?;
     run_e2e("test", &root().join("target").join("debug"), &[])
 }
@@ -246,8 +262,12 @@ fn radosgw_for_e2e() -> Result<(local_s3::radosgw::Radosgw, Env), String> {
         allowed_origins: Vec::new(),
     })?;
     let session = rgw.session_credentials(3600)?;
+    // The bucket's notifications push each stored upload to the hook each stack runs there.
+    let hook_port = deploy::free_port()?;
+    rgw.notify(&format!("http://127.0.0.1:{hook_port}/"), "uploads/")?;
     rgw.stop_gateway();
     let env = vec![
+        ("UPLOADER_HOOK_PORT", hook_port.to_string()),
         ("UPLOADER_S3", "radosgw".to_string()),
         ("UPLOADER_RGW_CONF", rgw.conf().display().to_string()),
         ("UPLOADER_RGW_NAME", rgw.gateway_name().to_string()),
@@ -293,6 +313,7 @@ fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), Strin
         .current_dir(&e2e)
         .env("UPLOADER_S3_BIN", bin.join("local-s3"))
         .env("UPLOADER_SIGNER_BIN", bin.join("signer"))
+        .env("UPLOADER_HOOK_BIN", bin.join("hook"))
         .env("UPLOADER_ISSUER_BIN", bin.join("test-issuer"))
         .env("UPLOADER_DIST", root().join("dist"))
         .env("UPLOADER_CHROMIUM", tools::CHROMIUM)
@@ -427,16 +448,28 @@ fn dev(auth: bool) -> Result<(), String> {
     .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     check_free(S3_ADDR, "the local S3 server")?;
     check_free(SIGNER_ADDR, "the signer")?;
+    check_free(HOOK_ADDR, "the after-upload hook")?;
     check_free(PAGE_ADDR, "the page (trunk serve)")?;
     if auth {
         check_free(ISSUER_ADDR, "the test sign-in provider")?;
     }
     tools::ensure_page_tools()?;
     let mut build = cargo();
-    build.args(["build", "-p", "local-s3", "-p", "signer"]);
+    build.args(["build", "-p", "local-s3", "-p", "signer", "-p", "hook"]);
     run(build)?;
     let bin = root().join("target").join("debug");
     let data = root().join("target").join("local-s3");
+
+    // The hook first: local-s3 announces every stored upload to it from the start.
+    let mut hook = Command::new(bin.join("hook"));
+    hook.env("UPLOAD_BUCKET", BUCKET)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", DEV_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", DEV_SECRET_KEY)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("S3_ENDPOINT", format!("http://{S3_ADDR}"))
+        .env("HOOK_ADDR", HOOK_ADDR);
+    let (hook, hook_line) = start("hook", hook)?;
 
     let mut s3 = Command::new(bin.join("local-s3"));
     s3.args(["--addr", S3_ADDR, "--bucket", BUCKET, "--region", REGION])
@@ -452,10 +485,11 @@ fn dev(auth: bool) -> Result<(), String> {
             "--allow-origin",
             PAGE_ORIGINS[1],
         ])
+        .args(["--notify", &format!("http://{HOOK_ADDR}/")])
         .arg("--root")
         .arg(&data);
     let (s3, s3_line) = start("local-s3", s3)?;
-    let mut services = vec![s3];
+    let mut services = vec![hook, s3];
     let issuer_url = format!("http://{ISSUER_ADDR}");
     if auth {
         let mut issuer = Command::new(bin.join("test-issuer"));
@@ -482,7 +516,7 @@ fn dev(auth: bool) -> Result<(), String> {
     }
     let (signer, signer_line) = start("signer", signer)?;
 
-    println!("{s3_line}\n{signer_line}");
+    println!("{s3_line}\n{signer_line}\n{hook_line}");
 
     // The page's config.json (frontend/config.json) points at the signer above.
     let mut trunk = Command::new("trunk");
@@ -510,6 +544,10 @@ fn dev(auth: bool) -> Result<(), String> {
     eprintln!("xtask: building the page (the first build takes a few minutes)...");
     wait_for_port(PAGE_ADDR, &mut services, &stopped)?;
     println!("objects are stored under {}", data.join(BUCKET).display());
+    println!(
+        "after each upload the hook writes its result (SHA-256, type, verdict) to {}",
+        data.join(BUCKET).join("results").display()
+    );
     println!("the uploader is at http://{PAGE_ADDR}/ (press Ctrl-C to stop)");
     wait_for_exit(services, &stopped)
 }
