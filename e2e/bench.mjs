@@ -204,7 +204,7 @@ async function compare(stack, label, paths, bytes, curlParallel, withUppy = fals
   return { peak: Math.max(...results.memory), idle: results.idle };
 }
 
-const stack = await Stack.start({ extraPages: { 'bare.html': BARE }, maxBytes: 4096 * MIB });
+const stack = await Stack.start({ extraPages: { 'bare.html': BARE }, maxBytes: 4096 * MIB, hook: false });
 // BENCH_PAGE_CONFIG: config.json fields for the page (e.g. '{"checksums":false}').
 const PAGE_CONFIG = JSON.parse(process.env.BENCH_PAGE_CONFIG || '{}');
 stack.pageConfig = PAGE_CONFIG;

@@ -9,8 +9,13 @@
 // origin (the page is on another origin, so the rule is what lets it read S3's answers), reads
 // objects back with SigV4-signed GETs, and gives the signer STS session credentials.
 //
-// Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN, UPLOADER_ISSUER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
-// for radosgw also UPLOADER_RGW_{CONF,NAME,PORT,BUCKET,ACCESS_KEY,SECRET_KEY} and
+// The after-upload hook runs too (`hook: false` leaves it out, as the benchmark does): local-s3
+// announces each stored object to it (`--notify`), and on radosgw the bucket's own notifications
+// push to it on UPLOADER_HOOK_PORT (`cargo xtask test` configured them); it writes
+// `results/<key>.json` into the bucket (`stack.result(key)`).
+//
+// Needs: UPLOADER_S3_BIN, UPLOADER_SIGNER_BIN, UPLOADER_HOOK_BIN, UPLOADER_ISSUER_BIN (built binaries) and UPLOADER_DIST (trunk's output);
+// for radosgw also UPLOADER_RGW_{CONF,NAME,PORT,BUCKET,ACCESS_KEY,SECRET_KEY}, UPLOADER_HOOK_PORT and
 // UPLOADER_SIGNER_{ACCESS_KEY,SECRET_KEY,SESSION_TOKEN}. `cargo xtask test` sets them.
 
 import { spawn } from 'node:child_process';
@@ -108,7 +113,8 @@ export class Stack {
   /// `multipartThreshold`: files over it go multipart (by default none of those under `maxBytes`).
   /// `auth`: the signer's authenticated mode, with the test OIDC issuer (local-s3's
   /// `test-issuer`) as the provider (the page learns it from the signer's rules).
-  static async start({ extraPages = {}, maxBytes = MAX_BYTES, multipartThreshold = maxBytes, pageConfig = {}, auth = false } = {}) {
+  /// `hook`: the after-upload hook runs (it reads every stored object once).
+  static async start({ extraPages = {}, maxBytes = MAX_BYTES, multipartThreshold = maxBytes, pageConfig = {}, auth = false, hook = true } = {}) {
     const stack = new Stack();
     stack.auth = auth;
     stack.extraPages = extraPages;
@@ -125,6 +131,10 @@ export class Stack {
       stack.issuer = spawn(required('UPLOADER_ISSUER_BIN'), ['--addr', `127.0.0.1:${stack.issuerPort}`],
         { stdio: ['ignore', 'ignore', 'inherit'] });
       await waitForPort(stack.issuerPort, stack.issuer, 'test-issuer');
+    }
+    if (hook) {
+      stack.hookPort = RADOSGW ? Number(required('UPLOADER_HOOK_PORT')) : await freePort();
+      await stack.startHook();
     }
     await stack.startS3();
     if (RADOSGW) await stack.allowPageOrigin();
@@ -194,6 +204,7 @@ export class Stack {
     this.s3 = spawn(required('UPLOADER_S3_BIN'), [
       '--addr', `127.0.0.1:${this.s3Port}`, '--root', this.root, '--bucket', BUCKET,
       '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, '--allow-origin', allowOrigin,
+      ...(this.hookPort ? ['--notify', `http://127.0.0.1:${this.hookPort}/`] : []),
     ], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitForPort(this.s3Port, this.s3, 'local-s3');
   }
@@ -216,6 +227,34 @@ export class Stack {
     await waitForPort(this.signerPort, this.signer, 'signer');
   }
 
+  /// The after-upload hook's local endpoint, reading and writing the bucket as the signer does.
+  async startHook() {
+    this.hook = spawn(required('UPLOADER_HOOK_BIN'), [], {
+      env: {
+        PATH: process.env.PATH, RUST_LOG: 'warn',
+        UPLOAD_BUCKET: BUCKET, AWS_REGION: 'us-east-1', ...SIGNER_CREDENTIALS,
+        S3_ENDPOINT: this.s3Url, HOOK_ADDR: `127.0.0.1:${this.hookPort}`,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForPort(this.hookPort, this.hook, 'hook');
+  }
+
+  /// What the hook wrote for `key` (`results/<key>.json`), once it has written it (for the bytes
+  /// with `etag`, when given), or null after `timeout` ms.
+  async result(key, { etag, timeout = 20000 } = {}) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const body = await this.object(`results/${key}.json`);
+      if (body) {
+        const result = JSON.parse(body.toString());
+        if (!etag || result.etag === etag) return result;
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+    return null;
+  }
+
   async stopProcess(child) {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise(resolve => child.once('exit', resolve));
@@ -230,6 +269,7 @@ export class Stack {
     await this.browser?.close();
     await this.stopSigner();
     await this.stopS3();
+    await this.stopProcess(this.hook);
     await this.stopProcess(this.issuer);
     await new Promise(resolve => this.page ? this.page.close(resolve) : resolve());
     rmSync(this.root, { recursive: true, force: true });
@@ -409,9 +449,12 @@ export async function waitForProgress(page, name, percent, timeout = 60000) {
 /// interval timer ran meanwhile, read as the page wakes (asleep: at most the one due on waking;
 /// awake it would be `ms / 100`).
 export async function asleep(page, ms, bytesPerSecond = -1) {
-  await page.evaluate(() => { window.__awake = 0; window.__awakeTimer ??= setInterval(() => { window.__awake += 1; }, 100); });
+  await page.evaluate(() => { window.__awakeTimer ??= setInterval(() => { window.__awake += 1; }, 100); });
   await throttleUploads(page, bytesPerSecond, { offline: true });
   await page.cdp.send('Debugger.enable');
+  // Counted from just before the pause: the set-up above takes a few round trips, longer than a
+  // tick on a busy machine.
+  await page.evaluate(() => { window.__awake = 0; });
   await page.cdp.send('Debugger.pause');
   await new Promise(resolve => setTimeout(resolve, ms));
   await throttleUploads(page, bytesPerSecond);

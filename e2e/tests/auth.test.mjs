@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,14 +13,34 @@ import { CLOCK_NINE_HOURS_AHEAD, Stack, rows, waitForStatus } from '../stack.mjs
 
 let stack;
 let dir;
+/// Sites framing the page that hand it their user's sign-in token (`?token=`): `listed` (in
+/// `embedOrigins`) when the page says it is ready, `unlisted` unasked, again and again.
+const hosts = {};
+
+async function tokenHost(listed) {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    const send = listed
+      ? `addEventListener('message', e => { if (e.data?.type === 'ready') e.source.postMessage({ type: 'sign-in-token', token }, e.origin); });`
+      : `setInterval(() => document.querySelector('iframe').contentWindow.postMessage({ type: 'sign-in-token', token }, '*'), 100);`;
+    res.end(`<!doctype html><title>host</title>
+<script>const token = new URLSearchParams(location.search).get('token'); ${send}</script>
+<iframe title="Upload files" src="${stack.pageUrl}" width="900" height="700"></iframe>`);
+  });
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
 
 before(async () => {
-  stack = await Stack.start({ auth: true });
+  hosts.listed = await tokenHost(true);
+  hosts.unlisted = await tokenHost(false);
+  stack = await Stack.start({ auth: true, pageConfig: { embedOrigins: [hosts.listed.origin] } });
   dir = mkdtempSync(join(tmpdir(), 'uploader-auth-files-'));
 });
 
 after(async () => {
   await stack?.stop();
+  for (const host of Object.values(hosts)) await new Promise(resolve => host.server.close(resolve));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,6 +85,9 @@ test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popu
   [row] = await rows(page);
   assert.match(row.key, /^uploads\/alice\/[0-9a-f]{32}\/a1\.bin$/);
   assert.deepEqual(await stack.object(row.key), bytes);
+  // What runs after the upload knows who uploaded it (the signer pinned it in the form).
+  const result = await stack.result(row.key);
+  assert.equal(result?.uploader, 'alice', JSON.stringify(result));
   // The address bar keeps no code; a reload keeps the session.
   assert.equal(new URL(page.url()).search, '');
   await page.reload();
@@ -151,4 +175,28 @@ test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds 
   assert.deepEqual(await stack.object(row.key), bytes);
   assert.deepEqual(page.errors, []);
   await context.close();
+});
+
+test('A5. a listed site that frames the page hands it its user\'s sign-in token; an unlisted one cannot', async () => {
+  await stack.deleteAll();
+  for (const [host, user, expected] of [[hosts.listed, 'carol', 'done'], [hosts.unlisted, 'mallory', 'failed']]) {
+    const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${host.origin}/?token=${await stack.mint(user)}`);
+    const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    await frame.waitForSelector('input[type=file]');
+    await frame.waitForFunction(() => document.querySelector('.limits')?.textContent.length > 0, null, { timeout: 10000 });
+    const { path, bytes } = file(`a5-${user}.bin`);
+    await frame.setInputFiles('input[type=file]:not([webkitdirectory])', path);
+    await waitForStatus(frame, [`a5-${user}.bin`], [expected]);
+    const [row] = await rows(frame);
+    if (expected === 'done') {
+      assert.match(row.key, new RegExp(`^uploads/${user}/[0-9a-f]{32}/a5-${user}\\.bin$`));
+      assert.deepEqual(await stack.object(row.key), bytes);
+    } else {
+      assert.equal(row.error, 'SignInRequired');
+    }
+    await context.close();
+  }
+  assert.deepEqual((await stack.keys()).filter(k => k.startsWith('uploads/mallory/')), []);
 });
