@@ -70,20 +70,12 @@ impl Config {
                  contain each other: each result would be judged in turn"
             ));
         }
-        let bucket_url = match var("S3_ENDPOINT") {
-            Some(endpoint) => {
-                let endpoint = endpoint.trim_end_matches('/');
-                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                    problems.push(format!(
-                        "S3_ENDPOINT {endpoint:?} must start with http:// or https://"
-                    ));
-                }
-                format!("{endpoint}/{bucket}")
-            }
-            // Dotted bucket names do not match S3's wildcard certificate, so they go path-style.
-            None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-        };
+        let bucket_url =
+            signer::config::bucket_url(var("S3_ENDPOINT").as_deref(), &bucket, &region)
+                .unwrap_or_else(|problem| {
+                    problems.push(problem);
+                    String::new()
+                });
         let listen_text = var("HOOK_ADDR").unwrap_or_else(|| DEFAULT_HOOK_ADDR.into());
         let listen = listen_text.parse().unwrap_or_else(|_| {
             problems.push(format!(

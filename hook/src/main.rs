@@ -11,7 +11,11 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 fn main() -> ExitCode {
     let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    init_tracing(under_lambda);
+    signer::process::init_tracing(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        under_lambda,
+        std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")),
+    );
     let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(err) => {
@@ -81,47 +85,6 @@ async fn run_local(hook: Arc<Hook>) -> Result<(), String> {
         results = hook.config().results_prefix,
         "local hook started"
     );
-    local::serve(hook, listener, shutdown_signal()).await;
+    local::serve(hook, listener, signer::process::shutdown_signal()).await;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-}
-
-fn init_tracing(under_lambda: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    // Lambda's JSON log format (the template sets it): one JSON object a line.
-    let json = under_lambda
-        && std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .without_time()
-            .init();
-    } else if under_lambda {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.init();
-    }
 }

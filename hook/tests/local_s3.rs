@@ -4,30 +4,21 @@
 //! bucket and tags the object. Each case uploads through S3's own API (PutObject, a multipart
 //! upload) and waits for the result, as a deployer's code would see it.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{HTML, PNG, etag, id, multipart, sha256};
 use hook::{Config, Hook};
 use local_s3::client::{Aws, HttpResponse};
 use local_s3::store::{EventShape, Notify};
-use sha2::{Digest, Sha256};
 
 const BUCKET: &str = "hooked";
 const ACCESS_KEY: &str = "AKIAHOOKTESTS0000000";
 const SECRET_KEY: &str = "hookTestsSecretKey0000000000000000000000";
 const REGION: &str = "us-east-1";
-
-/// A whole 1x1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
-];
-const HTML: &[u8] =
-    b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n";
 
 /// local-s3 and the hook, both in this process.
 struct World {
@@ -152,23 +143,7 @@ impl World {
     }
 
     fn tags(&self, key: &str) -> Vec<(String, String)> {
-        let answer = self.get(key, &[("tagging", "")]);
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        let text = answer.text();
-        let doc = roxmltree::Document::parse(&text).unwrap();
-        doc.descendants()
-            .filter(|n| n.has_tag_name("Tag"))
-            .map(|tag| {
-                let child = |name| {
-                    tag.children()
-                        .find(|c| c.has_tag_name(name))
-                        .and_then(|c| c.text())
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                (child("Key"), child("Value"))
-            })
-            .collect()
+        common::tags(&self.aws, BUCKET, key)
     }
 
     /// POSTs `event` to the hook as a store would.
@@ -197,27 +172,6 @@ impl Drop for World {
             self.runtime.block_on(s3.stop());
         }
     }
-}
-
-fn etag(answer: &HttpResponse) -> String {
-    answer
-        .header("etag")
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_string()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -267,59 +221,14 @@ fn a_multipart_upload_is_judged_once_completed() {
     let key = format!("uploads/{}/report.pdf", id());
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.resize(5 * 1024 * 1024 + 3, b'x');
-    let path = format!("/{BUCKET}/{key}");
-    let create = world
-        .aws
-        .send(
-            "s3",
-            "POST",
-            &path,
-            &[("uploads", "")],
-            &[("Content-Type", "application/pdf")],
-            b"",
-        )
-        .unwrap();
-    assert_eq!(create.status, 200, "{}", create.text());
-    let upload_id = create.xml("UploadId").unwrap();
-    let mut parts = String::new();
-    for (i, chunk) in bytes.chunks(5 * 1024 * 1024).enumerate() {
-        let number = (i + 1).to_string();
-        let answer = world
-            .aws
-            .send(
-                "s3",
-                "PUT",
-                &path,
-                &[("partNumber", &number), ("uploadId", &upload_id)],
-                &[],
-                chunk,
-            )
-            .unwrap();
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        parts.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>\"{}\"</ETag></Part>",
-            etag(&answer)
-        ));
-    }
-    // Nothing is announced before the upload completes.
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        world.get(&hook::result_key("results/", &key), &[]).status,
-        404
-    );
-    let complete = world
-        .aws
-        .send(
-            "s3",
-            "POST",
-            &path,
-            &[("uploadId", &upload_id)],
-            &[("Content-Type", "application/xml")],
-            format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>").as_bytes(),
-        )
-        .unwrap();
-    assert_eq!(complete.status, 200, "{}", complete.text());
-    let etag = complete.xml("ETag").unwrap().trim_matches('"').to_string();
+    let etag = multipart(&world.aws, BUCKET, &key, &bytes, "application/pdf", || {
+        // Nothing is announced before the upload completes.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            world.get(&hook::result_key("results/", &key), &[]).status,
+            404
+        );
+    });
     assert!(etag.ends_with("-2"), "{etag}");
     let result = world.result(&key, &etag);
     assert_eq!(result["size"], bytes.len());

@@ -9,6 +9,8 @@
 //! Run by `cargo xtask test` (`cargo test -p hook --features radosgw-tests --test radosgw`);
 //! needs Debian's `ceph-mon ceph-osd radosgw ceph-common`.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,25 +19,14 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{HTML, PNG, etag, id, multipart, sha256};
 use hook::{Config, Hook};
 use local_s3::client::{Aws, HttpResponse};
 use local_s3::radosgw::{self, Radosgw};
-use sha2::{Digest, Sha256};
 
 const BUCKET: &str = "hooked-uploads";
 const ACCESS_KEY: &str = "AKIAHOOKRADOSGW00000";
 const SECRET_KEY: &str = "hookRadosgwSecretKey00000000000000000000";
-
-/// A whole 1x1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
-];
-const HTML: &[u8] =
-    b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n";
 
 struct World {
     s3: Aws,
@@ -83,18 +74,10 @@ impl World {
     }
 
     fn verdict_tag(&self, key: &str) -> Option<String> {
-        let answer = self.get(key, &[("tagging", "")]);
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        let text = answer.text();
-        let doc = roxmltree::Document::parse(&text).unwrap();
-        doc.descendants()
-            .filter(|n| n.has_tag_name("Tag"))
-            .find(|tag| {
-                tag.children()
-                    .any(|c| c.has_tag_name("Key") && c.text() == Some(hook::VERDICT_TAG))
-            })
-            .and_then(|tag| tag.children().find(|c| c.has_tag_name("Value")))
-            .and_then(|v| v.text().map(str::to_string))
+        common::tags(&self.s3, BUCKET, key)
+            .into_iter()
+            .find(|(k, _)| k == hook::VERDICT_TAG)
+            .map(|(_, v)| v)
     }
 
     /// The event radosgw pushed for `key`'s write with `etag`.
@@ -136,27 +119,6 @@ impl World {
     }
 }
 
-fn etag(answer: &HttpResponse) -> String {
-    answer
-        .header("etag")
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_string()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn a_real_png_is_ok_and_html_typed_as_png_a_mismatch(world: &World) {
     let png = format!("uploads/{}/cat.png", id());
     let png_etag = world.put(&png, "image/png", PNG);
@@ -195,53 +157,7 @@ fn a_multipart_upload_is_judged_once_completed(world: &World) {
     let key = format!("uploads/{}/report.pdf", id());
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.resize(5 * 1024 * 1024 + 3, b'x');
-    let path = format!("/{BUCKET}/{key}");
-    let create = world
-        .s3
-        .send(
-            "s3",
-            "POST",
-            &path,
-            &[("uploads", "")],
-            &[("Content-Type", "application/pdf")],
-            b"",
-        )
-        .unwrap();
-    assert_eq!(create.status, 200, "{}", create.text());
-    let upload_id = create.xml("UploadId").unwrap();
-    let mut parts = String::new();
-    for (i, chunk) in bytes.chunks(5 * 1024 * 1024).enumerate() {
-        let number = (i + 1).to_string();
-        let answer = world
-            .s3
-            .send(
-                "s3",
-                "PUT",
-                &path,
-                &[("partNumber", &number), ("uploadId", &upload_id)],
-                &[],
-                chunk,
-            )
-            .unwrap();
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        parts.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>\"{}\"</ETag></Part>",
-            etag(&answer)
-        ));
-    }
-    let complete = world
-        .s3
-        .send(
-            "s3",
-            "POST",
-            &path,
-            &[("uploadId", &upload_id)],
-            &[("Content-Type", "application/xml")],
-            format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>").as_bytes(),
-        )
-        .unwrap();
-    assert_eq!(complete.status, 200, "{}", complete.text());
-    let etag = complete.xml("ETag").unwrap().trim_matches('"').to_string();
+    let etag = multipart(&world.s3, BUCKET, &key, &bytes, "application/pdf", || {});
     let result = world.result(&key, &etag);
     assert_eq!(result["size"], bytes.len());
     assert_eq!(result["sha256"], sha256(&bytes));

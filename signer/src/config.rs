@@ -289,20 +289,11 @@ impl Config {
             ),
         };
 
-        let upload_url = match var("S3_ENDPOINT") {
-            Some(endpoint) => {
-                let endpoint = endpoint.trim_end_matches('/');
-                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                    problems.push(format!(
-                        "S3_ENDPOINT {endpoint:?} must start with http:// or https://"
-                    ));
-                }
-                format!("{endpoint}/{bucket}")
-            }
-            // Dotted bucket names do not match S3's wildcard certificate, so they go path-style.
-            None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-        };
+        let upload_url = bucket_url(var("S3_ENDPOINT").as_deref(), &bucket, &region)
+            .unwrap_or_else(|problem| {
+                problems.push(problem);
+                String::new()
+            });
 
         let listen_text = var("SIGNER_ADDR").unwrap_or_else(|| DEFAULT_SIGNER_ADDR.into());
         let listen = listen_text.parse().unwrap_or_else(|_| {
@@ -433,6 +424,26 @@ fn is_bucket_name(name: &str) -> bool {
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
         && !name.contains("..")
+}
+
+/// The bucket's base URL: `<S3_ENDPOINT>/<bucket>` for an S3-compatible server (path-style),
+/// else AWS's virtual-hosted `https://<bucket>.s3.<region>.amazonaws.com` (path-style for dotted
+/// names, which S3's wildcard certificate does not match). The hook reads the bucket the same way.
+pub fn bucket_url(endpoint: Option<&str>, bucket: &str, region: &str) -> Result<String, String> {
+    match endpoint {
+        Some(endpoint) => {
+            let endpoint = endpoint.trim_end_matches('/');
+            if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
+                Ok(format!("{endpoint}/{bucket}"))
+            } else {
+                Err(format!(
+                    "S3_ENDPOINT {endpoint:?} must start with http:// or https://"
+                ))
+            }
+        }
+        None if bucket.contains('.') => Ok(format!("https://s3.{region}.amazonaws.com/{bucket}")),
+        None => Ok(format!("https://{bucket}.s3.{region}.amazonaws.com")),
+    }
 }
 
 #[cfg(test)]

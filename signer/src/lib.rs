@@ -9,6 +9,7 @@ pub mod local;
 pub mod multipart;
 pub mod oidc;
 pub mod policy;
+pub mod process;
 pub mod s3;
 pub mod service;
 pub mod sigv4;

@@ -9,7 +9,11 @@ use signer::{Config, Signer, lambda, local};
 
 fn main() -> ExitCode {
     let under_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    init_tracing(under_lambda);
+    signer::process::init_tracing(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        under_lambda,
+        std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")),
+    );
     let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(err) => {
@@ -77,54 +81,6 @@ async fn run_local(signer: Arc<Signer>) -> std::io::Result<()> {
         upload_url = signer.config().upload_url,
         "local signer started"
     );
-    local::serve(signer, listener, shutdown_signal()).await;
+    local::serve(signer, listener, signer::process::shutdown_signal()).await;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-fn init_tracing(under_lambda: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    // Lambda's JSON log format (the template sets it): one JSON object a line, with the fields
-    // of the runtime's invoke span, whose `requestId` ties each line to its request.
-    let json = under_lambda
-        && std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .without_time()
-            .init();
-    } else if under_lambda {
-        // CloudWatch adds its own timestamps and shows no colours.
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.init();
-    }
 }

@@ -101,6 +101,26 @@ fn unauthorized(response: &http::Response<String>, expected: ErrorCode) {
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
 }
 
+/// The S3 call a `multipart/create` of a 100 MB file by `token`'s user asks for.
+fn create(signer: &Signer, token: &str, id: u8) -> signer::multipart::S3Call {
+    let big = json!({"filename": "big.bin", "contentType": "application/octet-stream", "size": 100_000_000});
+    let step = signer.begin(
+        &Incoming {
+            method: &Method::POST,
+            path: "/multipart/create",
+            origin: Some(ORIGIN),
+            body: big.to_string().as_bytes(),
+            caller: Caller::Bearer(token),
+        },
+        now(),
+        UploadId([id; 16]),
+    );
+    let Step::Call(call) = step else {
+        panic!("create calls S3")
+    };
+    call
+}
+
 fn signed(response: &http::Response<String>) -> SignResponse {
     assert_eq!(response.status(), 200, "{}", response.body());
     serde_json::from_str(response.body()).unwrap()
@@ -234,21 +254,7 @@ fn one_user_never_writes_into_another_users_space() {
     assert!(form.key.starts_with("uploads/..%2Falice/"), "{}", form.key);
 
     // Multipart: create plans in the caller's space (the S3 call's URL says where) ...
-    let big = json!({"filename": "big.bin", "contentType": "application/octet-stream", "size": 100_000_000});
-    let step = signer.begin(
-        &Incoming {
-            method: &Method::POST,
-            path: "/multipart/create",
-            origin: Some(ORIGIN),
-            body: big.to_string().as_bytes(),
-            caller: Caller::Bearer(&alice),
-        },
-        now(),
-        UploadId([6; 16]),
-    );
-    let Step::Call(call) = step else {
-        panic!("create calls S3")
-    };
+    let call = create(&signer, &alice, 6);
     assert!(call.url.contains("/uploads/alice/0606"), "{}", call.url);
     // ... and a multipart token of Alice's is refused for Bob on every later call.
     let claims = shared::UploadClaims {
@@ -313,21 +319,7 @@ fn each_object_records_its_uploader() {
             .contains(&json!({"x-amz-meta-uploader": "auth0%7C42"})),
         "{policy}"
     );
-    let big = json!({"filename": "big.bin", "contentType": "application/octet-stream", "size": 100_000_000});
-    let step = signer.begin(
-        &Incoming {
-            method: &Method::POST,
-            path: "/multipart/create",
-            origin: Some(ORIGIN),
-            body: big.to_string().as_bytes(),
-            caller: Caller::Bearer(&alice),
-        },
-        now(),
-        UploadId([2; 16]),
-    );
-    let Step::Call(call) = step else {
-        panic!("create calls S3")
-    };
+    let call = create(&signer, &alice, 2);
     let header = |name: &str| {
         call.headers
             .iter()
