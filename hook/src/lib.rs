@@ -82,14 +82,6 @@ pub fn uploader_subject(recorded: &str) -> String {
         .map_or_else(|_| recorded.to_string(), |subject| subject.into_owned())
 }
 
-/// The upload's unique id in a key (the 32 hex digits the signer picked), for logs: a user's
-/// file and folder names stay out of them.
-pub fn upload_id(key: &str) -> &str {
-    key.split('/')
-        .find(|segment| segment.len() == 32 && segment.bytes().all(|b| b.is_ascii_hexdigit()))
-        .unwrap_or("")
-}
-
 pub struct Hook {
     config: Config,
     bucket: Bucket,
@@ -134,7 +126,9 @@ impl Hook {
             tracing::debug!(key = stored.key, "skipped");
             return Ok(Outcome::Skipped);
         }
-        let upload = upload_id(&stored.key);
+        // Logs name an object by its ETag or its upload id, never by its key: the key holds the
+        // user's folder and file names.
+        let etag = stored.etag.as_deref().unwrap_or_default();
         let read = match self
             .bucket
             .read(&stored.key, stored.etag.as_deref())
@@ -142,14 +136,16 @@ impl Hook {
         {
             Found::Object(read) => read,
             Found::Replaced => {
-                tracing::info!(upload, "replaced since this event: its own event judges it");
+                tracing::info!(etag, "replaced since this event: its own event judges it");
                 return Ok(Outcome::Replaced);
             }
             Found::Gone => {
-                tracing::info!(upload, "gone before it was read");
+                tracing::info!(etag, "gone before it was read");
                 return Ok(Outcome::Gone);
             }
         };
+        let upload =
+            signer::key::upload_id(&stored.key, &config.upload_prefix, read.uploader.is_some());
         let (detected, verdict) = judge(&read.content_type, &read.inspected.head);
         let finding = Finding {
             key: stored.key.clone(),
@@ -204,14 +200,6 @@ mod tests {
         assert_eq!(uploader_subject("%ED%95%9C"), "한");
         // Not the signer's encoding: as it is.
         assert_eq!(uploader_subject("%FF"), "%FF");
-    }
-
-    #[test]
-    fn logs_name_the_upload_by_its_id_alone() {
-        let id = "0123456789abcdef0123456789abcdef";
-        assert_eq!(upload_id(&format!("uploads/{id}/Jane Doe/cv.pdf")), id);
-        assert_eq!(upload_id(&format!("uploads/alice/{id}/cv.pdf")), id);
-        assert_eq!(upload_id("uploads/cv.pdf"), "");
     }
 
     #[test]

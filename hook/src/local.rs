@@ -109,14 +109,14 @@ async fn answer(
                 match hook.process(&object).await {
                     Ok(_) => return,
                     Err(err) => {
-                        tracing::warn!(attempt, %err, upload = crate::upload_id(&object.key), "not judged yet")
+                        tracing::warn!(attempt, %err, etag = object.etag.as_deref().unwrap_or_default(), "not judged yet")
                     }
                 }
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
             tracing::error!(
-                upload = crate::upload_id(&object.key),
+                etag = object.etag.as_deref().unwrap_or_default(),
                 "not judged after {ATTEMPTS} attempts"
             );
         });

@@ -52,6 +52,20 @@ pub fn object_key(prefix: &str, id: UploadId, filename: &str) -> String {
     key
 }
 
+/// The upload's unique id in a key `object_key` made: the segment after the caller's space
+/// (`prefix`, then in the signed-in mode the user's own segment), 32 hex digits. What logs name
+/// an upload by: the rest of a key is the user's folder and file names (and their user id).
+pub fn upload_id<'k>(key: &'k str, prefix: &str, signed_in: bool) -> &'k str {
+    let mut segments = key.strip_prefix(prefix).unwrap_or(key).split('/');
+    if signed_in {
+        segments.next();
+    }
+    segments
+        .next()
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or("")
+}
+
 /// The `Content-Disposition` every object gets: `attachment` with the key's last segment (the
 /// sanitised name) as `filename*` (RFC 6266 / RFC 8187: UTF-8, percent-encoded), so a browser
 /// that opens the object from the bucket downloads it under its name instead of showing it.
@@ -188,6 +202,21 @@ fn floor_char_boundary(s: &str, index: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upload_is_named_by_its_id_alone() {
+        let id = "0123456789abcdef0123456789abcdef";
+        for (key, signed_in) in [
+            (format!("uploads/{id}/cv.pdf"), false),
+            (format!("uploads/{id}/Jane Doe/cases/cv.pdf"), false),
+            (format!("uploads/alice/{id}/Jane Doe/cv.pdf"), true),
+            // A user whose id looks like an upload's is still the user's segment.
+            (format!("uploads/{}/{id}/cv.pdf", "f".repeat(32)), true),
+        ] {
+            assert_eq!(upload_id(&key, "uploads/", signed_in), id, "{key}");
+        }
+        assert_eq!(upload_id("uploads/Jane Doe/cv.pdf", "uploads/", false), "");
+    }
 
     fn check(input: &str, expected: &str) {
         assert_eq!(

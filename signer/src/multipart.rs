@@ -295,7 +295,7 @@ impl Signer {
                 claims.upload_id = Some(upload_id.clone());
                 let token = self.issue_token(&claims);
                 tracing::info!(
-                    upload = claims.key.rsplit_once('/').map_or("", |(id, _)| id),
+                    upload = self.upload_id(&claims.key),
                     size = claims.size,
                     parts = plan.parts,
                     "multipart upload created"
@@ -352,7 +352,7 @@ impl Signer {
             Pending::Complete { claims } => {
                 let etag = value("ETag").unwrap_or_default();
                 tracing::info!(
-                    upload = claims.key.rsplit_once('/').map_or("", |(id, _)| id),
+                    upload = self.upload_id(&claims.key),
                     size = claims.size,
                     "multipart upload completed"
                 );

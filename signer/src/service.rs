@@ -129,6 +129,11 @@ impl Signer {
         self
     }
 
+    /// `key`'s upload id (`key::upload_id`): how logs name an upload.
+    pub(crate) fn upload_id<'k>(&self, key: &'k str) -> &'k str {
+        crate::key::upload_id(key, &self.config.rules.prefix, self.config.auth.is_some())
+    }
+
     /// Who uploads into `space`, in the signed-in mode: their key segment (`auth::user_space`),
     /// recorded on each object they store. `None` in the anonymous mode, whose forms are as before.
     pub(crate) fn uploader<'s>(&self, space: &'s str) -> Option<&'s str> {
@@ -529,8 +534,8 @@ impl Signer {
             &self.signing_key(now),
             now,
         );
-        // Users' file names stay out of logs at info level: the key's unique part says which upload.
-        let upload = key.rsplit_once('/').map_or("", |(id, _)| id);
+        // Users' folder and file names stay out of logs at info level: its id says which upload.
+        let upload = self.upload_id(&key);
         tracing::info!(
             upload,
             size = request.size,

@@ -23,6 +23,15 @@ pub struct Stack {
 
 impl Stack {
     pub fn start(name: &str, extra: &[(&str, &str)]) -> Stack {
+        Stack::start_with(name, extra, false)
+    }
+
+    /// The same, the signer's standard error kept (`signer.stop_and_read_stderr()`).
+    pub fn start_logged(name: &str, extra: &[(&str, &str)]) -> Stack {
+        Stack::start_with(name, extra, true)
+    }
+
+    fn start_with(name: &str, extra: &[(&str, &str)], logged: bool) -> Stack {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("s3-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
@@ -53,7 +62,11 @@ impl Stack {
             ("MAX_UPLOAD_BYTES", "67108864"),
         ];
         vars.extend_from_slice(extra);
-        let signer = SignerProcess::start(&vars);
+        let signer = if logged {
+            SignerProcess::start_with_stderr(&vars)
+        } else {
+            SignerProcess::start(&vars)
+        };
         Stack {
             s3: Some(s3),
             runtime,
