@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,4 +284,47 @@ test('M9. a laptop clock nine hours ahead: a big file and small ones still uploa
   assert.ok(signs <= 12, `sign requests: ${signs}`);
   assert.deepEqual(await stack.unfinishedUploads(), []);
   assert.deepEqual(page.errors, []);
+});
+
+test('M10. files picked before the rules arrive wait for them: the refused one is refused before any request, the big one goes up in parts', async () => {
+  // A signer whose /rules answers 3 s late (the page talks to it through this proxy), keeping
+  // every file name it was asked to sign and how.
+  const asked = [];
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', c => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const path = new URL(req.url, 'http://x').pathname;
+      for (const name of body.toString().matchAll(/"filename":"([^"]*)"/g)) asked.push(`${path} ${name[1]}`);
+      if (path.endsWith('/rules')) await new Promise(r => setTimeout(r, 3000));
+      const upstream = httpRequest(`${stack.signerUrl}${req.url}`, { method: req.method, headers: req.headers }, answer => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.end(body);
+    });
+  });
+  await new Promise(resolve => proxy.listen(0, '127.0.0.1', resolve));
+  stack.pageConfig.signerUrl = `http://127.0.0.1:${proxy.address().port}`;
+  try {
+    const page = await stack.open({ rules: false });
+    const bytes = randomBytes(20 * MIB);
+    // At once, long before the rules answer.
+    await page.setInputFiles('input[type=file]:not([webkitdirectory])', [
+      file('m10-report.pdf', bytes), file('m10-page.html', Buffer.from('<!DOCTYPE html><p>hi')), file('m10-cat.png', randomBytes(1024)),
+    ]);
+    assert.equal(await page.evaluate(() => document.querySelector('.limits')?.textContent.length ?? 0), 0, 'the rules came too early for the test');
+    await waitForStatus(page, ['m10-report.pdf', 'm10-cat.png'], ['done'], 60000);
+    await waitForStatus(page, ['m10-page.html'], ['refused']);
+    assert.equal((await row(page, 'm10-page.html')).error, 'ContentTypeNotAllowed');
+    assert.ok(!asked.some(a => a.includes('m10-page.html')), `the refused file reached the signer: ${asked}`);
+    assert.deepEqual(asked.filter(a => a.includes('m10-report.pdf')), ['/multipart/create m10-report.pdf']);
+    assert.ok(bytes.equals(await stack.object((await row(page, 'm10-report.pdf')).key)));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    delete stack.pageConfig.signerUrl;
+    await new Promise(resolve => proxy.close(resolve));
+  }
 });

@@ -27,8 +27,10 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// `localStorage`), so a reload mid-batch no longer stores the files sent before a second time
 /// (+1.6 KB): 144.9 KB. Raised to 146.5: the page tells a site that frames it, or serves it,
 /// what was uploaded (`Command::Tell`, `host.js`, which also reads `embedOrigins`: 0.6 KB of it
-/// the script) and mounts into its own element (+1.5 KB): 146.4 KB.
-pub const LIMIT_GZIP_KB: f64 = 146.5;
+/// the script) and mounts into its own element (+1.5 KB): 146.4 KB. Then 147: files picked
+/// before the rules arrived wait for them, saying why while they cannot be loaded (+0.2 KB):
+/// 146.6 KB.
+pub const LIMIT_GZIP_KB: f64 = 147.0;
 
 pub struct Sizes {
     pub raw: usize,

@@ -26,7 +26,8 @@ use crate::browser::{auth, files, records, sent, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
-    Command, DEFAULT_CONCURRENCY, Event, Failure, FileId, FileInfo, Queue, Status, TransportCause,
+    Command, DEFAULT_CONCURRENCY, Event, Failure, FileId, FileInfo, PageCode, Queue, Status,
+    TransportCause,
 };
 use crate::upload::resume::ResumeRecord;
 
@@ -289,9 +290,11 @@ impl Component for App {
                 self.run(ctx, waiting);
             }
             Msg::Configured(Err(error)) => {
-                // Said on the page, and tried again with backoff; sign requests wait meanwhile
-                // (the queue's stall timeout retries them too).
+                // Said on the page, and tried again with backoff; files wait meanwhile for the
+                // rules, which come after it, and say why.
+                let failure = Failure::page_with(PageCode::SignerUnreachable, error.clone());
                 self.config_error = Some(error);
+                self.apply(ctx, Event::RulesUnavailable(failure));
                 self.retry_load(ctx, Msg::LoadConfig);
             }
             Msg::FetchRules => {
@@ -316,7 +319,9 @@ impl Component for App {
                 self.apply(ctx, Event::RulesLoaded(rules));
             }
             Msg::Rules(Err(error)) => {
+                let failure = Failure::page_with(PageCode::SignerUnreachable, error.clone());
                 self.rules_error = Some(error);
+                self.apply(ctx, Event::RulesUnavailable(failure));
                 self.retry_load(ctx, Msg::FetchRules);
             }
             Msg::Picked(picked) => {

@@ -250,6 +250,8 @@ pub struct Entry {
     /// Its end (done, failed or refused) was told to the page's host (`Command::Tell`); cleared
     /// when it runs again, so a retried file's next end is told too.
     told: bool,
+    /// Shown as retrying because the rules could not be loaded yet; queued again once they are.
+    waits_for_rules: bool,
 }
 
 impl Entry {
@@ -311,6 +313,8 @@ pub enum Event {
         earlier: Vec<(FileId, String)>,
     },
     RulesLoaded(UploadRules),
+    /// The rules could not be loaded (they are asked for again); files wait for them, with why.
+    RulesUnavailable(Failure),
     Signed {
         id: FileId,
         attempt: u32,
@@ -534,6 +538,8 @@ pub struct Queue {
     checksums: bool,
     /// A file's end was told since the list last settled: the next settling is told too.
     ends_told: bool,
+    /// Why the rules are not known yet, while they are not.
+    rules_failure: Option<Failure>,
 }
 
 impl Queue {
@@ -549,6 +555,7 @@ impl Queue {
             part_concurrency: DEFAULT_PART_CONCURRENCY,
             checksums: true,
             ends_told: false,
+            rules_failure: None,
         }
     }
 
@@ -699,13 +706,27 @@ impl Queue {
             }
             Event::RulesLoaded(rules) => {
                 self.rules = Some(rules);
+                self.rules_failure = None;
                 for entry in &mut self.entries {
+                    if entry.waits_for_rules {
+                        entry.waits_for_rules = false;
+                        entry.status = Status::Queued;
+                        entry.failure = None;
+                    }
                     if entry.status == Status::Queued
                         && let Some(failure) = prevalidate(self.rules.as_ref(), &entry.file)
                     {
                         entry.status = Status::Refused;
                         entry.failure = Some(failure);
                     }
+                }
+            }
+            Event::RulesUnavailable(failure) => {
+                if self.rules.is_none() {
+                    for entry in &mut self.entries {
+                        wait_for_rules(entry, &failure);
+                    }
+                    self.rules_failure = Some(failure);
                 }
             }
             Event::Signed {
@@ -920,6 +941,9 @@ impl Queue {
                             entry.status = Status::Queued;
                             entry.failure = None;
                         }
+                    }
+                    if let (None, Some(failure)) = (&rules, &self.rules_failure) {
+                        wait_for_rules(entry, failure);
                     }
                 }
             }
@@ -1136,7 +1160,13 @@ impl Queue {
             md5: None,
             hashing: false,
             told: false,
+            waits_for_rules: false,
         });
+        if let (None, Some(failure)) = (&self.rules, &self.rules_failure)
+            && let Some(entry) = self.entries.last_mut()
+        {
+            wait_for_rules(entry, failure);
+        }
     }
 
     /// The entry, if this event is about its current attempt and it is in one of `states`.
@@ -1251,6 +1281,11 @@ impl Queue {
     /// Starts queued files, in order, while there are free slots (with the form signed ahead
     /// when there is a fresh one), then signs ahead for the files next in line.
     fn start_waiting(&mut self, commands: &mut Vec<Command>) {
+        // Until the rules are known nothing starts: a file may be one they refuse, or one to send
+        // in parts (issue #21: picked the moment the page appeared, before `/rules` answered).
+        if self.rules.is_none() {
+            return;
+        }
         let now_ms = self.now_ms;
         let threshold = self.multipart_threshold();
         let checksums = self.checksums;
@@ -1460,6 +1495,15 @@ pub fn asked_type(file: &FileInfo) -> &str {
 }
 
 /// The same check the signer runs, before any request.
+/// A queued file waits for the rules, shown as retrying with why they are not known.
+fn wait_for_rules(entry: &mut Entry, failure: &Failure) {
+    if entry.status == Status::Queued || entry.waits_for_rules {
+        entry.status = Status::Retrying;
+        entry.failure = Some(failure.clone());
+        entry.waits_for_rules = true;
+    }
+}
+
 fn prevalidate(rules: Option<&UploadRules>, file: &FileInfo) -> Option<Failure> {
     let request = sign_request(file);
     rules?
@@ -1484,6 +1528,16 @@ mod tests {
             prefix: "uploads/".into(),
             multipart_threshold_bytes: 64 * 1024 * 1024,
             sign_in: None,
+        }
+    }
+
+    /// Rules that refuse nothing and send nothing in parts.
+    fn any_file() -> UploadRules {
+        UploadRules {
+            max_bytes: u64::MAX,
+            allow_empty: true,
+            multipart_threshold_bytes: u64::MAX,
+            ..rules(0, &["*/*"])
         }
     }
 
@@ -1529,7 +1583,16 @@ mod tests {
     }
 
     impl Journey {
+        /// A queue whose rules allow any file (none goes up in parts), as the signer's `/rules`
+        /// answered at once.
         fn new(concurrency: usize) -> Journey {
+            let mut journey = Journey::without_rules(concurrency);
+            journey.send(Event::RulesLoaded(any_file()));
+            journey
+        }
+
+        /// A queue that has not heard the rules yet.
+        fn without_rules(concurrency: usize) -> Journey {
             Journey {
                 queue: Queue::new(concurrency, 42),
                 now: 0.0,
@@ -1963,6 +2026,45 @@ mod tests {
         j.send(Event::RulesLoaded(rules(1000, &["image/*"])));
         assert_eq!(j.status(1), Status::Signing);
         assert_eq!(j.status(2), Status::Refused);
+    }
+
+    /// Issue #21: files picked before the rules arrived (the moment the page appeared) wait for
+    /// them: none is hashed or signed; then the rules refuse what they refuse, with no request
+    /// for it, and a big file goes up in parts. While the rules cannot be loaded, the waiting
+    /// files say why (a file picked meanwhile too).
+    #[test]
+    fn files_picked_before_the_rules_wait_for_them() {
+        const MIB: u64 = 1024 * 1024;
+        let mut j = Journey::without_rules(4);
+        let commands = j.add(&[
+            file("report.pdf", 20 * MIB, "application/pdf"),
+            file("page.html", 10, "text/html"),
+            file("cat.png", 10, "image/png"),
+        ]);
+        assert!(commands.is_empty(), "{commands:?}");
+        assert!((1..=3).all(|id| j.status(id) == Status::Queued));
+        let down = Failure::page_with(PageCode::SignerUnreachable, "connection refused");
+        assert!(j.send(Event::RulesUnavailable(down)).is_empty());
+        assert!(j.add(&[file("late.png", 10, "image/png")]).is_empty());
+        for id in 1..=4 {
+            assert_eq!(j.status(id), Status::Retrying);
+            assert_eq!(j.code(id).as_deref(), Some("SignerUnreachable"));
+        }
+        assert!(j.told.is_empty(), "nothing has ended");
+        let commands = j.send(Event::RulesLoaded(UploadRules {
+            multipart_threshold_bytes: 8 * MIB,
+            ..rules(100 * MIB, &["image/*", "application/pdf"])
+        }));
+        assert_eq!(j.status(2), Status::Refused);
+        assert_eq!(j.code(2).as_deref(), Some("ContentTypeNotAllowed"));
+        assert!(
+            commands
+                .iter()
+                .any(|c| matches!(c, Command::CreateMultipart { id: 1, .. })),
+            "{commands:?}"
+        );
+        assert_eq!(signs(&commands), [3, 4]);
+        assert_eq!(j.told, [Told::Failed(2)]);
     }
 
     #[test]
