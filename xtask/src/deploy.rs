@@ -979,16 +979,9 @@ pub fn offline_checks() -> Result<(), String> {
     hook_emulator_check()
 }
 
-/// Every crate of `LAMBDAS`, packaged and checked alike.
+/// Every crate of `LAMBDAS` built in one `cargo lambda build --release --arm64` (their link steps,
+/// the slow part with LTO, run side by side), each zip then checked alike.
 fn package_lambda() -> Result<(), String> {
-    for krate in LAMBDAS {
-        package_function(krate)?;
-    }
-    Ok(())
-}
-
-/// `cargo lambda build --release --arm64 -p <krate>` into a zip, its size, and a look inside it.
-fn package_function(krate: &str) -> Result<(), String> {
     let mut build = Command::new("cargo");
     build
         .current_dir(root())
@@ -998,12 +991,21 @@ fn package_function(krate: &str) -> Result<(), String> {
             "build",
             "--release",
             "--arm64",
-            "-p",
-            krate,
             "--output-format",
             "zip",
         ]);
+    for krate in LAMBDAS {
+        build.args(["-p", krate]);
+    }
     run(build)?;
+    for krate in LAMBDAS {
+        check_package(krate)?;
+    }
+    Ok(())
+}
+
+/// A function's zip: its size, and a look inside it.
+fn check_package(krate: &str) -> Result<(), String> {
     let zip = lambda_zip(krate);
     let size = std::fs::metadata(&zip)
         .map_err(|e| format!("{}: {e}", zip.display()))?

@@ -173,22 +173,22 @@ fn radosgw(e2e_only: bool) -> Result<(), String> {
 }
 
 /// The signer, then the after-upload hook with radosgw's own bucket notifications, against Ceph
-/// radosgw (signer/tests/radosgw.rs and hook/tests/radosgw.rs each start and stop a cluster).
+/// radosgw (signer/tests/radosgw.rs and hook/tests/radosgw.rs each start and stop a cluster), in
+/// one cargo run: their features are compiled in once.
 fn signer_against_radosgw() -> Result<(), String> {
-    for krate in ["signer", "hook"] {
-        let mut suite = cargo();
-        suite.args([
-            "test",
-            "-p",
-            krate,
-            "--features",
-            "radosgw-tests",
-            "--test",
-            "radosgw",
-        ]);
-        run(suite)?;
-    }
-    Ok(())
+    let mut suite = cargo();
+    suite.args([
+        "test",
+        "-p",
+        "signer",
+        "-p",
+        "hook",
+        "--features",
+        "signer/radosgw-tests,hook/radosgw-tests",
+        "--test",
+        "radosgw",
+    ]);
+    run(suite)
 }
 
 /// Upload throughput: the page vs a bare XHR page vs curl, against release builds of the signer
