@@ -26,7 +26,9 @@ import { readFile } from 'node:fs/promises';
 import { Socket, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { chromium } from 'playwright-core';
+import { BROWSER, WEBKIT_WATCH, launch } from './browsers.mjs';
+
+export { BROWSER, needs } from './browsers.mjs';
 
 function required(name) {
   const value = process.env[name];
@@ -121,6 +123,7 @@ export class Stack {
     stack.maxBytes = maxBytes;
     stack.multipartThreshold = multipartThreshold;
     stack.pageConfig = pageConfig;
+    stack.initScripts = new Map();
     stack.root = mkdtempSync(join(tmpdir(), 'uploader-e2e-'));
     stack.dist = required('UPLOADER_DIST');
     stack.s3Port = RADOSGW ? Number(required('UPLOADER_RGW_PORT')) : await freePort();
@@ -138,12 +141,11 @@ export class Stack {
     }
     await stack.startS3();
     if (RADOSGW) await stack.allowPageOrigin();
+    // Outside Chromium (no DevTools network emulation) the page reaches S3 through a proxy here
+    // that slows or cuts its uploads (`throttleUploads`).
+    if (BROWSER !== 'chromium') stack.proxy = await Link.start(stack.s3Port);
     await stack.startSigner();
-    stack.browser = await chromium.launch({
-      executablePath: process.env.UPLOADER_CHROMIUM || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-             '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    stack.browser = await launch({ initScripts: stack.initScripts });
     return stack;
   }
 
@@ -168,6 +170,20 @@ export class Stack {
       if (extra) {
         res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'text/html' });
         return res.end(extra);
+      }
+      // WebKit's init scripts (browsers.mjs): a blank page of this origin to set the cookie
+      // naming them on, the scripts, and the page's document with them first.
+      if (path === '/__e2e/blank') { res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<!doctype html>'); }
+      if (path.startsWith('/__e2e/init/')) {
+        res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+        return res.end(path === '/__e2e/init/watch.js' ? WEBKIT_WATCH : this.initScripts.get(path.slice('/__e2e/init/'.length, -'.js'.length)) ?? '');
+      }
+      const init = req.headers.cookie?.match(/(?:^|; )e2e-init=([^;]*)/);
+      if (init && path === '/') {
+        const scripts = ['watch', ...init[1].split('.').filter(Boolean)].map(id => `<script src="/__e2e/init/${id}.js"></script>`).join('');
+        const html = (await readFile(join(this.dist, 'index.html'), 'utf8')).replace(/<meta charset=[^>]*>/, charset => charset + scripts);
+        res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+        return res.end(html);
       }
       if (path === '/config.json') {
         if (this.failConfig > 0) {
@@ -214,7 +230,7 @@ export class Stack {
       env: {
         PATH: process.env.PATH, RUST_LOG: 'warn',
         UPLOAD_BUCKET: BUCKET, AWS_REGION: 'us-east-1', ...SIGNER_CREDENTIALS,
-        S3_ENDPOINT: this.s3Url, ALLOWED_ORIGINS: this.origin,
+        S3_ENDPOINT: this.proxy?.url ?? this.s3Url, ALLOWED_ORIGINS: this.origin,
         SIGNER_ADDR: `127.0.0.1:${this.signerPort}`,
         MAX_UPLOAD_BYTES: String(this.maxBytes), ALLOWED_CONTENT_TYPES: ALLOWED_TYPES,
         MULTIPART_THRESHOLD_BYTES: String(this.multipartThreshold),
@@ -267,6 +283,7 @@ export class Stack {
 
   async stop() {
     await this.browser?.close();
+    await this.proxy?.stop();
     await this.stopSigner();
     await this.stopS3();
     await this.stopProcess(this.hook);
@@ -315,6 +332,18 @@ export class Stack {
     return [...body.toString().matchAll(/<Upload>[\s\S]*?<Key>(.*?)<\/Key>/g)].map(m => m[1]);
   }
 
+  /// How many parts of unfinished multipart uploads S3 holds (ListParts of each upload).
+  async partsStored() {
+    if (!RADOSGW) return readdirSync(this.root).filter(name => /^\.upload_id-.*\.part-\d+$/.test(name)).length;
+    const { body } = await s3Request(this.s3Port, 'GET', `/${BUCKET}`, { query: 'uploads=' });
+    let parts = 0;
+    for (const [, key, id] of body.toString().matchAll(/<Upload>[\s\S]*?<Key>(.*?)<\/Key>[\s\S]*?<UploadId>(.*?)<\/UploadId>/g)) {
+      const listed = await s3Request(this.s3Port, 'GET', `/${BUCKET}/${key}`, { query: `uploadId=${encode(id)}` });
+      parts += [...listed.body.toString().matchAll(/<Part>/g)].length;
+    }
+    return parts;
+  }
+
   /// Deletes every object under `prefix` (the benchmark's big files: radosgw's memstore holds
   /// them in memory).
   async deleteAll(prefix = 'uploads/') {
@@ -360,6 +389,8 @@ export class Stack {
   /// `init`: a script run in the page before its own (the background-tab simulation). `context`:
   /// a browser context to open it in (another tab of a page already open), else a new one.
   async open({ rules = true, init, context } = {}) {
+    // A new browser context starts on an unthrottled network, as with DevTools' throttling.
+    if (!context) this.proxy?.set(-1);
     context ??= await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
     if (init) await page.addInitScript(init);
@@ -428,11 +459,83 @@ export const BACKGROUND_TAB = `(() => {
 /// Slows the page's uploads down (bytes per second), or back to normal with -1; `offline`: no
 /// network at all.
 export async function throttleUploads(page, bytesPerSecond, { offline = false } = {}) {
+  if (Link.current) return Link.current.set(bytesPerSecond, offline);
   page.cdp ??= await page.context().newCDPSession(page);
   await page.cdp.send('Network.enable');
   await page.cdp.send('Network.emulateNetworkConditions', {
     offline, latency: 0, downloadThroughput: -1, uploadThroughput: offline ? -1 : bytesPerSecond,
   });
+}
+
+/// A TCP proxy on loopback between the page and S3 (the signer's S3 endpoint, so every URL it signs
+/// names it): passes bytes through untouched (so SigV4 signatures, which name its host, hold),
+/// and can slow what the page sends to a rate (one budget for every connection, as DevTools'
+/// throttling) or cut every connection and refuse new ones (offline).
+class Link {
+  static async start(port) {
+    const link = new Link();
+    link.rate = -1;
+    link.offline = false;
+    link.next = 0;
+    link.sockets = new Set();
+    link.server = netServer(client => {
+      if (link.offline) return client.destroy();
+      const upstream = new Socket();
+      for (const socket of [client, upstream]) {
+        link.sockets.add(socket);
+        socket.on('close', () => link.sockets.delete(socket));
+        socket.on('error', () => {});
+      }
+      upstream.on('close', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.connect(port, '127.0.0.1');
+      let post = false;
+      upstream.on('data', chunk => {
+        if (link.lose && post && chunk.toString('latin1', 0, 9) === 'HTTP/1.1 ') {
+          // S3 has answered a POST: the answer is lost, as a reset connection loses it.
+          link.lose(Number(chunk.toString('latin1', 9, 12)));
+          client.destroy();
+          return upstream.destroy();
+        }
+        client.write(chunk);
+      });
+      client.on('data', chunk => {
+        const head = chunk.toString('latin1', 0, 8);
+        if (/^[A-Z]+ /.test(head)) post = head.startsWith('POST ');
+        if (link.rate < 0) return upstream.write(chunk);
+        // Each chunk leaves at its turn in one budget for every connection.
+        const now = Date.now();
+        const start = Math.max(now, link.next);
+        link.next = start + (chunk.length * 1000) / link.rate;
+        client.pause();
+        setTimeout(() => { if (!upstream.destroyed) upstream.write(chunk); client.resume(); }, start - now);
+      });
+    });
+    await new Promise(resolve => link.server.listen(0, '127.0.0.1', resolve));
+    link.url = `http://127.0.0.1:${link.server.address().port}`;
+    Link.current = link;
+    return link;
+  }
+
+  /// The answers to the POSTs the page sends S3 never reach the page (the connection is reset
+  /// once S3 has answered), until `loseAnswers(null)`; `then(status)` is told each status S3
+  /// answered. (A browser may send a request again by itself on a connection reset before any
+  /// answer, unseen by the page: Firefox does.)
+  loseAnswers(then) { this.lose = then; }
+
+  /// `bytesPerSecond` (-1: as fast as it goes); `offline`: every connection cut, new ones refused.
+  set(bytesPerSecond, offline = false) {
+    this.rate = offline ? -1 : bytesPerSecond;
+    this.next = 0;
+    this.offline = offline;
+    if (offline) for (const socket of this.sockets) socket.destroy();
+  }
+
+  async stop() {
+    this.set(-1, true);
+    Link.current = undefined;
+    await new Promise(resolve => this.server.close(resolve));
+  }
 }
 
 /// Waits until file `name`'s progress bar is past `percent`.

@@ -7,11 +7,21 @@
   let received = [];
   const framed = () => window.parent !== window;
   const root = () => document.getElementById('uploader') || document;
-  // Each listed origin; the browser delivers the message only when the parent is on that
-  // origin, so an unlisted parent receives nothing.
+  // The parent's origin where the browser names it: Chromium and Safari list it
+  // (`location.ancestorOrigins`); Firefox has no such list, and there the referrer of the
+  // frame's document names it (under every referrer policy but no-referrer).
+  const parentOrigin = () => {
+    const listed = location.ancestorOrigins?.[0];
+    if (listed) return listed;
+    try { return new URL(document.referrer).origin; } catch { return null; }
+  };
+  // To the parent when it is on a listed origin. Not known, to each listed origin: the browser
+  // delivers the message only when the parent is on that origin (Firefox reports each other
+  // one as an error in the console), so an unlisted parent receives nothing.
   const post = message => {
     if (!origins) return void toSend.push(message);
-    for (const origin of origins) window.parent.postMessage(message, origin);
+    const parent = parentOrigin();
+    for (const origin of origins) if (!parent || origin === parent) window.parent.postMessage(message, origin);
   };
   const tell = message => {
     // For a site that serves the page itself: events on the page's element, bubbling to the document.

@@ -10,7 +10,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKGROUND_TAB, CLOCK_NINE_HOURS_AHEAD, Stack, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, CLOCK_NINE_HOURS_AHEAD, Stack, needs, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 const PART = 8 * MIB;
@@ -22,6 +22,15 @@ function file(name, bytes, mtime) {
   writeFileSync(path, bytes);
   if (mtime) utimesSync(path, mtime, mtime);
   return path;
+}
+
+/// Polls `check` (in the test) until it gives a truthy value.
+async function waitFor(check, timeout, what) {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 200));
+  }
 }
 
 async function row(page, name) {
@@ -131,6 +140,9 @@ test('M3. reloaded mid-upload: the same file picked again sends only the missing
   await throttleUploads(page, 16 * MIB);
   await page.setInputFiles('input[type=file]', [path]);
   await page.waitForFunction(() => Number(document.querySelector('[data-file-name="resume.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) >= 40, null, { timeout: 60000 });
+  // Through the stack's proxy (outside Chromium) the page's progress runs ahead of S3 by what
+  // the sockets between them hold: the reload comes once S3 holds a part.
+  if (BROWSER !== 'chromium') await waitFor(() => stack.partsStored(), 60000, 'a part stored');
   const key = (await row(page, 'resume.bin')).key;
   // A reload: the same tab, the page starts again (leaving is confirmed if the page asks).
   page.on('dialog', d => d.accept());
@@ -193,7 +205,7 @@ test('M6. a tab in the background longer than the stall timeout while a big file
   assert.deepEqual(page.errors, []);
 });
 
-test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): done, re-sending at most the parts in flight', async () => {
+test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): done, re-sending at most the parts in flight', { skip: needs('debugger') }, async () => {
   const page = await stack.open();
   const parts = watchParts(page);
   await throttleUploads(page, 1.5 * MIB);
@@ -258,7 +270,9 @@ test('M9. a laptop clock nine hours ahead: a big file and small ones still uploa
   const page = await stack.open({ init: CLOCK_NINE_HOURS_AHEAD });
   let signParts = 0;
   let signs = 0;
+  // POSTs only: Firefox reports the CORS preflights too.
   page.on('request', r => {
+    if (r.method() !== 'POST') return;
     if (r.url().endsWith('/multipart/sign-parts')) signParts += 1;
     if (/\/sign(\/batch)?$/.test(r.url())) signs += 1;
   });

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BUCKET, MAX_BYTES, RADOSGW, Stack, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -266,9 +266,9 @@ test('9. a forged upload that bypasses the page is refused by S3', async () => {
   assert.equal((await post(fields, '0123456789')).status, 201);
 });
 
-test('10. two files dropped on the drop zone and one pasted all arrive', async () => {
+test('10. two files dropped on the drop zone and one pasted all arrive', async t => {
   const page = await stack.open();
-  await page.evaluate(() => {
+  const pasted = await page.evaluate(() => {
     const drop = new DataTransfer();
     drop.items.add(new File(['dropped one'], 'dropped-1.txt', { type: 'text/plain' }));
     drop.items.add(new File(['dropped two'], 'dropped-2.txt', { type: 'text/plain' }));
@@ -277,9 +277,13 @@ test('10. two files dropped on the drop zone and one pasted all arrive', async (
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
     const paste = new DataTransfer();
     paste.items.add(new File(['pasted'], 'pasted.txt', { type: 'text/plain' }));
-    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
+    const event = new ClipboardEvent('paste', { clipboardData: paste, bubbles: true });
+    document.dispatchEvent(event);
+    // Firefox gives a paste event made by a script an empty clipboard of its own.
+    return event.clipboardData.files.length > 0;
   });
-  const names = ['dropped-1.txt', 'dropped-2.txt', 'pasted.txt'];
+  if (!pasted) t.diagnostic(`${BROWSER}: a paste made by a script carries no files here; the drops only`);
+  const names = ['dropped-1.txt', 'dropped-2.txt', ...(pasted ? ['pasted.txt'] : [])];
   await waitForStatus(page, names, ['done']);
   const contents = { 'dropped-1.txt': 'dropped one', 'dropped-2.txt': 'dropped two', 'pasted.txt': 'pasted' };
   for (const name of names) {
@@ -312,32 +316,42 @@ test('11. a tab in the background longer than the stall timeout: the upload goes
 test('12. the answer to an upload is lost after S3 stored it: the retry writes the same key, one object', async () => {
   const page = await stack.open();
   // At the response stage: the browser itself sent the form (S3 stored the file); its answer is
-  // then dropped as a reset connection would drop it.
-  const cdp = await page.context().newCDPSession(page);
+  // then dropped as a reset connection would drop it (DevTools' Fetch domain in Chromium, the
+  // stack's proxy to S3 elsewhere).
   let intercepted = 0;
-  cdp.on('Fetch.requestPaused', async ({ requestId, request, responseStatusCode }) => {
-    if (request.method === 'POST' && intercepted === 0) {
-      intercepted += 1;
-      page.storedStatus = responseStatusCode;
-      await cdp.send('Fetch.failRequest', { requestId, errorReason: 'ConnectionReset' });
-    } else {
-      await cdp.send('Fetch.continueResponse', { requestId }).catch(() => cdp.send('Fetch.continueRequest', { requestId }));
-    }
-  });
-  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${stack.s3Url}/*`, requestStage: 'Response' }] });
+  if (BROWSER === 'chromium') {
+    const cdp = await page.context().newCDPSession(page);
+    cdp.on('Fetch.requestPaused', async ({ requestId, request, responseStatusCode }) => {
+      if (request.method === 'POST' && intercepted === 0) {
+        intercepted += 1;
+        page.storedStatus = responseStatusCode;
+        await cdp.send('Fetch.failRequest', { requestId, errorReason: 'ConnectionReset' });
+      } else {
+        await cdp.send('Fetch.continueResponse', { requestId }).catch(() => cdp.send('Fetch.continueRequest', { requestId }));
+      }
+    });
+    await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${stack.s3Url}/*`, requestStage: 'Response' }] });
+  } else {
+    stack.proxy.loseAnswers(status => { intercepted += 1; page.storedStatus = status; });
+  }
   const bytes = randomBytes(4096);
   await page.setInputFiles('input[type=file]', [file('lost-answer.bin', bytes)]);
+  if (BROWSER !== 'chromium') {
+    // Until the page itself has seen the loss (the browser may have sent the form again unseen).
+    await page.waitForFunction(() => Number(document.querySelector('[data-file-name="lost-answer.bin"]')?.dataset.attempt) > 1, null, { timeout: 30000 });
+    stack.proxy.loseAnswers(null);
+  }
   await waitForStatus(page, ['lost-answer.bin'], ['done', 'failed'], 60000);
   const done = await row(page, 'lost-answer.bin');
   assert.equal(done.status, 'done', done.error);
-  assert.equal(intercepted, 1);
+  assert.ok(BROWSER === 'chromium' ? intercepted === 1 : intercepted >= 1, `answers lost: ${intercepted}`);
   assert.equal(page.storedStatus, 201);
   assert.ok(done.attempt > 1, `attempt ${done.attempt}`);
   assert.deepEqual((await stack.keys()).filter(k => k.endsWith('/lost-answer.bin')), [done.key]);
   assert.ok(bytes.equals(await stack.object(done.key)));
 });
 
-test('13. leaving during an upload asks first; a file dropped beside the drop zone is added, not opened', async () => {
+test('13. leaving during an upload asks first; a file dropped beside the drop zone is added, not opened', { skip: needs('dialogs') }, async () => {
   const page = await stack.open();
   await page.evaluate(() => {
     const drop = new DataTransfer();
@@ -422,7 +436,7 @@ test('16. accessible: no axe-core violations idle, while uploading and with erro
   assert.ok(await page.$('button:text-is("폴더 선택")'));
 });
 
-test('17. a picked folder keeps its structure: the relative path is shown and kept in the key', async () => {
+test('17. a picked folder keeps its structure: the relative path is shown and kept in the key', { skip: needs('folderPick') }, async () => {
   const page = await stack.open();
   file('tree/a/readme.txt', Buffer.from('readme of a'));
   file('tree/b/readme.txt', Buffer.from('readme of b'));
@@ -455,7 +469,7 @@ test('18. a CORS rule that leaves the page out is named as such; once fixed, the
   }
 });
 
-test('19. a throttled signer (429, Retry-After) is waited out without an error shown', async () => {
+test('19. a throttled signer (429, Retry-After) is waited out without an error shown', { skip: needs('route') }, async () => {
   const page = await stack.open();
   let throttled = 0;
   await page.route(`${stack.signerUrl}/sign`, route => {
@@ -591,7 +605,7 @@ test('23. keyboard: Cancel keeps the focus in its row (on Retry), Remove moves i
   assert.deepEqual(page.errors, []);
 });
 
-test('24. the page pins each file\'s MD5 in its form: replayed with other bytes of the same size, the form is refused and the object stays', async () => {
+test('24. the page pins each file\'s MD5 in its form: replayed with other bytes of the same size, the form is refused and the object stays', { skip: needs('responses') }, async () => {
   const page = await stack.open();
   const forms = [];
   page.on('response', async response => {
@@ -640,7 +654,7 @@ test('24. the page pins each file\'s MD5 in its form: replayed with other bytes 
   assert.deepEqual(page.errors, []);
 });
 
-test('25. a signer without /sign/batch (one from before it): files are signed one at a time and all arrive', async () => {
+test('25. a signer without /sign/batch (one from before it): files are signed one at a time and all arrive', { skip: needs('route') }, async () => {
   const page = await stack.open();
   const asked = { single: 0, batch: 0 };
   await page.route(`${stack.signerUrl}/sign/batch`, route => {
@@ -667,7 +681,7 @@ test('25. a signer without /sign/batch (one from before it): files are signed on
   assert.ok(asked.single >= 12, `one request per file: ${asked.single}`);
 });
 
-test('26. a signer that takes sign requests and never answers: the files are signed again after the stall timeout and arrive, one object each', async () => {
+test('26. a signer that takes sign requests and never answers: the files are signed again after the stall timeout and arrive, one object each', { skip: needs('route') }, async () => {
   const page = await stack.open();
   let held = 0;
   const hold = route => {
@@ -691,7 +705,7 @@ test('26. a signer that takes sign requests and never answers: the files are sig
   assert.equal(keys.size, 3);
 });
 
-test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): done, one object', async () => {
+test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): done, one object', { skip: needs('debugger') }, async () => {
   const page = await stack.open();
   await throttleUploads(page, 1.5 * MIB);
   const bytes = randomBytes(12 * MIB);

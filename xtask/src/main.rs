@@ -120,10 +120,7 @@ fn test() -> Result<(), String> {
             size::LIMIT_GZIP_KB
         ));
     }
-    end_to_end()?;
-    if strict {
-        end_to_end_radosgw()?;
-    }
+    end_to_end(true, strict)?;
     deploy::offline_checks()
 }
 
@@ -166,10 +163,7 @@ fn radosgw(e2e_only: bool) -> Result<(), String> {
         signer_against_radosgw()?;
     }
     build_page_and_report()?;
-    let mut build = cargo();
-    build.args(["build", "-p", "local-s3", "-p", "signer", "-p", "hook"]);
-    run(build)?;
-    end_to_end_radosgw()
+    end_to_end(false, true)
 }
 
 /// The signer, then the after-upload hook with radosgw's own bucket notifications, against Ceph
@@ -216,7 +210,7 @@ fn bench(server: Option<&str>) -> Result<(), String> {
             if !tools::ensure_radosgw()? {
                 return Err("Ceph's radosgw is not available here".into());
             }
-            let (_rgw, env) = radosgw_for_e2e()?;
+            let (_rgw, env) = radosgw_for_e2e("bench")?;
             run_e2e("bench", &release, &env)
         }
         Some(other) => Err(format!(
@@ -225,37 +219,114 @@ fn bench(server: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// The end-to-end suite (e2e/): the release page in headless Chromium against the signer and
-/// local-s3 binaries, which the suite starts and stops itself.
-fn end_to_end() -> Result<(), String> {
+/// One run of the end-to-end suite (e2e/): the release page in one browser against one store.
+struct Suite {
+    name: String,
+    env: Env,
+    /// The suite's own radosgw cluster (the suite runs its gateway and stops it in the S3-down
+    /// scenarios, so no two suites share one); stopped when the suite is dropped.
+    _cluster: Option<local_s3::radosgw::Radosgw>,
+}
+
+/// The end-to-end suites: with `local`, Chromium against local-s3; with `strict`, Chromium,
+/// Firefox and WebKit (those installed: `tools::ensure_other_browsers`) against Ceph radosgw,
+/// each with a cluster of its own. `E2E_BROWSERS=chromium,webkit` runs only those browsers.
+/// The suites run side by side: most of a suite's time is waiting (throttled uploads, stall
+/// timeouts, S3 stopped for 20 s), so together they take little longer than the longest.
+fn end_to_end(local: bool, strict: bool) -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "-p", "local-s3", "-p", "signer", "-p", "hook"]);
     run(build)?;
-    run_e2e("test", &root().join("target").join("debug"), &[])
+    let chosen = std::env::var("E2E_BROWSERS").ok();
+    let wanted = |browser: &str| {
+        chosen
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|b| b.trim() == browser))
+    };
+    let mut browsers = vec!["chromium"];
+    if strict && (wanted("firefox") || wanted("webkit")) {
+        browsers.extend(tools::ensure_other_browsers()?);
+    }
+    browsers.retain(|b| wanted(b));
+    let mut suites = Vec::new();
+    if local && browsers.contains(&"chromium") {
+        suites.push(Suite {
+            name: "chromium, local-s3".into(),
+            env: vec![("UPLOADER_BROWSER", "chromium".into())],
+            _cluster: None,
+        });
+    }
+    if strict {
+        for browser in browsers {
+            let (cluster, mut env) = radosgw_for_e2e(browser)?;
+            env.push(("UPLOADER_BROWSER", browser.into()));
+            suites.push(Suite {
+                name: format!("{browser}, radosgw"),
+                env,
+                _cluster: Some(cluster),
+            });
+        }
+    }
+    run_suites(&root().join("target").join("debug"), suites)
 }
 
-/// The same suite against Ceph radosgw: a cluster started here (the suite runs its gateway, so it
-/// can stop it), the page on its own origin allowed by the bucket's CORS rule, the signer with STS
-/// session credentials.
-fn end_to_end_radosgw() -> Result<(), String> {
-    let (rgw, env) = radosgw_for_e2e()?;
-    println!("end-to-end suite against radosgw at {}", rgw.endpoint());
-    run_e2e("test", &root().join("target").join("debug"), &env)
+/// Runs `suites` side by side, each one's output kept in target/e2e/ and printed whole when all
+/// have ended; an error naming those that failed.
+fn run_suites(bin: &Path, suites: Vec<Suite>) -> Result<(), String> {
+    npm_ci()?;
+    let logs = root().join("target").join("e2e");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    let mut running = Vec::new();
+    for suite in &suites {
+        let log = logs.join(format!("{}.tap", suite.name.replace(", ", "-")));
+        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut command = suite_command("test", bin, &suite.env);
+        command.stdout(out).stderr(err);
+        println!(
+            "xtask: end-to-end suite in {} (output: {})",
+            suite.name,
+            log.display()
+        );
+        let started = std::time::Instant::now();
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the end-to-end suite: {e}"))?;
+        running.push((suite, log, child, started));
+    }
+    let mut failed = Vec::new();
+    let mut times = Vec::new();
+    for (suite, log, mut child, started) in running {
+        let status = child.wait().map_err(|e| e.to_string())?;
+        times.push(format!("{}: {} s", suite.name, started.elapsed().as_secs()));
+        println!("\n==== end-to-end suite in {} ====", suite.name);
+        print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+        if !status.success() {
+            failed.push(suite.name.clone());
+        }
+    }
+    println!("xtask: end-to-end suites took {}", times.join("; "));
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("end-to-end suite failed in {}", failed.join("; ")))
+    }
 }
 
 /// Variables for a child process.
 type Env = Vec<(&'static str, String)>;
 
-/// A cluster for e2e/stack.mjs, its gateway stopped (the stack runs its own), and the variables
-/// that point the stack at it. The cluster stops when the `Radosgw` is dropped.
-fn radosgw_for_e2e() -> Result<(local_s3::radosgw::Radosgw, Env), String> {
+/// A cluster for e2e/stack.mjs (its own folder under target/, by `name`), its gateway stopped
+/// (the stack runs its own), and the variables that point the stack at it. The cluster stops
+/// when the `Radosgw` is dropped.
+fn radosgw_for_e2e(name: &str) -> Result<(local_s3::radosgw::Radosgw, Env), String> {
     use local_s3::radosgw::{Options, Radosgw};
     let (access_key, secret_key) = (
         "AKIAUPLOADERE2E00000",
         "uploaderE2eSecretKey0000000000000000000",
     );
     let mut rgw = Radosgw::start(Options {
-        dir: root().join("target").join("radosgw-e2e"),
+        dir: root().join("target").join(format!("radosgw-e2e-{name}")),
         bucket: "e2e-uploads".into(),
         access_key: access_key.into(),
         secret_key: secret_key.into(),
@@ -285,15 +356,24 @@ fn radosgw_for_e2e() -> Result<(local_s3::radosgw::Radosgw, Env), String> {
     Ok((rgw, env))
 }
 
-/// `npm run <script>` in e2e/, with the binaries from `bin`, the page from dist/, and `env`.
-fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), String> {
-    let e2e = root().join("e2e");
+fn npm_ci() -> Result<(), String> {
     let mut install = Command::new("npm");
     install
-        .current_dir(&e2e)
+        .current_dir(root().join("e2e"))
         .args(["ci", "--no-audit", "--no-fund"]);
-    run(install).map_err(|e| format!("{e}; the end-to-end tests need Node.js and npm"))?;
-    // `E2E_ONLY=<regex>`: only the scenarios whose names match (while working on them).
+    run(install).map_err(|e| format!("{e}; the end-to-end tests need Node.js and npm"))
+}
+
+/// `npm run <script>` in e2e/, with the binaries from `bin`, the page from dist/, and `env`.
+fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), String> {
+    npm_ci()?;
+    run(suite_command(script, bin, env))
+}
+
+/// `npm run <script>` in e2e/ (`E2E_ONLY=<regex>`: only the scenarios whose names match, while
+/// working on them), with the binaries from `bin`, the page from dist/, and `env`.
+fn suite_command(script: &str, bin: &Path, env: &[(&str, String)]) -> Command {
+    let e2e = root().join("e2e");
     let only = std::env::var("E2E_ONLY").ok().filter(|_| script == "test");
     let mut suite = match only {
         Some(pattern) => {
@@ -317,8 +397,10 @@ fn run_e2e(script: &str, bin: &Path, env: &[(&str, String)]) -> Result<(), Strin
         .env("UPLOADER_ISSUER_BIN", bin.join("test-issuer"))
         .env("UPLOADER_DIST", root().join("dist"))
         .env("UPLOADER_CHROMIUM", tools::CHROMIUM)
+        .env("UPLOADER_FIREFOX", tools::FIREFOX)
+        .env("UPLOADER_MINIBROWSER", tools::MINIBROWSER)
         .envs(env.iter().map(|(k, v)| (k, v)));
-    run(suite)
+    suite
 }
 
 fn size() -> Result<(), String> {

@@ -147,6 +147,39 @@ pub fn ensure_browser() -> Result<(), String> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
+pub const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+pub const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+pub const XVFB: &str = "/usr/bin/Xvfb";
+
+/// Firefox (WebDriver BiDi) and WebKit (WebKitWebDriver with MiniBrowser, under Xvfb) for the
+/// end-to-end suite: Debian's own packages, installed with apt as root when missing. The
+/// browsers that are there, with the reason printed for those that are not.
+pub fn ensure_other_browsers() -> Result<Vec<&'static str>, String> {
+    let have = |paths: &[&str]| paths.iter().all(|p| Path::new(p).exists());
+    let firefox = [FIREFOX];
+    let webkit = [WEBKIT_DRIVER, MINIBROWSER, XVFB];
+    if !(have(&firefox) && have(&webkit)) && can_apt() && cfg!(target_os = "linux") {
+        // With their recommended packages, as measured here (fonts, GStreamer for MiniBrowser).
+        apt_install_with(&["firefox-esr", "webkit2gtk-driver", "xvfb"], true)?;
+    }
+    let mut browsers = Vec::new();
+    for (name, paths, package) in [
+        ("firefox", &firefox[..], "firefox-esr"),
+        ("webkit", &webkit[..], "webkit2gtk-driver xvfb"),
+    ] {
+        if have(paths) {
+            browsers.push(name);
+        } else {
+            eprintln!(
+                "end-to-end suite in {name} skipped: missing {}; on Debian run `sudo apt-get install {package}`",
+                paths.join(", ")
+            );
+        }
+    }
+    Ok(browsers)
+}
+
 /// Ceph's monitor, OSD and radosgw for the strict S3 suite: `Ok(true)` when they are there (or
 /// were installed now), `Ok(false)` with the reason printed when the suite has to be skipped
 /// (not Linux, or not root on Debian to install them).
@@ -187,13 +220,18 @@ fn can_apt() -> bool {
 }
 
 fn apt_install(packages: &[&str]) -> Result<(), String> {
+    apt_install_with(packages, false)
+}
+
+fn apt_install_with(packages: &[&str], recommends: bool) -> Result<(), String> {
     let mut update = Command::new("apt-get");
     update.args(["update", "-q"]);
     run(update)?;
     let mut install = Command::new("apt-get");
     install
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(["install", "-y", "-q"])
+        .args((!recommends).then_some("--no-install-recommends"))
         .args(packages);
     run(install)
 }
