@@ -26,7 +26,7 @@ import { readFile } from 'node:fs/promises';
 import { Socket, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { BROWSER, WEBKIT_WATCH, launch } from './browsers.mjs';
+import { BROWSER, Front, WEBKIT_WATCH, launch } from './browsers.mjs';
 
 export { BROWSER, needs } from './browsers.mjs';
 
@@ -144,13 +144,17 @@ export class Stack {
     // Outside Chromium (no DevTools network emulation) the page reaches S3 through a proxy here
     // that slows or cuts its uploads (`throttleUploads`).
     if (BROWSER !== 'chromium') stack.proxy = await Link.start(stack.s3Port);
+    // WebDriver classic cannot intercept the page's requests: in WebKit the page reaches the
+    // signer through a front here that answers the routes a scenario sets (`page.route`).
+    if (BROWSER === 'webkit') stack.front = await SignerFront.start(stack);
     await stack.startSigner();
     stack.browser = await launch({ initScripts: stack.initScripts });
     return stack;
   }
 
   get s3Url() { return `http://127.0.0.1:${this.s3Port}`; }
-  get signerUrl() { return `http://127.0.0.1:${this.signerPort}`; }
+  /// The signer as the page reaches it (in WebKit, through the front).
+  get signerUrl() { return this.front?.url ?? `http://127.0.0.1:${this.signerPort}`; }
   get issuerUrl() { return `http://127.0.0.1:${this.issuerPort}`; }
 
   /// A sign-in token from the test issuer: for `sub`, for `aud` (the page's client by default),
@@ -284,6 +288,7 @@ export class Stack {
   async stop() {
     await this.browser?.close();
     await this.proxy?.stop();
+    await this.front?.stop();
     await this.stopSigner();
     await this.stopS3();
     await this.stopProcess(this.hook);
@@ -390,7 +395,10 @@ export class Stack {
   /// a browser context to open it in (another tab of a page already open), else a new one.
   async open({ rules = true, init, context } = {}) {
     // A new browser context starts on an unthrottled network, as with DevTools' throttling.
-    if (!context) this.proxy?.set(-1);
+    if (!context) {
+      this.proxy?.set(-1);
+      this.front?.routes.clear();
+    }
     context ??= await this.browser.newContext({ viewport: { width: 1000, height: 900 } });
     const page = await context.newPage();
     if (init) await page.addInitScript(init);
@@ -534,6 +542,54 @@ class Link {
   async stop() {
     this.set(-1, true);
     Link.current = undefined;
+    await new Promise(resolve => this.server.close(resolve));
+  }
+}
+
+/// An HTTP front to the signer (WebKit's `page.route`): passes each request on, unless a route
+/// for its URL answers it (`fulfill`), holds it (never answers) or passes it on (`continue`). A
+/// signer that is down is a connection the page sees cut, as without the front.
+class SignerFront {
+  static async start(stack) {
+    const front = new SignerFront();
+    front.routes = new Map();
+    front.server = createServer((req, res) => {
+      const chunks = [];
+      req.on('data', c => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const forward = async () => {
+          const upstream = httpRequest(`http://127.0.0.1:${stack.signerPort}${req.url}`, { method: req.method, headers: req.headers }, answer => {
+            res.writeHead(answer.statusCode, answer.headers);
+            answer.pipe(res);
+          });
+          upstream.on('error', () => req.socket.destroy());
+          upstream.end(body);
+        };
+        const url = `${front.url}${req.url}`;
+        const route = front.routes.get(url);
+        if (!route) return forward();
+        route({
+          request: () => ({ method: () => req.method, url: () => url }),
+          continue: forward,
+          fulfill: async ({ status = 200, headers = {}, contentType, body = '' }) => {
+            res.writeHead(status, { ...headers, ...(contentType && { 'content-type': contentType }) });
+            res.end(body);
+          },
+        });
+      });
+    });
+    await new Promise(resolve => front.server.listen(0, '127.0.0.1', resolve));
+    front.url = `http://127.0.0.1:${front.server.address().port}`;
+    Front.current = front;
+    return front;
+  }
+
+  route(url, handler) { this.routes.set(url, handler); }
+
+  async stop() {
+    Front.current = undefined;
+    this.server.closeAllConnections();
     await new Promise(resolve => this.server.close(resolve));
   }
 }

@@ -29,6 +29,19 @@
     e => { lastError = e.message; dispatchEvent(new Event('uploader-signin')); });
 
   async function start(issuer, clientId) {
+    // The popup opens now, while the click still counts as the user's: Safari blocks a
+    // window.open that comes after an await (the discovery fetch, the digest) and the page would
+    // leave for the provider instead. It is pointed at the provider once the URL is known.
+    const popup = window.open('', POPUP, 'popup,width=480,height=640');
+    try {
+      await begin(issuer, clientId, popup);
+    } catch (error) {
+      popup?.close();
+      throw error;
+    }
+  }
+
+  async function begin(issuer, clientId, popup) {
     const discovery = await json(await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`));
     const verifier = random(32);
     const state = random(16);
@@ -41,8 +54,9 @@
       response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'openid',
       state, code_challenge: challenge, code_challenge_method: 'S256',
     }).forEach(([name, value]) => url.searchParams.set(name, value));
-    if (window.open(url, POPUP, 'popup,width=480,height=640')) {
+    if (popup && !popup.closed) {
       localStorage.setItem(PENDING, JSON.stringify({ ...pending, popup: true }));
+      popup.location.href = url.href;
     } else {
       location.assign(url);
     }

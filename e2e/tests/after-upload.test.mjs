@@ -76,7 +76,7 @@ function threeFiles(tag) {
   };
 }
 
-test('H1. a listed host hears one upload-done per stored file, with the key its row shows, one upload-failed with the reason and one all-done', { skip: needs('frames') }, async () => {
+test('H1. a listed host hears one upload-done per stored file, with the key its row shows, one upload-failed with the reason and one all-done', async () => {
   const { page, frame } = await framed(hosts.listed);
   const files = threeFiles('h1');
   await frame.setInputFiles('input[type=file]:not([webkitdirectory])', Object.entries(files).map(([name, bytes]) => file(name, bytes)));
@@ -104,7 +104,7 @@ test('H1. a listed host hears one upload-done per stored file, with the key its 
   await page.context().close();
 });
 
-test('H2. an unlisted host hears nothing; the page on its own posts nothing and fires DOM events in its own document', { skip: needs('frames') }, async () => {
+test('H2. an unlisted host hears nothing; the page on its own posts nothing and fires DOM events in its own document', async () => {
   const { page, frame } = await framed(hosts.unlisted);
   const files = threeFiles('h2');
   await frame.setInputFiles('input[type=file]:not([webkitdirectory])', Object.entries(files).map(([name, bytes]) => file(name, bytes)));

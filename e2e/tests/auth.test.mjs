@@ -65,7 +65,7 @@ async function signIn(page, name) {
   await popup.waitForEvent('close', { timeout: 20000 });
 }
 
-test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popup) uploads it into the user\'s own space', { skip: needs('popup') }, async () => {
+test('A1. signed out: a file stops with words to sign in; signing in (PKCE, popup) uploads it into the user\'s own space', async () => {
   await stack.deleteAll();
   const page = await stack.open();
   await page.getByText('Sign in to upload files here.').waitFor();
@@ -157,7 +157,7 @@ test('A3. the embedding site\'s hook (window.uploaderAuthToken) provides the tok
   await page.context().close();
 });
 
-test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds and the file uploads', { skip: needs('popup', 'contextInit') }, async () => {
+test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds and the file uploads', { skip: needs('contextInit') }, async () => {
   await stack.deleteAll();
   // The popup runs on the same clock as the page.
   const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });
@@ -177,7 +177,7 @@ test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds 
   await context.close();
 });
 
-test('A5. a listed site that frames the page hands it its user\'s sign-in token; an unlisted one cannot', { skip: needs('frames') }, async () => {
+test('A5. a listed site that frames the page hands it its user\'s sign-in token; an unlisted one cannot', async () => {
   await stack.deleteAll();
   for (const [host, user, expected] of [[hosts.listed, 'carol', 'done'], [hosts.unlisted, 'mallory', 'failed']]) {
     const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });

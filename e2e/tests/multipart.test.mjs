@@ -214,7 +214,8 @@ test('M7. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await waitForProgress(page, 'asleep-big.bin', 5);
   // Longer than the 30 s stall timeout.
   const ran = await asleep(page, 40000, 1.5 * MIB);
-  assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);
+  // Awake, 400; the pause takes hold a few ticks late on a busy machine.
+  assert.ok(ran <= 5, `the page ran ${ran} timer ticks while asleep`);
   await waitForStatus(page, ['asleep-big.bin'], ['done', 'failed'], 180000);
   const done = await row(page, 'asleep-big.bin');
   assert.equal(done.status, 'done', done.error);

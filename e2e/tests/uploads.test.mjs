@@ -469,7 +469,7 @@ test('18. a CORS rule that leaves the page out is named as such; once fixed, the
   }
 });
 
-test('19. a throttled signer (429, Retry-After) is waited out without an error shown', { skip: needs('route') }, async () => {
+test('19. a throttled signer (429, Retry-After) is waited out without an error shown', async () => {
   const page = await stack.open();
   let throttled = 0;
   await page.route(`${stack.signerUrl}/sign`, route => {
@@ -605,7 +605,7 @@ test('23. keyboard: Cancel keeps the focus in its row (on Retry), Remove moves i
   assert.deepEqual(page.errors, []);
 });
 
-test('24. the page pins each file\'s MD5 in its form: replayed with other bytes of the same size, the form is refused and the object stays', { skip: needs('responses') }, async () => {
+test('24. the page pins each file\'s MD5 in its form: replayed with other bytes of the same size, the form is refused and the object stays', async () => {
   const page = await stack.open();
   const forms = [];
   page.on('response', async response => {
@@ -654,7 +654,7 @@ test('24. the page pins each file\'s MD5 in its form: replayed with other bytes 
   assert.deepEqual(page.errors, []);
 });
 
-test('25. a signer without /sign/batch (one from before it): files are signed one at a time and all arrive', { skip: needs('route') }, async () => {
+test('25. a signer without /sign/batch (one from before it): files are signed one at a time and all arrive', async () => {
   const page = await stack.open();
   const asked = { single: 0, batch: 0 };
   await page.route(`${stack.signerUrl}/sign/batch`, route => {
@@ -681,7 +681,7 @@ test('25. a signer without /sign/batch (one from before it): files are signed on
   assert.ok(asked.single >= 12, `one request per file: ${asked.single}`);
 });
 
-test('26. a signer that takes sign requests and never answers: the files are signed again after the stall timeout and arrive, one object each', { skip: needs('route') }, async () => {
+test('26. a signer that takes sign requests and never answers: the files are signed again after the stall timeout and arrive, one object each', async () => {
   const page = await stack.open();
   let held = 0;
   const hold = route => {
@@ -713,7 +713,8 @@ test('27. the laptop asleep for 40 s mid-upload (no script runs, no network): do
   await waitForProgress(page, 'asleep.bin', 5);
   // Longer than the 30 s stall timeout.
   const ran = await asleep(page, 40000, 1.5 * MIB);
-  assert.ok(ran <= 2, `the page ran ${ran} timer ticks while asleep`);
+  // Awake, 400; the pause takes hold a few ticks late on a busy machine.
+  assert.ok(ran <= 5, `the page ran ${ran} timer ticks while asleep`);
   await waitForStatus(page, ['asleep.bin'], ['done', 'failed'], 180000);
   const done = await row(page, 'asleep.bin');
   assert.equal(done.status, 'done', done.error);

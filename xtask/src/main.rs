@@ -9,6 +9,8 @@
 //!   headless Chromium, the page's release build with its size budget, and the end-to-end suite.
 //!   On Linux it also runs the strict S3 suites against Ceph radosgw (installed with apt when
 //!   root; skipped with the reason elsewhere).
+//! - `e2e`: only the end-to-end suites: Chromium against local-s3, and Chromium, Firefox and
+//!   WebKit against radosgw, side by side (`E2E_BROWSERS=firefox,webkit`: only those).
 //! - `radosgw`: only the strict S3 suites: the signer's forms and the end-to-end suite against a
 //!   one-node Ceph radosgw (`radosgw e2e`: the end-to-end suite only).
 //! - `size`: builds the page for release and prints its size report.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(args.get(1).map(String::as_str) == Some("--auth")),
         Some("test") => test(),
         Some("radosgw") => radosgw(args.get(1).map(String::as_str) == Some("e2e")),
+        Some("e2e") => e2e(),
         Some("browser") => tools::ensure_page_tools()
             .and_then(|()| tools::ensure_browser())
             .and_then(|()| browser_tests()),
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
         Some("teardown") => deploy::teardown(&args[1..]),
         Some("check-deploy") => deploy::offline_checks(),
         _ => Err(
-            "usage: cargo xtask dev | test | radosgw | size | bench | package | deploy | teardown \
+            "usage: cargo xtask dev | test | e2e | radosgw | size | bench | package | deploy | teardown \
              | check-deploy"
                 .to_string(),
         ),
@@ -150,6 +153,15 @@ fn browser_tests() -> Result<(), String> {
     run(browser)?;
     drop(echo);
     Ok(())
+}
+
+/// The end-to-end suites alone: every browser, against local-s3 and (on Linux) radosgw.
+fn e2e() -> Result<(), String> {
+    tools::ensure_page_tools()?;
+    tools::ensure_browser()?;
+    let strict = tools::ensure_radosgw()?;
+    build_page_and_report()?;
+    end_to_end(true, strict)
 }
 
 /// The strict S3 suites alone (`e2e_only`: `cargo xtask radosgw e2e`, the end-to-end suite only).
@@ -294,11 +306,23 @@ fn run_suites(bin: &Path, suites: Vec<Suite>) -> Result<(), String> {
             .map_err(|e| format!("cannot start the end-to-end suite: {e}"))?;
         running.push((suite, log, child, started));
     }
+    // Each suite's time as it ends, then each one's output in order.
+    let mut ended = vec![None; running.len()];
+    while ended.iter().any(Option::is_none) {
+        for (i, (_, _, child, started)) in running.iter_mut().enumerate() {
+            if ended[i].is_none()
+                && let Some(status) = child.try_wait().map_err(|e| e.to_string())?
+            {
+                ended[i] = Some((status, started.elapsed().as_secs()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let mut failed = Vec::new();
     let mut times = Vec::new();
-    for (suite, log, mut child, started) in running {
-        let status = child.wait().map_err(|e| e.to_string())?;
-        times.push(format!("{}: {} s", suite.name, started.elapsed().as_secs()));
+    for ((suite, log, _, _), result) in running.into_iter().zip(ended) {
+        let (status, seconds) = result.expect("every suite has ended");
+        times.push(format!("{}: {seconds} s", suite.name));
         println!("\n==== end-to-end suite in {} ====", suite.name);
         print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
         if !status.success() {
