@@ -581,7 +581,9 @@ test('23. keyboard: Cancel keeps the focus in its row (on Retry), Remove moves i
   const page = await stack.open();
   await throttleUploads(page, 256 * 1024);
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-  await page.setInputFiles('input[type=file]', [file('focus-a.bin', randomBytes(4 * MIB)), file('focus-b.txt', Buffer.from('b')), file('dot.png', png)]);
+  // Big enough to be uploading still when Cancel is pressed, also through the stack's proxy
+  // (outside Chromium), whose sockets hold a few MiB the page counts as sent.
+  await page.setInputFiles('input[type=file]', [file('focus-a.bin', randomBytes(16 * MIB)), file('focus-b.txt', Buffer.from('b')), file('dot.png', png)]);
   // The image's thumbnail is the picked file itself (an object URL), decorative for screen readers.
   await page.waitForSelector('[data-file-name="dot.png"] img.thumb');
   assert.match(await page.getAttribute('[data-file-name="dot.png"] img.thumb', 'src'), /^blob:/);
@@ -590,7 +592,7 @@ test('23. keyboard: Cancel keeps the focus in its row (on Retry), Remove moves i
   await page.waitForFunction(() => document.querySelector('[data-file-name="focus-a.bin"]')?.dataset.status === 'uploading');
   await page.focus('[data-file-name="focus-a.bin"] button:text-is("Cancel")');
   await page.keyboard.press('Enter');
-  await waitForStatus(page, ['focus-a.bin'], ['cancelled'], 5000);
+  await waitForStatus(page, ['focus-a.bin'], ['cancelled'], 10000);
   const focused = () => page.evaluate(() => ({
     row: document.activeElement?.closest('[data-file-name]')?.dataset.fileName ?? null,
     text: document.activeElement?.textContent ?? null,
