@@ -22,7 +22,6 @@ const FACILITIES = {
   debugger: { in: ['chromium'], why: 'pausing every script (a laptop asleep) needs the Chrome DevTools Protocol\'s debugger' },
   dialogs: { in: ['chromium', 'firefox'], why: 'WebKitWebDriver cannot read a beforeunload prompt' },
   folderPick: { in: ['chromium'], why: 'picking a folder: BiDi\'s input.setFiles refuses one in Firefox (NS_ERROR_FILE_IS_DIRECTORY); in WebKit, Element Send Keys with a folder\'s path picks nothing' },
-  contextInit: { in: ['chromium', 'firefox'], why: 'the sign-in popup on a clock nine hours ahead: WebKitWebDriver stops answering (not yet understood)' },
 };
 
 /// undefined when this browser gives the suite every facility named, else why not (node:test's
@@ -302,9 +301,18 @@ class WebKit {
   static async start(initScripts) {
     const webkit = new WebKit();
     webkit.initScripts = initScripts;
-    webkit.display = `:${100 + (process.pid % 400)}`;
-    webkit.xvfb = spawn('Xvfb', [webkit.display, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: 'ignore', detached: true });
-    await sleep(300);
+    // Xvfb picks a free display itself and writes its number to fd 3.
+    webkit.xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
+      { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], detached: true });
+    webkit.display = await new Promise((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 10000);
+      webkit.xvfb.stdio[3].on('data', chunk => {
+        text += chunk;
+        if (text.includes('\n')) { clearTimeout(timer); resolve(`:${text.trim()}`); }
+      });
+      webkit.xvfb.once('exit', code => reject(new Error(`Xvfb exited with ${code}`)));
+    });
     webkit.contexts = new Set();
     return webkit;
   }
@@ -329,11 +337,16 @@ class WebKitContext {
     context.server = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DISPLAY: webkit.display }, detached: true });
     await poll(async () => fetch(`http://127.0.0.1:${port}/status`).then(r => r.ok, () => false), { timeout: 10000, what: 'WebKitWebDriver' });
-    context.driver = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
+    const session = new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
       browserName: 'MiniBrowser',
       'webkitgtk:browserOptions': { binary: process.env.UPLOADER_MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser', args: ['--automation'] },
       unhandledPromptBehavior: 'accept',
     }).build();
+    // A browser that cannot start is an error, not a suite waiting for ever.
+    let timer;
+    context.driver = await Promise.race([session, new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('WebKit\'s MiniBrowser did not start within 30 s')), 30000);
+    })]).finally(() => clearTimeout(timer));
     await context.driver.manage().window().setRect({ ...viewport, x: 0, y: 0 }).catch(() => {});
     context.pages = [];
     return context;

@@ -157,7 +157,7 @@ test('A3. the embedding site\'s hook (window.uploaderAuthToken) provides the tok
   await page.context().close();
 });
 
-test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds and the file uploads', { skip: needs('contextInit') }, async () => {
+test('A4. a laptop clock nine hours ahead of the provider\'s: the sign-in holds and the file uploads', async () => {
   await stack.deleteAll();
   // The popup runs on the same clock as the page.
   const context = await stack.browser.newContext({ viewport: { width: 1000, height: 900 } });
