@@ -7,9 +7,9 @@
   let received = [];
   const framed = () => window.parent !== window;
   const root = () => document.getElementById('uploader') || document;
-  // The parent's origin where the browser names it: Chromium and Safari list it
-  // (`location.ancestorOrigins`); Firefox has no such list, and there the referrer of the
-  // frame's document names it (under every referrer policy but no-referrer).
+  // The parent's origin where the browser names it (`location.ancestorOrigins`: Chromium,
+  // Safari, Firefox 153 as tested); a browser without that list (older Firefox) has the
+  // referrer of the frame's document name it (under every referrer policy but no-referrer).
   const parentOrigin = () => {
     const listed = location.ancestorOrigins?.[0];
     if (listed) return listed;
