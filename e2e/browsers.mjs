@@ -33,7 +33,7 @@ export function needs(...names) {
 
 /// Starts this run's browser: an object with `newContext({ viewport })` and `close()`, each
 /// context a fresh profile (its own storage) with `newPage()`, `addInitScript()` and `close()`.
-/// `initUrl(id)`: where the page server serves init script `id` (WebKit: see WebKitContext).
+/// `initScripts`: the page server's registry of scripts WebKit's pages run first (WebKitContext).
 export async function launch({ initScripts } = {}) {
   if (BROWSER === 'chromium') {
     const { chromium } = await import('playwright-core');
@@ -47,8 +47,8 @@ export async function launch({ initScripts } = {}) {
     const puppeteer = (await import('puppeteer-core')).default;
     const browser = await puppeteer.launch({
       browser: 'firefox', headless: true, executablePath: process.env.UPLOADER_FIREFOX || '/usr/bin/firefox-esr',
-      // The file picker's own window would wait for a user; beforeunload prompts are events.
-      extraPrefsFirefox: { 'dom.disable_beforeunload': false, 'browser.download.folderList': 2 },
+      // beforeunload prompts reach the suite as `dialog` events.
+      extraPrefsFirefox: { 'dom.disable_beforeunload': false },
     });
     return {
       async newContext({ viewport } = {}) { return new FirefoxContext(await browser.createBrowserContext(), viewport); },
@@ -287,7 +287,10 @@ export const WEBKIT_WATCH = `(() => {
     log.requests.push(['request', method, url]);
     return fetch.apply(this, arguments).then(r => {
       log.requests.push(['requestfinished', method, url]);
-      r.clone().text().then(body => log.requests.push(['response', method, url, r.status, body]), () => {});
+      // The bodies of JSON answers only (the signer's), not the page's own wasm and scripts.
+      if (r.headers.get('content-type')?.includes('json')) {
+        r.clone().text().then(body => log.requests.push(['response', method, url, r.status, body]), () => {});
+      }
       return r;
     },
       e => { log.requests.push(['requestfailed', method, url]); throw e; });
