@@ -29,6 +29,11 @@
     e => { lastError = e.message; dispatchEvent(new Event('uploader-signin')); });
 
   async function start(issuer, clientId) {
+    // A page served over plain http from another machine is not a secure context: the browser
+    // keeps crypto.subtle (the PKCE digest) from it. Said before any popup opens.
+    if (!window.isSecureContext || !window.crypto?.subtle) {
+      throw new Error('this page is not served over https, so the browser keeps sign-in from it. Open it at its https:// address.');
+    }
     // The popup opens now, while the click still counts as the user's: Safari blocks a
     // window.open that comes after an await (the discovery fetch, the digest) and the page would
     // leave for the provider instead. It is pointed at the provider once the URL is known.

@@ -200,3 +200,20 @@ test('A5. a listed site that frames the page hands it its user\'s sign-in token;
   }
   assert.deepEqual((await stack.keys()).filter(k => k.startsWith('uploads/mallory/')), []);
 });
+
+test('A6. a page served over plain http from another machine (no crypto.subtle): signing in says why at once and opens no popup', async () => {
+  await stack.deleteAll();
+  // What a browser does on an insecure origin, which 127.0.0.1 never is: no `crypto.subtle`,
+  // `isSecureContext` false. (And every window.open counted.)
+  const INSECURE = `Object.defineProperty(Crypto.prototype, 'subtle', { configurable: true, get: () => undefined });
+Object.defineProperty(window, 'isSecureContext', { configurable: true, get: () => false });
+{ const open = window.open; window.__opened = 0; window.open = (...args) => { window.__opened++; return open.apply(window, args); }; }`;
+  const page = await stack.open({ init: INSECURE });
+  await page.getByText('Sign in to upload files here.').waitFor();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Sign-in did not work: this page is not served over https, so the browser keeps sign-in from it. Open it at its https:// address.').waitFor({ timeout: 10000 });
+  assert.equal(await page.getAttribute('.signin', 'role'), 'alert');
+  assert.equal(await page.evaluate(() => window.__opened), 0, 'a popup opened');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

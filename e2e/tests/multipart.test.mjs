@@ -343,3 +343,72 @@ test('M10. files picked before the rules arrive wait for them: the refused one i
     await new Promise(resolve => proxy.close(resolve));
   }
 });
+
+test('M11. left mid-upload and come back: a page kept in the back-forward cache (Safari) goes on under its lock, one loaded again lists the upload; one another tab took over meanwhile is left to it', async () => {
+  const SHOWN = `addEventListener('pageshow', e => { window.__restored = e.persisted; });`;
+  const held = page => page.evaluate(async () => (await navigator.locks.query()).held.filter(l => l.name.startsWith('uploader:')).length);
+  const away = async page => {
+    await page.evaluate(() => { location.href = '/__e2e/blank'; });
+    await page.waitForFunction(() => location.pathname === '/__e2e/blank', null, { timeout: 10000 });
+  };
+  const back = async page => {
+    await page.evaluate(() => history.back());
+    await page.waitForFunction(() => location.pathname !== '/__e2e/blank' && document.querySelector('input[type=file]'), null, { timeout: 10000 });
+    await page.waitForTimeout(1500);
+    return page.evaluate(() => window.__restored === true);
+  };
+  const bytes = randomBytes(48 * MIB);
+  const path = file('m11-away.bin', bytes);
+  const page = await stack.open({ init: SHOWN });
+  page.on('dialog', d => d.accept());
+  await throttleUploads(page, 2 * MIB);
+  await page.setInputFiles('input[type=file]', [path]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-file-name="m11-away.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) >= 10, null, { timeout: 60000 });
+  await waitFor(() => stack.partsStored(), 60000, 'a part stored');
+  const key = (await row(page, 'm11-away.bin')).key;
+
+  // Away and back, nothing else in between.
+  await away(page);
+  const restored = await back(page);
+  const again = await row(page, 'm11-away.bin');
+  assert.equal(again.key, key);
+  if (restored) {
+    // Safari let go of the page's locks when it left: the page took its lock again.
+    assert.notEqual(again.status, 'failed', again.error);
+    assert.equal(await held(page), 1, 'the lock was not taken again');
+  } else {
+    assert.equal(again.status, 'unfinished');
+  }
+
+  // A second tab of the page, opened now, lists nothing (the first holds the upload's lock).
+  // Away again, and meanwhile the second tab is reloaded: it lists the upload (nothing holds
+  // it: listing it takes its lock) and resumes it.
+  const second = await stack.open({ context: page.context() });
+  assert.deepEqual(await rows(second), []);
+  await away(page);
+  await second.reload();
+  await waitForStatus(second, ['m11-away.bin'], ['unfinished'], 10000);
+  await throttleUploads(second, -1);
+  await second.setInputFiles('input[type=file]', [path]);
+  if (await back(page)) {
+    // The first page, shown again, finds the lock taken: it leaves the upload to that tab.
+    await waitForStatus(page, ['m11-away.bin'], ['refused'], 10000);
+    const left = await row(page, 'm11-away.bin');
+    assert.equal(left.error, 'OtherTab');
+    assert.match(await page.textContent('[data-file-name="m11-away.bin"] .reason'), /Another tab of this page took this upload over/);
+  } else {
+    assert.deepEqual(await rows(page), [], 'both tabs list the upload');
+  }
+  // The second tab finishes it. (In WebKit it is a tab in the background, which keeps uploading
+  // but draws nothing until shown: the store says when it is done, then the first tab closes.)
+  await waitFor(async () => (await stack.object(key).catch(() => null))?.equals(bytes), 120000, 'the object stored');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+  await waitForStatus(second, ['m11-away.bin'], ['done', 'failed'], 30000);
+  const done = await row(second, 'm11-away.bin');
+  assert.equal(done.status, 'done', done.error);
+  assert.equal(done.key, key);
+  assert.deepEqual(await stack.unfinishedUploads(), []);
+  assert.deepEqual(second.errors, []);
+  await second.context().close();
+});

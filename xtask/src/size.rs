@@ -29,8 +29,11 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// what was uploaded (`Command::Tell`, `host.js`, which also reads `embedOrigins`: 0.6 KB of it
 /// the script) and mounts into its own element (+1.5 KB): 146.4 KB. Then 147: files picked
 /// before the rules arrived wait for them, saying why while they cannot be loaded (+0.2 KB):
-/// 146.6 KB.
-pub const LIMIT_GZIP_KB: f64 = 147.0;
+/// 146.6 KB. Raised to 148: a page Safari shows again from its back-forward cache claims its
+/// uploads' locks again (Safari let go of them) and leaves an upload another tab took over
+/// meanwhile to that tab, with why in both languages (+0.7 KB); sign-in on a page not served
+/// over https says why before any popup (+0.1 KB): 147.6 KB.
+pub const LIMIT_GZIP_KB: f64 = 148.0;
 
 pub struct Sizes {
     pub raw: usize,

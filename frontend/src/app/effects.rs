@@ -14,6 +14,7 @@ use crate::browser::{hash, host, json, records, sent, signer};
 use crate::upload::form::form_parts;
 use crate::upload::multipart::PartCommand;
 use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
+use crate::upload::resume::ResumeRecord;
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
 type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
@@ -108,13 +109,8 @@ impl App {
                     self.parts.retain(|(file, _), _| *file != id);
                     self.retry_timers.remove(&id);
                 }
-                Command::Remember(record) => spawn_local(async move {
-                    // Claimed before the record is stored: no other tab sees it unowned.
-                    records::claim(&record.upload_id).await;
-                    // Without IndexedDB (a private window may refuse it) uploads go on; only
-                    // resuming after a reload is lost.
-                    let _ = records::save(&record).await;
-                }),
+                Command::Remember(record) => claim(ctx, record.upload_id.clone(), Some(record)),
+                Command::Claim { upload_id } => claim(ctx, upload_id, None),
                 Command::ForgetRecord { upload_id } => spawn_local(async move {
                     let _ = records::remove(&upload_id).await;
                 }),
@@ -148,7 +144,7 @@ impl App {
                 host::failed(
                     &file.name,
                     file.size,
-                    &content_type,
+                    content_type,
                     &reason.unwrap_or_default(),
                 );
             }
@@ -526,4 +522,20 @@ fn signer_call_of(command: &Command) -> Option<(FileId, u32)> {
         | Command::Part { id, attempt, .. } => Some((*id, *attempt)),
         _ => None,
     }
+}
+
+/// Claims the upload's lock for this tab, then stores its record, if any. Claimed before the
+/// record is stored: no other tab sees it unowned. A lock another tab holds (it took it while
+/// this page was in the back-forward cache) hands the upload over to that tab.
+fn claim(ctx: &Context<App>, upload_id: String, record: Option<ResumeRecord>) {
+    let link = ctx.link().clone();
+    spawn_local(async move {
+        if !records::claim(&upload_id).await {
+            link.send_message(Msg::Queue(Event::HandedOver { upload_id }));
+        } else if let Some(record) = record {
+            // Without IndexedDB (a private window may refuse it) uploads go on; only resuming
+            // after a reload is lost.
+            let _ = records::save(&record).await;
+        }
+    });
 }

@@ -15,6 +15,7 @@ use crate::upload::queue::Event;
 /// - paste: files pasted anywhere on the page are added;
 /// - scroll, resize: the windowed list draws the rows in view;
 /// - online: files waiting to retry go at once;
+/// - pageshow from the back-forward cache: the uploads' locks Safari let go of are claimed again;
 /// - beforeunload: the browser asks before leaving while uploads run;
 /// - dragover/drop outside the drop zone: a file dropped a little off target is added instead of
 ///   replacing the page with the file.
@@ -61,6 +62,14 @@ pub(super) fn window_listeners(ctx: &Context<App>) -> Vec<EventListener> {
     let link = ctx.link().clone();
     listeners.push(EventListener::new(&window, "online", move |_| {
         link.send_message(Msg::Queue(Event::Online))
+    }));
+    let link = ctx.link().clone();
+    listeners.push(EventListener::new(&window, "pageshow", move |event| {
+        // `PageTransitionEvent.persisted`, read as a plain property (no binding for one field).
+        let restored = js_sys::Reflect::get(event, &"persisted".into()).ok();
+        if restored.is_some_and(|p| p.is_truthy()) {
+            link.send_message(Msg::Queue(Event::Restored));
+        }
     }));
     let link = ctx.link().clone();
     listeners.push(EventListener::new_with_options(

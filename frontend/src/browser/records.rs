@@ -7,6 +7,8 @@
 //! lists only the records whose lock it gets: the others are running or listed in another tab,
 //! and offering them here too (with a Remove that aborts the upload) would let a second tab of
 //! the page end the first one's upload. Browsers without Web Locks list every record, as before.
+//! Safari lets go of a tab's locks when the tab enters the back-forward cache (and rejects the
+//! lock requests): a page shown again from it claims them again (`Event::Restored`).
 //!
 //! IndexedDB may be missing or refuse (a private window, storage turned off, a full disk): every
 //! call then fails with a sentence and the page goes on without resume. Records are plain objects
@@ -67,6 +69,7 @@ pub async fn claim(upload_id: &str) -> bool {
     };
     // Called at once with the lock, or with null when another tab holds it. The lock is held
     // until the returned promise settles: one that never does.
+    let settled = answer.clone();
     let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
         let got = !lock.is_null();
         let _ = answer.call1(&JsValue::NULL, &got.into());
@@ -78,11 +81,17 @@ pub async fn claim(upload_id: &str) -> bool {
     });
     let options = Object::new();
     let _ = Reflect::set(&options, &"ifAvailable".into(), &true.into());
-    if request
-        .call3(&locks, &lock_name(upload_id).into(), &options, &callback)
-        .is_err()
-    {
+    let Ok(requested) = request.call3(&locks, &lock_name(upload_id).into(), &options, &callback)
+    else {
         return true;
+    };
+    // Rejected when the browser lets go of the lock (Safari's back-forward cache): not an error
+    // of the page's, so no unhandled rejection.
+    // (Handled by `answer`: resolving a promise already resolved does nothing.)
+    if let Ok(catch) = Reflect::get(&requested, &"catch".into())
+        && let Ok(catch) = catch.dyn_into::<Function>()
+    {
+        let _ = catch.call1(&requested, &settled);
     }
     JsFuture::from(granted)
         .await

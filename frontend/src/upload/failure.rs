@@ -112,10 +112,13 @@ pub enum PageCode {
     ResumeGone,
     /// The signer's answer made no sense to the page (a part plan it cannot follow).
     UnexpectedAnswer,
+    /// Another tab of the page took this multipart upload over (while this one was in the
+    /// back-forward cache); it goes on there.
+    OtherTab,
 }
 
 impl PageCode {
-    pub const ALL: [PageCode; 11] = [
+    pub const ALL: [PageCode; 12] = [
         PageCode::Network,
         PageCode::Timeout,
         PageCode::SignerUnreachable,
@@ -127,6 +130,7 @@ impl PageCode {
         PageCode::ResumeExpired,
         PageCode::ResumeGone,
         PageCode::UnexpectedAnswer,
+        PageCode::OtherTab,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +146,7 @@ impl PageCode {
             PageCode::ResumeExpired => "ResumeExpired",
             PageCode::ResumeGone => "ResumeGone",
             PageCode::UnexpectedAnswer => "UnexpectedAnswer",
+            PageCode::OtherTab => "OtherTab",
         }
     }
 }

@@ -366,6 +366,15 @@ pub enum Event {
     RetryAll,
     Retry(FileId),
     Remove(FileId),
+    /// The page was shown again from the back-forward cache, where Safari let go of its locks:
+    /// the multipart uploads it runs or lists are claimed again.
+    Restored,
+    /// Another tab of the page took the lock of a multipart upload this tab runs or lists (while
+    /// this page was in the back-forward cache): it is that tab's now, and this one lets it be
+    /// (stops sending, never aborts it in S3).
+    HandedOver {
+        upload_id: String,
+    },
     ClearFinished,
     /// Multipart: `create` answered.
     Created {
@@ -484,6 +493,9 @@ pub enum Command {
     AbortMultipart { upload_id: String, token: String },
     /// Keep this record for resuming after a reload.
     Remember(ResumeRecord),
+    /// Claim the lock of an upload this tab runs or lists (see `Event::Restored`); one another
+    /// tab holds comes back as `Event::HandedOver`.
+    Claim { upload_id: String },
     /// The upload completed or was aborted: its record goes.
     ForgetRecord { upload_id: String },
     /// Tell the page's host (its parent window, its document) that a file or the list ended.
@@ -962,6 +974,37 @@ impl Queue {
                     commands.push(Command::Forget { id });
                 }
             }
+            Event::Restored => {
+                for (id, multipart) in self.multiparts.iter() {
+                    if let Some(upload) = &multipart.upload
+                        && self.entry(*id).is_some_and(|e| e.status != Status::Done)
+                    {
+                        commands.push(Command::Claim {
+                            upload_id: upload.upload_id.clone(),
+                        });
+                    }
+                }
+            }
+            Event::HandedOver { upload_id } => {
+                let id = self.multiparts.iter().find_map(|(id, m)| {
+                    m.upload
+                        .as_ref()
+                        .is_some_and(|u| u.upload_id == upload_id)
+                        .then_some(*id)
+                });
+                if let Some(id) = id {
+                    self.multiparts.remove(&id);
+                    if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
+                        && entry.status != Status::Done
+                    {
+                        if entry.status.is_active() {
+                            commands.push(Command::Abort { id });
+                        }
+                        entry.status = Status::Refused;
+                        entry.failure = Some(Failure::page(PageCode::OtherTab));
+                    }
+                }
+            }
             Event::ClearFinished => {
                 let multiparts = &mut self.multiparts;
                 self.entries.retain(|e| {
@@ -1091,6 +1134,15 @@ impl Queue {
                 Status::Done => {
                     done += 1;
                     Told::Done(entry.id)
+                }
+                // Another tab took it over: that tab tells its end.
+                Status::Refused
+                    if entry
+                        .failure
+                        .as_ref()
+                        .is_some_and(|f| f.code == FailureCode::Page(PageCode::OtherTab)) =>
+                {
+                    continue;
                 }
                 Status::Failed | Status::Refused => {
                     failed += 1;

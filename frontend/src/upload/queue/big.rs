@@ -1520,6 +1520,86 @@ mod tests {
     }
 
     #[test]
+    fn an_upload_another_tab_took_over_stops_here_and_is_never_aborted() {
+        let mut queue = queue(false, 2);
+        let mut edge = Edge::default();
+        let commands = added(&mut queue, 0.0, 1);
+        // Parts 3 and 4 hang in flight (the page went into the back-forward cache).
+        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+            Command::Part {
+                command: PartCommand::Send { number, .. },
+                ..
+            } if *number >= 3 => Some(vec![]),
+            _ => None,
+        });
+        // And another upload listed as unfinished (from before a reload).
+        let other = ResumeRecord {
+            upload_id: "up-other".into(),
+            ..record()
+        };
+        let commands = queue.update(
+            1.0,
+            Event::Unfinished {
+                records: vec![(100, other)],
+            },
+        );
+        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
+        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
+
+        // Shown again from the back-forward cache: both uploads' locks are claimed again.
+        let mut claims = queue.update(2.0, Event::Restored);
+        claims.sort_by_key(|c| format!("{c:?}"));
+        assert_eq!(
+            claims,
+            ["up-1", "up-other"].map(|u| Command::Claim {
+                upload_id: u.into()
+            })
+        );
+        // Another tab holds them. A lock this tab never held, or an upload it no longer has:
+        // nothing changes.
+        assert!(
+            queue
+                .update(
+                    2.0,
+                    Event::HandedOver {
+                        upload_id: "up-unknown".into()
+                    }
+                )
+                .is_empty()
+        );
+        let commands = queue.update(
+            2.0,
+            Event::HandedOver {
+                upload_id: "up-1".into(),
+            },
+        );
+        // Its end is the other tab's to tell the embedding site, not this one's.
+        assert_eq!(commands, vec![Command::Abort { id: 1 }]);
+        let entry = queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Refused);
+        assert_eq!(
+            entry.failure.as_ref().map(|f| f.code.clone()),
+            Some(FailureCode::Page(PageCode::OtherTab))
+        );
+        assert!(!Status::offers_retry(entry));
+        // The listed one too; and removing either row leaves S3's upload to the other tab.
+        let commands = queue.update(
+            3.0,
+            Event::HandedOver {
+                upload_id: "up-other".into(),
+            },
+        );
+        assert!(commands.is_empty());
+        assert_eq!(queue.entry(100).unwrap().status, Status::Refused);
+        for id in [1, 100] {
+            let commands = queue.update(4.0, Event::Remove(id));
+            assert_eq!(commands, vec![Command::Forget { id }]);
+        }
+        // Nothing of it runs on in this tab.
+        assert!(queue.update(900_000.0, Event::Tick).is_empty());
+    }
+
+    #[test]
     fn cancel_aborts_the_upload_even_one_whose_create_answers_late() {
         let mut queue = queue(false, 2);
         let mut edge = Edge::default();
