@@ -424,7 +424,14 @@ class WebKitDriver {
     }
   }
   /// Element Send Keys on a file input: one path per line picks several files.
-  async setFiles(selector, paths) { await (await this.element({ css: selector })).sendKeys(paths.join('\n')); }
+  /// Element Send Keys with the paths one per line. Sent as the raw command: selenium's sendKeys
+  /// spreads the text into arguments, which overflows the stack for 10,000 paths.
+  async setFiles(selector, paths) {
+    const { Command, Name } = await import('selenium-webdriver/lib/command.js');
+    const text = paths.join('\n');
+    const element = await this.element({ css: selector });
+    await element.execute_(new Command(Name.SEND_KEYS_TO_ELEMENT).setParameter('text', text).setParameter('value', Array.from(text)));
+  }
   async press(key) {
     const { Key } = await import('selenium-webdriver');
     await this.context.use(this.handle);

@@ -412,3 +412,30 @@ test('M11. left mid-upload and come back: a page kept in the back-forward cache 
   assert.deepEqual(second.errors, []);
   await second.context().close();
 });
+
+test('M12. storage full (localStorage at the browser\'s quota, IndexedDB refusing every write): files still upload, a big one in parts, with no error', async () => {
+  // IndexedDB at its quota refuses a write with QuotaExceededError; localStorage is really filled.
+  const FULL = `{ const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function () { window.__refused = (window.__refused || 0) + 1; throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); }; }`;
+  const page = await stack.open({ init: FULL });
+  const filled = await page.evaluate(() => {
+    const chunk = 'x'.repeat(64 * 1024);
+    let n = 0;
+    try { for (; n < 10000; n++) localStorage.setItem(`filler-${n}`, chunk); } catch (e) { return { n, name: e.name }; }
+    return { n, name: null };
+  });
+  assert.equal(filled.name, 'QuotaExceededError', JSON.stringify(filled));
+  const big = randomBytes(20 * MIB);
+  const small = randomBytes(64 * 1024);
+  await page.setInputFiles('input[type=file]', [file('m12-big.bin', big), file('m12-small.bin', small)]);
+  await waitForStatus(page, ['m12-big.bin', 'm12-small.bin'], ['done', 'failed'], 60000);
+  for (const [name, bytes] of [['m12-big.bin', big], ['m12-small.bin', small]]) {
+    const done = await row(page, name);
+    assert.equal(done.status, 'done', done.error);
+    assert.ok(bytes.equals(await stack.object(done.key)));
+  }
+  assert.ok(await page.evaluate(() => window.__refused) >= 1, 'the resume record was never written');
+  assert.deepEqual(page.errors, []);
+  await page.evaluate(() => localStorage.clear());
+  await page.context().close();
+});
