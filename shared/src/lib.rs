@@ -10,8 +10,8 @@ mod token;
 mod wire;
 
 pub use multipart::{
-    CompletedUpload, ListedPart, ListedParts, MultipartUpload, PartToSign, SignParts, SignedPart,
-    SignedParts, UploadToken,
+    CompletedUpload, ListedPart, ListedParts, MAX_PARTS_PER_SIGN, MultipartUpload, PartToSign,
+    SignParts, SignedPart, SignedParts, UploadToken,
 };
 pub use parts::{
     DEFAULT_PART_BYTES, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, PartPlan,

@@ -36,7 +36,13 @@ pub struct UploadToken {
     pub token: String,
 }
 
-/// Parts to sign, many in one round trip.
+/// Parts one `sign-parts` call signs at most, each at most once. The page asks for at most two
+/// parts per slot ahead, 32 at its highest `partConcurrency` (16; measured by the frontend's
+/// `multipart` tests; one at a time with checksums on, as each part is hashed): this leaves
+/// room, and caps what one call gets out of the signer (64 URLs, about 128 KB, for 4 KB in).
+pub const MAX_PARTS_PER_SIGN: usize = 64;
+
+/// Parts to sign, many in one round trip: 1 to [`MAX_PARTS_PER_SIGN`], no part twice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignParts {

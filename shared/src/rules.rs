@@ -128,14 +128,19 @@ impl UploadRules {
     }
 }
 
-/// Types a browser runs script in when it opens them (HTML, XHTML, SVG, any XML, JavaScript):
-/// opened from the bucket's origin, which the page shares, they would run as the page. Refused
-/// unless the allow-list names them exactly; `*/*` and `image/*` do not include them.
-/// `content_type` must be normalised (lower case, trimmed).
+/// Types a browser runs script in when it opens them (HTML, XHTML, SVG, any XML, JavaScript),
+/// and the "unknown" types it sniffs (the MIME Sniffing standard: `unknown/unknown` and
+/// `application/unknown` are read as no type, and bytes that look like HTML are run as HTML; S3
+/// sends no `nosniff`): opened from the bucket's origin, which the page shares, they would run as
+/// the page. Refused unless the allow-list names them exactly; `*/*` and `image/*` do not
+/// include them. `content_type` must be normalised (lower case, trimmed).
 pub fn is_active_type(content_type: &str) -> bool {
     let Some((kind, subtype)) = content_type.split_once('/') else {
         return false;
     };
+    if subtype == "unknown" && matches!(kind, "unknown" | "application") {
+        return true;
+    }
     subtype == "xml"
         || subtype.ends_with("+xml")
         || matches!(
@@ -183,6 +188,13 @@ fn normalise_content_type(content_type: &str) -> Result<String, Refusal> {
     };
     if !is_token(kind) || !is_token(subtype) {
         return Err(invalid("it has characters a media type cannot have"));
+    }
+    // `*/*` or `image/*` is a pattern, not a file's type: stored as the object's Content-Type,
+    // `*/*` makes a browser sniff the bytes (as HTML if they look like it).
+    if kind.contains('*') || subtype.contains('*') {
+        return Err(invalid(
+            "it has a wildcard (*); name the file's own type, or application/octet-stream",
+        ));
     }
     Ok(trimmed.to_ascii_lowercase())
 }
@@ -322,6 +334,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_type_with_a_wildcard_is_refused_whatever_the_allow_list() {
+        for rules in [rules(&["*/*"]), rules(&["image/*"]), rules(&["image/png"])] {
+            for wildcard in ["*/*", "image/*", "*/png", "image/p*g", " IMAGE/* "] {
+                let refusal = rules.check_content_type(wildcard).expect_err(wildcard);
+                assert_eq!(refusal.code, ErrorCode::InvalidContentType, "{wildcard}");
+                assert!(refusal.message.contains("wildcard"), "{}", refusal.message);
+            }
+        }
+    }
+
+    #[test]
     fn active_types_need_an_exact_listing() {
         let any = rules(&["*/*"]);
         let images = rules(&["image/*", "text/*"]);
@@ -335,6 +358,8 @@ mod tests {
             "application/javascript",
             "application/rss+xml",
             "TEXT/HTML",
+            "unknown/unknown",
+            "application/unknown",
         ] {
             for rules in [&any, &images] {
                 let refusal = rules.check_content_type(active).expect_err(active);
@@ -346,6 +371,10 @@ mod tests {
                 );
             }
         }
+        // Named exactly, a deployer takes what it means.
+        let unknown = rules(&["*/*", "application/unknown"]);
+        assert!(unknown.check_content_type("application/unknown").is_ok());
+        assert!(unknown.check_content_type("unknown/unknown").is_err());
         let svg = rules(&["image/*", "image/svg+xml"]);
         assert_eq!(
             svg.check_content_type("image/svg+xml").unwrap(),

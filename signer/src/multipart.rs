@@ -15,8 +15,9 @@
 
 use http::{Method, StatusCode};
 use shared::{
-    CompletedUpload, ErrorCode, FormFields, ListedPart, ListedParts, MultipartUpload, PartPlan,
-    SignParts, SignRequest, SignedPart, SignedParts, UploadClaims, UploadToken,
+    CompletedUpload, ErrorCode, FormFields, ListedPart, ListedParts, MAX_PARTS_PER_SIGN,
+    MultipartUpload, PartPlan, SignParts, SignRequest, SignedPart, SignedParts, UploadClaims,
+    UploadToken,
 };
 
 use crate::key::{UploadId, content_disposition, object_key};
@@ -31,8 +32,6 @@ use crate::token::TokenError;
 pub const MULTIPART_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
 /// How long after its date S3 accepts a request signed in its headers.
 const HEADER_SIGNATURE_SECONDS: u64 = 15 * 60;
-/// Parts one `sign-parts` call signs at most.
-pub const MAX_PARTS_PER_REQUEST: usize = 1000;
 /// The SHA-256 of nothing, for bodiless S3 requests.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -183,10 +182,22 @@ impl Signer {
             MultipartRoute::SignParts => {
                 let request: SignParts = self.parse_body(body)?;
                 let (claims, plan) = self.upload_claims(&request.token, now, space)?;
-                if request.parts.is_empty() || request.parts.len() > MAX_PARTS_PER_REQUEST {
+                if request.parts.is_empty() || request.parts.len() > MAX_PARTS_PER_SIGN {
                     return Err(error(
                         ErrorCode::PartNotInPlan,
-                        format!("Sign 1 to {MAX_PARTS_PER_REQUEST} parts per request."),
+                        format!("Sign 1 to {MAX_PARTS_PER_SIGN} parts per request."),
+                    ));
+                }
+                // Each part at most once: 64 copies of part 1 would be 64 URLs for one part.
+                let mut numbers: Vec<u32> = request.parts.iter().map(|p| p.number).collect();
+                numbers.sort_unstable();
+                if let Some(twice) = numbers.windows(2).find(|w| w[0] == w[1]) {
+                    return Err(error(
+                        ErrorCode::MalformedRequest,
+                        format!(
+                            "Part {} is asked for twice; ask for each part once per request.",
+                            twice[0]
+                        ),
                     ));
                 }
                 // S3 takes a request signed in its headers for 15 minutes after its date.

@@ -242,7 +242,7 @@ fn a_batchs_forms_upload_through_the_local_server() {
 
     // The largest batch with long names: a body far over `/sign`'s 16 KiB, read whole by the
     // local server (it once cut every body at 16 KiB).
-    let long = "long name ".repeat(30);
+    let long = "long name ".repeat(100);
     let files: Vec<_> = (0..MAX_BATCH_FILES)
         .map(|i| json!({"filename": format!("{long}{i}.txt"), "contentType": "text/plain", "size": 1}))
         .collect();

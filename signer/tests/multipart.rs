@@ -162,12 +162,39 @@ fn forged_parts_and_calls_are_refused() {
     let (status, _) = put(&stack, &one.url, &[], &first);
     assert_eq!(status, 403);
 
-    // The signer refuses parts outside the plan and a changed token.
-    for bad in [json!([{"number": 0}]), json!([{"number": 4}]), json!([])] {
+    // The signer refuses parts outside the plan, too many at once and a changed token.
+    let too_many: Vec<Value> = (0..=shared::MAX_PARTS_PER_SIGN)
+        .map(|i| json!({"number": 1 + i % 3}))
+        .collect();
+    for bad in [
+        json!([{"number": 0}]),
+        json!([{"number": 4}]),
+        json!([]),
+        Value::Array(too_many),
+    ] {
         let (status, body) = sign(&stack, &upload, bad);
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (400, Some("PartNotInPlan"))
+        );
+    }
+    // Each part once per call: the same part asked for again and again gets nothing signed.
+    for twice in [
+        json!([{"number": 1}, {"number": 1}]),
+        json!([{"number": 2}, {"number": 3}, {"number": 2}]),
+    ] {
+        let (status, body) = sign(&stack, &upload, twice);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("MalformedRequest")),
+            "{body}"
+        );
+        assert!(body.get("parts").is_none());
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("asked for twice")),
+            "{body}"
         );
     }
     let mut token = upload.token.clone().into_bytes();

@@ -419,9 +419,10 @@ pub(super) struct Signs {
 /// Sign requests out at once: one in flight while the next batch gathers files (two, so a
 /// slow answer does not hold every file back).
 const SIGN_REQUESTS_AT_ONCE: usize = 2;
-/// Files in one batch: well under the signer's 100, and a body far under its 128 KiB even with
+/// Files in one batch: half the signer's 32 (`shared::MAX_BATCH_FILES`), and a body far under its 128 KiB even with
 /// long names and upload tokens.
 const SIGN_BATCH_FILES: usize = 16;
+const _: () = assert!(SIGN_BATCH_FILES <= shared::MAX_BATCH_FILES);
 /// A sign request out for this long stops counting toward `SIGN_REQUESTS_AT_ONCE` (less than the
 /// queue's 30 s stall timeout, so the files it stalled find a place when signed again).
 const SIGN_ANSWER_MS: f64 = 20_000.0;

@@ -606,3 +606,86 @@ fn is_md5_etag(etag: &str) -> bool {
     let etag = etag.trim_matches('"');
     etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use shared::{MAX_PARTS_PER_SIGN, SignedPart};
+
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    /// A 300-part upload at the highest part concurrency `config.json` allows (16), parts stored
+    /// in the order they were sent, with checksums and without.
+    #[test]
+    fn every_sign_request_fits_the_signers_limit_and_names_each_part_once() {
+        for checksums in [true, false] {
+            let parts = 300;
+            let size = parts * 8 * MIB;
+            let mut multipart = Multipart::new(checksums);
+            assert!(multipart.created(
+                MultipartUpload {
+                    key: "uploads/id/big.iso".into(),
+                    upload_id: "up".into(),
+                    part_size: 8 * MIB,
+                    parts: parts as u32,
+                    token: "v1.t.s".into(),
+                    expires_at: "2100-01-01T00:00:00Z".into(),
+                },
+                size,
+            ));
+            let (mut biggest, mut signed_parts, mut rounds) = (0, BTreeSet::new(), 0);
+            let mut sending = Vec::new();
+            while !multipart.all_stored() {
+                rounds += 1;
+                assert!(rounds < 10_000, "no progress");
+                let mut out = Vec::new();
+                multipart.pump(16, 0.0, &mut out);
+                for command in out {
+                    match command {
+                        PartCommand::Hash { number, .. } => {
+                            multipart.hashed(number, [number as u8; 16]);
+                        }
+                        PartCommand::Sign(request) => {
+                            let numbers: BTreeSet<u32> =
+                                request.parts.iter().map(|p| p.number).collect();
+                            assert_eq!(numbers.len(), request.parts.len(), "a part twice");
+                            assert!(request.parts.len() <= MAX_PARTS_PER_SIGN);
+                            biggest = biggest.max(request.parts.len());
+                            signed_parts.extend(numbers);
+                            let signed = request
+                                .parts
+                                .iter()
+                                .map(|p| SignedPart {
+                                    number: p.number,
+                                    url: format!("http://s3/{}", p.number),
+                                    headers: FormFields(vec![(
+                                        "x-amz-date".into(),
+                                        "20991231T000000Z".into(),
+                                    )]),
+                                })
+                                .collect();
+                            multipart.signed(
+                                SignedParts {
+                                    parts: signed,
+                                    expires_at: "2100-01-01T00:00:00Z".into(),
+                                },
+                                0.0,
+                            );
+                        }
+                        PartCommand::Send { number, .. } => sending.push(number),
+                    }
+                }
+                // The oldest part in flight lands.
+                if !sending.is_empty() {
+                    multipart.stored_part(sending.remove(0));
+                }
+            }
+            assert_eq!(signed_parts.len(), parts as usize, "every part signed");
+            // Well under the limit: two ahead per slot, 16 slots.
+            assert!(biggest <= 48, "{biggest} parts in one request");
+        }
+    }
+}
