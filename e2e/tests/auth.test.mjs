@@ -217,3 +217,35 @@ Object.defineProperty(window, 'isSecureContext', { configurable: true, get: () =
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('A7. API Gateway\'s own 401 (its JWT authorizer, {"message":"Unauthorized"}): the file stops at once with words to sign in again, not retried', async () => {
+  await stack.deleteAll();
+  const token = await stack.mint('alice');
+  const session = JSON.stringify({ token, name: 'alice', expires: Math.floor(Date.now() / 1000) + 600 });
+  const page = await stack.open({ init: `localStorage.setItem('uploader.signIn', ${JSON.stringify(session)})` });
+  await page.getByText('Signed in as alice').waitFor();
+  let refused = 0;
+  // What the authorizer answers before the signer runs (readable: the page and the API on one
+  // origin behind CloudFront, as the template deploys them).
+  for (const path of ['/sign', '/sign/batch']) {
+    await page.route(`${stack.signerUrl}${path}`, route => {
+      if (route.request().method() !== 'POST') return route.continue();
+      refused += 1;
+      return route.fulfill({
+        status: 401,
+        headers: { 'access-control-allow-origin': stack.origin, 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+        body: '{"message":"Unauthorized"}',
+      });
+    });
+  }
+  await pick(page, file('a7.bin').path);
+  await waitForStatus(page, ['a7.bin'], ['failed'], 10000);
+  const [row] = await rows(page);
+  assert.equal(row.error, 'SessionExpired');
+  assert.equal(row.attempt, 1);
+  assert.equal(refused, 1);
+  assert.match(await page.locator('[data-file-name="a7.bin"]').innerText(), /sign-in has ended: sign in again/);
+  assert.deepEqual(await stack.keys(), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -1,7 +1,7 @@
 //! The only module that talks to the signer (and reads `config.json`): `fetch`, JSON in and out:
 //! `/rules`, `/sign` and the `/multipart/*` calls.
 
-use shared::UploadRules;
+use shared::{ErrorCode, UploadRules};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -64,6 +64,16 @@ pub async fn post(signer: &str, path: &str, body: &str) -> Result<(u16, String),
         }),
         400..=499 => match json::error_body(&text) {
             Some((code, message)) => Err(SignError::Refused { code, message }),
+            // API Gateway's JWT authorizer answers a missing, expired or foreign token itself
+            // (`{"message":"Unauthorized"}`, not the signer's shape): any 401 means "sign in".
+            None if status == 401 => Err(SignError::Refused {
+                code: if bearer.is_some() {
+                    ErrorCode::SessionExpired
+                } else {
+                    ErrorCode::SignInRequired
+                },
+                message: error_message(status, &text),
+            }),
             None => Err(SignError::Failed {
                 status,
                 message: error_message(status, &text),
