@@ -457,6 +457,38 @@ def check_cors_in_one_place(t):
     return problems
 
 
+def check_origin_secret(t):
+    """Behind CloudFront the signer answers only requests that came through it: the signer origin
+    adds X-Origin-Secret, and the signer requires exactly that value (ORIGIN_SECRET). Without
+    CloudFront nothing adds it, so the signer must not require it."""
+    problems = []
+    added = []
+    for name, distribution in resources(t, "AWS::CloudFront::Distribution").items():
+        for origin in distribution["Properties"]["DistributionConfig"].get("Origins", []):
+            if "execute-api" not in text_of(origin.get("DomainName")):
+                continue
+            headers = {text_of(h.get("HeaderName")).lower(): h.get("HeaderValue")
+                       for h in origin.get("OriginCustomHeaders", [])}
+            if "x-origin-secret" not in headers:
+                problems.append(f"{name}: the signer origin must add X-Origin-Secret (else the API's "
+                                "own address bypasses the distribution)")
+            else:
+                added.append(headers["x-origin-secret"])
+    for name, function in functions_of(t, "signer").items():
+        variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        required = variables.get("ORIGIN_SECRET")
+        if added and required is None:
+            problems.append(f"{name}: behind CloudFront, ORIGIN_SECRET must be set")
+        elif required is not None and not added:
+            problems.append(f"{name}: ORIGIN_SECRET is set but no distribution adds the header: "
+                            "every request would be refused")
+        elif added and any(json.dumps(required, sort_keys=True) != json.dumps(a, sort_keys=True) for a in added):
+            problems.append(f"{name}: ORIGIN_SECRET must be the value the distribution adds")
+        if required is not None and "AWS::StackId" not in json.dumps(required):
+            problems.append(f"{name}: ORIGIN_SECRET must come from the stack's id, not a literal")
+    return problems
+
+
 def check_token_secret(t):
     """The upload-token secret comes from a secret the stack generates, never a literal."""
     problems = []
@@ -794,7 +826,7 @@ def check_lifecycle(t):
 
 
 CHECKS = [check_signer_role, check_public_access, check_page_distribution, check_framing,
-          check_cors_in_one_place, check_token_secret, check_routes, check_sign_in, check_alarms,
+          check_cors_in_one_place, check_origin_secret, check_token_secret, check_routes, check_sign_in, check_alarms,
           check_after_upload, check_hook, check_lifecycle]
 
 
@@ -868,6 +900,13 @@ def self_test(template):
         "a literal token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"],
                                          "0123456789abcdef0123456789abcdef"),
         "no token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"], remove),
+        "the API bypasses CloudFront": mutate(template, distribution + ["Origins", 1], remove_key("OriginCustomHeaders")),
+        "the signer requires no origin secret": mutate(template, variables + ["ORIGIN_SECRET"], remove),
+        "an origin secret the distribution does not add": mutate(
+            template, distribution + ["Origins", 1, "OriginCustomHeaders", 0, "HeaderValue"], "not-the-stack-id-0000"),
+        "a literal origin secret both sides": mutate(
+            mutate(template, distribution + ["Origins", 1, "OriginCustomHeaders", 0, "HeaderValue"], "literal-secret-00000"),
+            variables + ["ORIGIN_SECRET"], {"Fn::If": ["CloudFront", "literal-secret-00000", {"Ref": "AWS::NoValue"}]}),
         "SAM policies on the function": mutate(template, ["Resources", "Signer", "Properties", "Policies"],
                                                ["AmazonS3FullAccess"]),
         # Behind CloudFront.

@@ -79,6 +79,7 @@ fn benches(c: &mut Criterion) {
                         origin: Some("https://page.example"),
                         body,
                         caller: signer::auth::Caller::Anonymous,
+                        origin_secret: None,
                     }),
                     now,
                     UploadId([0x5a; 16]),

@@ -51,6 +51,10 @@ pub struct Config {
     /// `AUTH_ISSUER` and `AUTH_AUDIENCE`: only signed-in users upload, each into their own space
     /// (`auth.rs`). `None`: the anonymous drop box.
     pub auth: Option<AuthConfig>,
+    /// `ORIGIN_SECRET`: when set, every request must carry it in `X-Origin-Secret` (the site's
+    /// CloudFront adds it), so the API's own address cannot bypass the distribution. Unset (the
+    /// default, and locally): no such check.
+    pub origin_secret: Option<String>,
 }
 
 /// The page origins the signer answers (CORS).
@@ -104,9 +108,12 @@ pub fn normalise_origin(origin: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
+/// The shortest `ORIGIN_SECRET` taken (the template's is the stack's UUID, 36 characters).
+const MIN_ORIGIN_SECRET_BYTES: usize = 16;
+
 /// Every variable the signer reads: set but empty is an error, never "the default" (an empty
 /// `ALLOWED_CONTENT_TYPES` once meant every type).
-const VARIABLES: [&str; 19] = [
+const VARIABLES: [&str; 20] = [
     "UPLOAD_BUCKET",
     "AWS_REGION",
     "AWS_ACCESS_KEY_ID",
@@ -126,6 +133,7 @@ const VARIABLES: [&str; 19] = [
     "MULTIPART_THRESHOLD_BYTES",
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
+    "ORIGIN_SECRET",
 ];
 
 /// All that is wrong with the environment, one line each.
@@ -342,6 +350,16 @@ impl Config {
             }
         };
 
+        let origin_secret = var("ORIGIN_SECRET");
+        if let Some(secret) = &origin_secret
+            && (secret.len() < MIN_ORIGIN_SECRET_BYTES
+                || !secret.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            problems.push(format!(
+                "ORIGIN_SECRET must be at least {MIN_ORIGIN_SECRET_BYTES} visible ASCII characters (it goes in a header)"
+            ));
+        }
+
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -366,6 +384,7 @@ impl Config {
             listen,
             token_secret,
             auth,
+            origin_secret,
         })
     }
 }

@@ -39,6 +39,10 @@ fn incoming(request: &Request) -> Incoming<'_> {
         origin: crate::service::origin_header(request.headers().get(http::header::ORIGIN)),
         body: request.body(),
         caller: caller(request),
+        origin_secret: request
+            .headers()
+            .get(crate::service::ORIGIN_SECRET_HEADER)
+            .and_then(|v| v.to_str().ok()),
     }
 }
 

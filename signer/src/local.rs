@@ -76,6 +76,10 @@ async fn answer(signer: &Signer, request: Request<HyperBody>) -> Response<Full<B
             origin,
             body: &body,
             caller: Caller::from_authorization(parts.headers.get(http::header::AUTHORIZATION)),
+            origin_secret: parts
+                .headers
+                .get(crate::service::ORIGIN_SECRET_HEADER)
+                .and_then(|v| v.to_str().ok()),
         },
     )
     .await;

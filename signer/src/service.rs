@@ -62,7 +62,13 @@ pub struct Incoming<'a> {
     /// Who the request says it comes from (its sign-in token, or the claims an authorizer
     /// verified); looked at only in the authenticated mode.
     pub caller: Caller<'a>,
+    /// The `X-Origin-Secret` header, which the site's CloudFront adds on its way to the API
+    /// (checked only when `ORIGIN_SECRET` is set).
+    pub origin_secret: Option<&'a str>,
 }
+
+/// The header the site's CloudFront adds to every request it forwards to the signer's API.
+pub const ORIGIN_SECRET_HEADER: &str = "x-origin-secret";
 
 pub type Outgoing = Response<String>;
 
@@ -285,6 +291,25 @@ impl Signer {
 
     /// The first step of one request. `now` signs; `id` makes a new key unique.
     pub fn begin(&self, request: &Incoming, now: UnixTime, id: UploadId) -> Step {
+        // Behind CloudFront, only what came through it: the API's own execute-api address would
+        // bypass the distribution's per-client limit and its cache.
+        if let Some(secret) = &self.config.origin_secret
+            && !request
+                .origin_secret
+                .is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
+        {
+            tracing::info!(
+                path = request.path,
+                "request not through the site's address"
+            );
+            return Step::Done(with_common_headers(
+                error(
+                    ErrorCode::OriginNotAllowed,
+                    "This API answers through the site's own address only.".into(),
+                ),
+                None,
+            ));
+        }
         let origin = request.origin;
         if let Some(origin) = origin
             && !self.config.allowed_origins.allows(origin)
@@ -571,6 +596,16 @@ impl Signer {
     }
 }
 
+/// Equal, in a time that does not depend on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// The route of a path, with or without an `/api` in front (CloudFront forwards `/api/*` of the
 /// page's own origin to the signer unchanged).
 fn route(path: &str) -> Option<Route> {
@@ -691,6 +726,7 @@ mod tests {
             origin,
             body,
             caller: crate::auth::Caller::Anonymous,
+            origin_secret: None,
         };
         let refused = signer.handle(&request(origin), UnixTime(1_800_000_000), UploadId([1; 16]));
         assert_eq!(refused.status(), 403);
@@ -703,6 +739,77 @@ mod tests {
         // Without an Origin header at all (curl), the request is served as before.
         let served = signer.handle(&request(None), UnixTime(1_800_000_000), UploadId([1; 16]));
         assert_eq!(served.status(), 200, "{}", served.body());
+    }
+
+    #[test]
+    fn with_an_origin_secret_only_requests_that_carry_it_are_answered() {
+        let base = [
+            ("UPLOAD_BUCKET", "b-1"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+        ];
+        let secret = "5f0c1c3e-8a2b-4c4d-9e7f-0123456789ab";
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            Config::from_pairs(&pairs)
+        };
+        let signer = Signer::new(with(&[("ORIGIN_SECRET", secret)]).unwrap());
+        let body = br#"{"filename":"a.txt","contentType":"text/plain","size":1}"#;
+        let request = |method, path, origin_secret| Incoming {
+            method,
+            path,
+            origin: None,
+            body,
+            caller: crate::auth::Caller::Anonymous,
+            origin_secret,
+        };
+        let now = UnixTime(1_800_000_000);
+        for (method, path) in [
+            (&Method::POST, "/sign"),
+            (&Method::GET, "/rules"),
+            (&Method::OPTIONS, "/sign"),
+            (&Method::POST, "/multipart/create"),
+            (&Method::GET, "/nowhere"),
+        ] {
+            let wrong = "5f0c1c3e-8a2b-4c4d-9e7f-0123456789ac";
+            for given in [None, Some(""), Some(wrong), Some(&secret[..35])] {
+                let refused = signer.handle(&request(method, path, given), now, UploadId([1; 16]));
+                assert_eq!(refused.status(), 403, "{method} {path} {given:?}");
+                assert!(refused.body().contains("OriginNotAllowed"));
+                assert!(refused.body().contains("site's own address"));
+            }
+        }
+        let served = signer.handle(
+            &request(&Method::POST, "/sign", Some(secret)),
+            now,
+            UploadId([1; 16]),
+        );
+        assert_eq!(served.status(), 200, "{}", served.body());
+        let rules = signer.handle(
+            &request(&Method::GET, "/rules", Some(secret)),
+            now,
+            UploadId([1; 16]),
+        );
+        assert_eq!(rules.status(), 200);
+        // Unset (the default): no check at all.
+        let open = Signer::new(with(&[]).unwrap());
+        let served = open.handle(
+            &request(&Method::POST, "/sign", None),
+            now,
+            UploadId([1; 16]),
+        );
+        assert_eq!(served.status(), 200, "{}", served.body());
+        // A secret too short to be one, or one a header cannot carry, stops the start.
+        for bad in [
+            "short",
+            "has a space in it, too long",
+            "tab\there-and-long-enough",
+        ] {
+            let error = with(&[("ORIGIN_SECRET", bad)]).unwrap_err().to_string();
+            assert!(error.contains("ORIGIN_SECRET"), "{error}");
+        }
     }
 
     #[test]

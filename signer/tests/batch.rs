@@ -38,6 +38,7 @@ fn post(signer: &Signer, path: &str, body: &str, id: UploadId) -> http::Response
         origin: None,
         body: body.as_bytes(),
         caller: signer::auth::Caller::Anonymous,
+        origin_secret: None,
     };
     signer.handle(&request, NOW, id)
 }
@@ -199,6 +200,7 @@ fn a_batch_that_is_not_one_is_a_clear_4xx() {
             origin: None,
             body: b"",
             caller: signer::auth::Caller::Anonymous,
+            origin_secret: None,
         },
         NOW,
         id,

@@ -41,6 +41,7 @@ fn sign(signer: &Signer, body: &Value) -> http::Response<String> {
         origin: None,
         body: body.as_bytes(),
         caller: signer::auth::Caller::Anonymous,
+        origin_secret: None,
     };
     signer.handle(&request, NOW, UploadId([5; 16]))
 }
@@ -176,6 +177,7 @@ fn issue_11_multipart_create_takes_no_whole_file_md5() {
         origin: None,
         body: body.as_bytes(),
         caller: signer::auth::Caller::Anonymous,
+        origin_secret: None,
     };
     let response = signer().handle(&request, NOW, UploadId([5; 16]));
     assert_eq!(response.status(), 400, "{}", response.body());

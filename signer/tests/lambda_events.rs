@@ -190,3 +190,36 @@ fn errors_are_4xx_error_bodies() {
         "NotFound",
     );
 }
+
+/// Behind CloudFront (`ORIGIN_SECRET` set, as the template sets it): the saved event as it comes
+/// through the distribution, which adds `X-Origin-Secret`, is signed; the same event straight to
+/// the API's execute-api address, without it or with another, is refused.
+#[test]
+fn behind_cloudfront_only_requests_through_it_are_answered() {
+    const SECRET: &str = "0f6c5e2a-3d4b-4e1f-9a8b-7c6d5e4f3a2b";
+    let event: Value = serde_json::from_str(include_str!("events/apigw_v2_sign.json")).unwrap();
+    let vars = [
+        ("UPLOAD_BUCKET", "example-uploads"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEROLE"),
+        ("AWS_SECRET_ACCESS_KEY", "role/secret"),
+        ("ALLOWED_ORIGINS", ORIGIN),
+        ("ALLOWED_CONTENT_TYPES", "image/*"),
+        ("ORIGIN_SECRET", SECRET),
+    ];
+    let signer = Signer::new(Config::from_pairs(&vars).unwrap());
+    let answer = |secret: Option<&str>| {
+        let mut event = event.clone();
+        if let Some(secret) = secret {
+            event["headers"]["x-origin-secret"] = Value::from(secret);
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        lambda::respond(&signer, &request, NOW, UploadId([0x5a; 16]))
+    };
+    assert_eq!(answer(Some(SECRET)).status().as_u16(), 200);
+    for wrong in [None, Some("0f6c5e2a-3d4b-4e1f-9a8b-7c6d5e4f3a2c")] {
+        let refused = answer(wrong);
+        assert_eq!(refused.status().as_u16(), 403);
+        assert_eq!(body_json(&refused)["error"]["code"], "OriginNotAllowed");
+    }
+}

@@ -146,7 +146,7 @@ proptest! {
         }
         let body = body.to_string();
         let response = signer().handle(
-            &Incoming { method: &Method::POST, path: "/sign", origin: Some("https://page.example"), body: body.as_bytes(), caller: signer::auth::Caller::Anonymous },
+            &Incoming { method: &Method::POST, path: "/sign", origin: Some("https://page.example"), body: body.as_bytes(), caller: signer::auth::Caller::Anonymous, origin_secret: None },
             UnixTime(now),
             UploadId(id),
         );
@@ -187,7 +187,7 @@ proptest! {
         proptest::collection::vec(any::<u8>(), 16_000..17_000),
     ]) {
         let response = signer().handle(
-            &Incoming { method: &Method::POST, path: "/sign", origin: None, body: &body, caller: signer::auth::Caller::Anonymous },
+            &Incoming { method: &Method::POST, path: "/sign", origin: None, body: &body, caller: signer::auth::Caller::Anonymous, origin_secret: None },
             UnixTime(1_700_000_000),
             UploadId([7; 16]),
         );
@@ -204,7 +204,7 @@ proptest! {
     ) {
         let path = format!("/multipart/{route}");
         let response = signer().handle(
-            &Incoming { method: &Method::POST, path: &path, origin: None, body: &body, caller: signer::auth::Caller::Anonymous },
+            &Incoming { method: &Method::POST, path: &path, origin: None, body: &body, caller: signer::auth::Caller::Anonymous, origin_secret: None },
             UnixTime(1_700_000_000),
             UploadId([7; 16]),
         );
@@ -220,7 +220,7 @@ proptest! {
         origin in proptest::option::of(prop_oneof![Just("https://page.example".to_string()), "https?://[a-z.]{1,12}"]),
     ) {
         let response = signer().handle(
-            &Incoming { method: &method, path: &path, origin: origin.as_deref(), body: b"{}", caller: signer::auth::Caller::Anonymous },
+            &Incoming { method: &method, path: &path, origin: origin.as_deref(), body: b"{}", caller: signer::auth::Caller::Anonymous, origin_secret: None },
             UnixTime(1_700_000_000),
             UploadId([7; 16]),
         );

@@ -31,6 +31,7 @@ fn sign(signer: &Signer, body: serde_json::Value, now: UnixTime, id: u8) -> http
         origin: None,
         body: body.as_bytes(),
         caller: signer::auth::Caller::Anonymous,
+        origin_secret: None,
     };
     signer.handle(&request, now, UploadId([id; 16]))
 }
