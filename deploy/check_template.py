@@ -362,6 +362,25 @@ def check_page_distribution(t):
                 problems.append(f"{name}: /api/* must forward Origin and Authorization (AllViewerExceptHostHeader)")
             if not {"POST", "OPTIONS"} <= set(behavior.get("AllowedMethods", [])):
                 problems.append(f"{name}: /api/* must allow POST and OPTIONS")
+        # GET /api/rules cached at the edge, keyed by Origin (its CORS answer depends on it).
+        rules = [b for b in config.get("CacheBehaviors", []) if b.get("PathPattern") == "/api/rules"]
+        behaviors = config.get("CacheBehaviors", [])
+        in_order = len(rules) == 1 and len(api) == 1 and behaviors.index(rules[0]) < behaviors.index(api[0])
+        if not in_order:
+            problems.append(f"{name}: GET /api/rules must have its own cached behavior, before /api/*")
+        for behavior in rules:
+            if "execute-api" not in text_of(origins.get(behavior.get("TargetOriginId"), {}).get("DomainName")):
+                problems.append(f"{name}: /api/rules must go to the HTTP API")
+            if set(behavior.get("AllowedMethods", [])) - {"GET", "HEAD", "OPTIONS"}:
+                problems.append(f"{name}: /api/rules must take GET, HEAD and OPTIONS only")
+            policy = [p for n, p in resources(t, "AWS::CloudFront::CachePolicy").items()
+                      if refers_to(behavior.get("CachePolicyId"), n)]
+            config_ = policy[0]["Properties"]["CachePolicyConfig"] if policy else {}
+            key = config_.get("ParametersInCacheKeyAndForwardedToOrigin", {}).get("HeadersConfig", {})
+            if not policy or "origin" not in [text_of(h).lower() for h in key.get("Headers", [])]:
+                problems.append(f"{name}: /api/rules must be cached per Origin (a cache policy of the stack's)")
+            elif not 0 < int(config_.get("MaxTTL", 0)) <= 300:
+                problems.append(f"{name}: /api/rules must be cached for at most 300 s")
     for name, policy in header_policies.items():
         security = policy["Properties"]["ResponseHeadersPolicyConfig"].get("SecurityHeadersConfig", {})
         directives = csp_directives(security)
@@ -900,6 +919,12 @@ def self_test(template):
         "a literal token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"],
                                          "0123456789abcdef0123456789abcdef"),
         "no token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"], remove),
+        "rules cached for everyone alike": mutate(
+            template, ["Resources", "RulesCachePolicy", "Properties", "CachePolicyConfig",
+                       "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig"], {"HeaderBehavior": "none"}),
+        "rules not cached": mutate(template, distribution + ["CacheBehaviors"], lambda node, key: node[key].pop(0)),
+        "rules cached a day": mutate(
+            template, ["Resources", "RulesCachePolicy", "Properties", "CachePolicyConfig", "MaxTTL"], 86400),
         "the API bypasses CloudFront": mutate(template, distribution + ["Origins", 1], remove_key("OriginCustomHeaders")),
         "the signer requires no origin secret": mutate(template, variables + ["ORIGIN_SECRET"], remove),
         "an origin secret the distribution does not add": mutate(
@@ -933,10 +958,10 @@ def self_test(template):
                                          "default-src 'none'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; "),
         "framing allowed": mutate(template, csp + [7, "Fn::If", 2], "*"),
         "no nosniff": mutate(template, headers + ["ContentTypeOptions"], remove),
-        "the signer cached at the edge": mutate(template, distribution + ["CacheBehaviors", 0, "CachePolicyId"],
+        "the signer cached at the edge": mutate(template, distribution + ["CacheBehaviors", 1, "CachePolicyId"],
                                                 "658327ea-f89d-4fab-a63d-7e88639e58f6"),
         "the signer without Origin and Authorization": mutate(
-            template, distribution + ["CacheBehaviors", 0, "OriginRequestPolicyId"], remove),
+            template, distribution + ["CacheBehaviors", 1, "OriginRequestPolicyId"], remove),
         # Routes and signing in.
         "multipart abort not routed": mutate(
             template, ["Resources"], lambda node, key: node[key].pop("RouteMultipartAbort")),
