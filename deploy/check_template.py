@@ -827,7 +827,10 @@ def check_lifecycle(t):
     """The hook's verdicts under results/ expire with the uploads they describe: the same status
     and days as the uploads/ rule, which is on with UploadExpiryDays."""
     problems = []
-    days = t["Values"].get("UploadExpiryDays", "0")
+    days = str(t["Values"].get("UploadExpiryDays", "0"))
+    if str(t["Parameters"].get("UploadExpiryDays", {}).get("Default", 0)) == "0":
+        problems.append("UploadExpiryDays: by default uploads must expire (an endpoint anyone may use "
+                        "should not keep every upload for ever)")
     for name, bucket in resources(t, "AWS::S3::Bucket").items():
         rules = bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
         by_prefix = {r.get("Prefix", r.get("Filter", {}).get("Prefix")): r for r in rules}
@@ -925,6 +928,7 @@ def self_test(template):
         "rules not cached": mutate(template, distribution + ["CacheBehaviors"], lambda node, key: node[key].pop(0)),
         "rules cached a day": mutate(
             template, ["Resources", "RulesCachePolicy", "Properties", "CachePolicyConfig", "MaxTTL"], 86400),
+        "uploads kept for ever by default": mutate(template, ["Parameters", "UploadExpiryDays", "Default"], 0),
         "the API bypasses CloudFront": mutate(template, distribution + ["Origins", 1], remove_key("OriginCustomHeaders")),
         "the signer requires no origin secret": mutate(template, variables + ["ORIGIN_SECRET"], remove),
         "an origin secret the distribution does not add": mutate(
