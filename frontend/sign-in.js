@@ -32,7 +32,7 @@
     // A page served over plain http from another machine is not a secure context: the browser
     // keeps crypto.subtle (the PKCE digest) from it. Said before any popup opens.
     if (!window.isSecureContext || !window.crypto?.subtle) {
-      throw new Error('this page is not served over https, so the browser keeps sign-in from it. Open it at its https:// address.');
+      throw new Error('sign-in needs this page at its https:// address.');
     }
     // The popup opens now, while the click still counts as the user's: Safari blocks a
     // window.open that comes after an await (the discovery fetch, the digest) and the page would

@@ -211,7 +211,7 @@ Object.defineProperty(window, 'isSecureContext', { configurable: true, get: () =
   const page = await stack.open({ init: INSECURE });
   await page.getByText('Sign in to upload files here.').waitFor();
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Sign-in did not work: this page is not served over https, so the browser keeps sign-in from it. Open it at its https:// address.').waitFor({ timeout: 10000 });
+  await page.getByText('Sign-in did not work: sign-in needs this page at its https:// address.').waitFor({ timeout: 10000 });
   assert.equal(await page.getAttribute('.signin', 'role'), 'alert');
   assert.equal(await page.evaluate(() => window.__opened), 0, 'a popup opened');
   assert.deepEqual(page.errors, []);
@@ -246,6 +246,53 @@ test('A7. API Gateway\'s own 401 (its JWT authorizer, {"message":"Unauthorized"}
   assert.equal(refused, 1);
   assert.match(await page.locator('[data-file-name="a7.bin"]').innerText(), /sign-in has ended: sign in again/);
   assert.deepEqual(await stack.keys(), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('A8. signing out forgets what the page kept for the user: the list, the files\' upload tokens and the unfinished uploads\' records', async () => {
+  await stack.deleteAll();
+  const token = await stack.mint('alice');
+  const session = JSON.stringify({ token, name: 'alice', expires: Math.floor(Date.now() / 1000) + 600 });
+  const page = await stack.open({ init: `if (!sessionStorage.getItem('a8')) { sessionStorage.setItem('a8', '1'); localStorage.setItem('uploader.signIn', ${JSON.stringify(session)}); }` });
+  await page.getByText('Signed in as alice').waitFor();
+  await pick(page, file('a8-private-name.bin').path);
+  await waitForStatus(page, ['a8-private-name.bin'], ['done']);
+  const kept = () => page.evaluate(() => new Promise(resolve => {
+    const sent = Object.keys(localStorage).filter(k => k.startsWith('uploader-sent '));
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('uploads')) { db.close(); return resolve({ sent, records: 0 }); }
+      const count = db.transaction('uploads').objectStore('uploads').count();
+      count.onsuccess = () => { db.close(); resolve({ sent, records: count.result }); };
+    };
+  }));
+  // An unfinished upload's record, as a reload mid-upload leaves one.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const put = open.result.transaction('uploads', 'readwrite').objectStore('uploads').put({ uploadId: 'a8-upload', key: 'uploads/alice/x/a8-big.bin' });
+      put.onsuccess = () => { open.result.close(); resolve(); };
+      put.onerror = () => reject(put.error);
+    };
+  }));
+  const before = await kept();
+  assert.equal(before.sent.length, 1, JSON.stringify(before));
+  assert.equal(before.records, 1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('Sign in to upload files here.').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-file-name]'), null, { timeout: 5000 });
+  await page.waitForFunction(() => !Object.keys(localStorage).some(k => k.startsWith('uploader-sent ')), null, { timeout: 5000 });
+  for (let tries = 0; (await kept()).records !== 0; tries++) {
+    assert.ok(tries < 25, 'the records were not cleared');
+    await page.waitForTimeout(200);
+  }
+  // The next person on this browser: nothing listed after a reload either.
+  await page.reload();
+  await page.getByText('Sign in to upload files here.').waitFor();
+  await page.waitForTimeout(1000);
+  assert.deepEqual(await rows(page), []);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

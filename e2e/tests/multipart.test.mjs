@@ -348,11 +348,13 @@ test('M11. left mid-upload and come back: a page kept in the back-forward cache 
   const SHOWN = `addEventListener('pageshow', e => { window.__restored = e.persisted; });`;
   const held = page => page.evaluate(async () => (await navigator.locks.query()).held.filter(l => l.name.startsWith('uploader:')).length);
   const away = async page => {
-    await page.evaluate(() => { location.href = '/__e2e/blank'; });
+    // After the script has returned: a navigation during it can leave WebDriver's Execute
+    // Script without an answer (it hung once in WebKit).
+    await page.evaluate(() => { setTimeout(() => { location.href = '/__e2e/blank'; }, 50); });
     await page.waitForFunction(() => location.pathname === '/__e2e/blank', null, { timeout: 10000 });
   };
   const back = async page => {
-    await page.evaluate(() => history.back());
+    await page.evaluate(() => { setTimeout(() => history.back(), 50); });
     await page.waitForFunction(() => location.pathname !== '/__e2e/blank' && document.querySelector('input[type=file]'), null, { timeout: 10000 });
     await page.waitForTimeout(1500);
     return page.evaluate(() => window.__restored === true);
@@ -395,7 +397,7 @@ test('M11. left mid-upload and come back: a page kept in the back-forward cache 
     await waitForStatus(page, ['m11-away.bin'], ['refused'], 10000);
     const left = await row(page, 'm11-away.bin');
     assert.equal(left.error, 'OtherTab');
-    assert.match(await page.textContent('[data-file-name="m11-away.bin"] .reason'), /Another tab of this page took this upload over/);
+    assert.match(await page.textContent('[data-file-name="m11-away.bin"] .reason'), /Another tab took this upload over/);
   } else {
     assert.deepEqual(await rows(page), [], 'both tabs list the upload');
   }

@@ -339,8 +339,8 @@ impl Lang {
                 "서명 서비스의 응답을 이 페이지가 쓸 수 없습니다.",
             ),
             PageCode::OtherTab => self.pick(
-                "Another tab of this page took this upload over while this one was away: it goes on there.",
-                "이 페이지를 떠나 있는 사이 다른 탭이 이 업로드를 이어받았습니다. 그 탭에서 계속됩니다.",
+                "Another tab took this upload over: it goes on there.",
+                "다른 탭이 이 업로드를 이어받아 그 탭에서 계속됩니다.",
             ),
         }
     }

@@ -33,8 +33,10 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// uploads' locks again (Safari let go of them) and leaves an upload another tab took over
 /// meanwhile to that tab, with why in both languages (+0.7 KB); sign-in on a page not served
 /// over https says why before any popup (+0.1 KB); any 401 means "sign in" (API Gateway's own
-/// answer has not the signer's shape) (+0.1 KB): 147.7 KB.
-pub const LIMIT_GZIP_KB: f64 = 148.0;
+/// answer has not the signer's shape) (+0.1 KB): 147.7 KB. Then 148.5: signing out forgets the
+/// list, the files' upload tokens and every resume record (+0.4 KB, after shorter words for the
+/// two above): 148.0 KB.
+pub const LIMIT_GZIP_KB: f64 = 148.5;
 
 pub struct Sizes {
     pub raw: usize,

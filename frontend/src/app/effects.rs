@@ -108,12 +108,12 @@ impl App {
                     self.uploads.remove(&id);
                     self.parts.retain(|(file, _), _| *file != id);
                     self.retry_timers.remove(&id);
+                    self.signs.waiting.retain(|(file, _, _)| *file != id);
                 }
                 Command::Remember(record) => claim(ctx, record.upload_id.clone(), Some(record)),
                 Command::Claim { upload_id } => claim(ctx, upload_id, None),
-                Command::ForgetRecord { upload_id } => spawn_local(async move {
-                    let _ = records::remove(&upload_id).await;
-                }),
+                Command::ForgetRecord { upload_id } => forget_records(Some(upload_id)),
+                Command::ForgetAllRecords => forget_records(None),
                 Command::Tell(told) => self.tell(told),
                 command => self.call_signer(ctx, command),
             }
@@ -186,7 +186,7 @@ impl App {
                     }
                     sleep(1_000 * tried as i32).await;
                 }
-                let _ = records::remove(&upload_id).await;
+                let _ = records::remove(Some(&upload_id)).await;
             });
             return;
         }
@@ -538,5 +538,13 @@ fn claim(ctx: &Context<App>, upload_id: String, record: Option<ResumeRecord>) {
             // after a reload is lost.
             let _ = records::save(&record).await;
         }
+    });
+}
+
+/// Forgets one upload's resume record, or every record (`None`). One future for both: each
+/// async block is a state machine of its own in the page's wasm.
+fn forget_records(upload_id: Option<String>) {
+    spawn_local(async move {
+        let _ = records::remove(upload_id.as_deref()).await;
     });
 }

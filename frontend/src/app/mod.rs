@@ -393,6 +393,9 @@ impl Component for App {
             Msg::SignOut => {
                 auth::sign_out();
                 self.session = None;
+                // What the page kept for this user goes too (a shared browser's next person).
+                sent::forget_all();
+                self.apply(ctx, Event::SignedOut);
             }
             Msg::Unfinished(found) => {
                 let mut records = Vec::with_capacity(found.len());

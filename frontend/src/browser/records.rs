@@ -47,12 +47,17 @@ pub async fn save(record: &ResumeRecord) -> Result<(), String> {
         .map(drop)
 }
 
-/// Forgets the record of `upload_id` (nothing to do when there is none).
-pub async fn remove(upload_id: &str) -> Result<(), String> {
-    let key = JsValue::from_str(upload_id);
-    run(IdbTransactionMode::Readwrite, |store| store.delete(&key))
-        .await
-        .map(drop)
+/// Forgets the record of `upload_id` (nothing to do when there is none), or with `None` every
+/// record (the user signed out: the next person on this browser must not resume, complete or
+/// abort their uploads).
+pub async fn remove(upload_id: Option<&str>) -> Result<(), String> {
+    let key = upload_id.map(JsValue::from_str);
+    run(IdbTransactionMode::Readwrite, |store| match &key {
+        Some(key) => store.delete(key),
+        None => store.clear(),
+    })
+    .await
+    .map(drop)
 }
 
 /// Takes the lock of `upload_id` for this tab, held until the tab closes; whether this tab has it

@@ -83,6 +83,12 @@ pub fn remember(file: &FileInfo, token: &str, now_ms: f64) {
     let _ = storage.set_item(&name, &format!("{} {token}", now_ms as u64));
 }
 
+/// Drops every item: the user signed out, and the next person on this browser must not re-sign
+/// their keys.
+pub fn forget_all() {
+    prune(f64::INFINITY);
+}
+
 /// Drops the items older than a token lives.
 pub fn prune(now_ms: f64) {
     let Some(storage) = storage() else {

@@ -366,6 +366,10 @@ pub enum Event {
     RetryAll,
     Retry(FileId),
     Remove(FileId),
+    /// The user signed out: every file goes from the list (uploads running stop; a multipart
+    /// upload is not aborted in S3, whose lifecycle rule clears it), so the next person on this
+    /// browser sees none of their names and can resume, complete or remove none of them.
+    SignedOut,
     /// The page was shown again from the back-forward cache, where Safari let go of its locks:
     /// the multipart uploads it runs or lists are claimed again.
     Restored,
@@ -498,6 +502,8 @@ pub enum Command {
     Claim { upload_id: String },
     /// The upload completed or was aborted: its record goes.
     ForgetRecord { upload_id: String },
+    /// Forget every resume record this browser keeps (the user signed out).
+    ForgetAllRecords,
     /// Tell the page's host (its parent window, its document) that a file or the list ended.
     Tell(Told),
 }
@@ -973,6 +979,17 @@ impl Queue {
                     self.reindex();
                     commands.push(Command::Forget { id });
                 }
+            }
+            Event::SignedOut => {
+                for entry in std::mem::take(&mut self.entries) {
+                    if entry.status.is_active() {
+                        commands.push(Command::Abort { id: entry.id });
+                    }
+                    commands.push(Command::Forget { id: entry.id });
+                }
+                self.multiparts = VecMap::new();
+                self.reindex();
+                commands.push(Command::ForgetAllRecords);
             }
             Event::Restored => {
                 for (id, multipart) in self.multiparts.iter() {
@@ -2488,6 +2505,57 @@ mod tests {
             },
         });
         assert!(retry_after(&commands).unwrap().2 <= 2_000);
+    }
+
+    #[test]
+    fn signing_out_forgets_every_file_and_stops_what_runs() {
+        let mut j = Journey::new(2);
+        j.add(&[
+            file("done.txt", 10, "text/plain"),
+            file("running.txt", 11, "text/plain"),
+            file("waiting.txt", 12, "text/plain"),
+        ]);
+        j.upload(1, 201, &created("uploads/1-1/done.txt"));
+        j.send(Event::Signed {
+            id: 2,
+            attempt: 1,
+            response: signed("uploads/2-1/running.txt"),
+        });
+        j.at(
+            1_000.0,
+            Event::Progress {
+                id: 2,
+                attempt: 1,
+                sent: 5,
+            },
+        );
+        assert_eq!(j.status(1), Status::Done);
+        assert_eq!(j.status(2), Status::Uploading);
+        let commands = j.send(Event::SignedOut);
+        assert!(commands.contains(&Command::Abort { id: 2 }));
+        assert!(!commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::ForgetAllRecords));
+        for id in [1, 2, 3] {
+            assert!(commands.contains(&Command::Forget { id }), "{id}");
+        }
+        assert!(
+            !commands
+                .iter()
+                .any(|c| matches!(c, Command::AbortMultipart { .. } | Command::Tell(_)))
+        );
+        assert!(j.queue.entries().is_empty());
+        let summary = j.queue.summary();
+        assert!(!summary.can_cancel_any && !summary.can_retry_any);
+        // An answer for a forgotten file changes nothing.
+        assert!(
+            j.send(Event::Answered {
+                id: 2,
+                attempt: 1,
+                status: 201,
+                body: String::new(),
+            })
+            .is_empty()
+        );
     }
 
     #[test]
