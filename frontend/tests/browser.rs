@@ -410,14 +410,14 @@ async fn resume_records_are_saved_read_back_replaced_and_removed() {
     put_raw(&broken).await;
     assert_eq!(stored(&ids).await, [a_again.clone(), b.clone()]);
 
-    records::remove(&a_id).await.expect("a is removed");
+    records::remove(Some(&a_id)).await.expect("a is removed");
     assert_eq!(stored(&ids).await, [b.clone()]);
-    records::remove(&a_id)
+    records::remove(Some(&a_id))
         .await
         .expect("removing twice is fine");
 
     for id in [&b_id, &broken_id] {
-        records::remove(id).await.expect("cleaned up");
+        records::remove(Some(id)).await.expect("cleaned up");
     }
     assert_eq!(stored(&ids).await, []);
 }
