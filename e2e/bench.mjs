@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROWSER, Stack, rows, uppyWithReadmeGlue } from './stack.mjs';
+import { BROWSER, Stack, UPPY_LOADER, rows, uppyWithReadmeGlue } from './stack.mjs';
 
 const MIB = 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -107,18 +107,13 @@ async function viaBare(stack, paths) {
 /// people would pick instead, on the same signer.
 async function uppyPage(stack) {
   if (stack.extraPages['uppy-bench.html']) return;
-  const { bundle, glue } = await uppyWithReadmeGlue();
-  stack.extraPages['uppy.js'] = bundle;
-  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple><script src="uppy.js"></script>
+  stack.extraPages['uppy.js'] = await uppyWithReadmeGlue();
+  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple>${UPPY_LOADER}
 <script type="module">
-const SIGNER = (await (await fetch('config.json')).json()).signerUrl;
-const { Uppy, AwsS3 } = window;
-const uppy = new Uppy();
-${glue}
 document.querySelector('input').onchange = async (e) => {
   window.started = performance.now();
-  uppy.addFiles([...e.target.files].map(f => ({ name: f.name, type: f.type || 'application/octet-stream', data: f })));
-  const result = await uppy.upload();
+  window.uppy.addFiles([...e.target.files].map(f => ({ name: f.name, type: f.type || 'application/octet-stream', data: f })));
+  const result = await window.uppy.upload();
   window.failed = result.failed.map(f => String(f.error));
   window.finished = performance.now();
 };
@@ -130,6 +125,7 @@ async function viaUppy(stack, paths) {
   const context = await stack.browser.newContext();
   const page = await context.newPage();
   await page.goto(stack.pageUrl + 'uppy-bench.html');
+  await page.waitForFunction(() => window.uppy);
   await page.setInputFiles('input[type=file]', paths);
   await page.waitForFunction(() => window.finished, null, { timeout: 600000 });
   const { ms, failed } = await page.evaluate(() => ({ ms: window.finished - window.started, failed: window.failed }));

@@ -622,17 +622,29 @@ export async function asleep(page, ms, bytesPerSecond = -1) {
   return page.evaluate(() => window.__awake);
 }
 
-/// Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm, bundled by esbuild into one script that sets
-/// `window.Uppy` and `window.AwsS3`) and the README's glue for it, the js block of its section
-/// "Using the signer from an Uppy page", as it stands there: the e2e suite and the bench run both.
+/// The README's Uppy glue, the js block of its section "Using the signer from an Uppy page", as it
+/// stands there (its imports: @uppy/core, @uppy/aws-s3 and spark-md5 from npm) but for `SIGNER`,
+/// which it reads from `window.SIGNER_URL`: one script, bundled by esbuild, that sets
+/// `window.uppy`. The e2e suite and the bench run it.
 export async function uppyWithReadmeGlue() {
   const { build } = await import('esbuild');
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## Using the signer from an Uppy page'));
   const glue = section.match(/```js\n([\s\S]*?)```/)[1];
+  const signer = /^const SIGNER = .*$/m;
+  if (!signer.test(glue)) throw new Error('the README\'s Uppy glue no longer sets SIGNER');
   const bundle = await build({
-    stdin: { contents: "import Uppy from '@uppy/core'; import AwsS3 from '@uppy/aws-s3'; window.Uppy = Uppy; window.AwsS3 = AwsS3;", resolveDir: new URL('.', import.meta.url).pathname },
+    stdin: { contents: `${glue.replace(signer, 'const SIGNER = window.SIGNER_URL')}\nwindow.uppy = uppy\n`, resolveDir: new URL('.', import.meta.url).pathname },
     bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
   });
-  return { bundle: bundle.outputFiles[0].text, glue };
+  return bundle.outputFiles[0].text;
 }
+
+/// Loads `uppy.js` (`uppyWithReadmeGlue`) with `SIGNER` set to config.json's signer; `window.uppy`
+/// once it ran.
+export const UPPY_LOADER = `<script type="module">
+window.SIGNER_URL = (await (await fetch('config.json')).json()).signerUrl;
+const script = document.createElement('script');
+script.src = 'uppy.js';
+document.head.append(script);
+</script>`;

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, UPPY_LOADER, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -513,17 +513,9 @@ test('20. Cancel all stops every upload and stores nothing; Retry all uploads th
   }
 });
 
-test('21. Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm) uploads through the README\'s glue, as it stands there', async () => {
-  const { bundle, glue } = await uppyWithReadmeGlue();
-  stack.extraPages['uppy.js'] = bundle;
-  stack.extraPages['uppy.html'] = `<!doctype html><meta charset="utf-8"><title>Uppy</title><script src="uppy.js"></script>
-<script type="module">
-const SIGNER = (await (await fetch('config.json')).json()).signerUrl;
-const { Uppy, AwsS3 } = window;
-const uppy = new Uppy();
-${glue}
-window.uppy = uppy;
-</script>`;
+test('21. Uppy 6.3 (@uppy/core + @uppy/aws-s3 from npm) uploads through the README\'s glue, as it stands there, each file signed with its MD5', async () => {
+  stack.extraPages['uppy.js'] = await uppyWithReadmeGlue();
+  stack.extraPages['uppy.html'] = `<!doctype html><meta charset="utf-8"><title>Uppy</title>${UPPY_LOADER}`;
   const context = await stack.browser.newContext();
   const page = await context.newPage();
   const errors = [];
@@ -531,6 +523,13 @@ window.uppy = uppy;
   await page.goto(`${stack.pageUrl}uppy.html`);
   await page.waitForFunction(() => window.uppy);
   const result = await page.evaluate(async () => {
+    // What the glue asks the signer for.
+    window.signed = [];
+    const fetch = window.fetch;
+    window.fetch = (url, init) => {
+      if (String(url).endsWith('/sign')) window.signed.push(JSON.parse(init.body));
+      return fetch(url, init);
+    };
     window.uppy.addFile({ name: 'from-uppy.txt', type: 'text/plain', data: new Blob(['hello from uppy']) });
     window.uppy.addFile({ name: '우피.bin', type: '', data: new Blob([new Uint8Array(300000).fill(7)]) });
     const r = await window.uppy.upload();
@@ -540,6 +539,13 @@ window.uppy = uppy;
   assert.equal(result.ok.length, 2, JSON.stringify(result));
   const keys = await stack.keys();
   const text = keys.find(k => k.endsWith('/from-uppy.txt'));
+  // Each file signed with its MD5 (the form pins the bytes), and upload-success names the
+  // signer's key.
+  const md5 = bytes => createHash('md5').update(bytes).digest('base64');
+  const signed = await page.evaluate(() => window.signed);
+  assert.equal(signed.find(s => s.filename === 'from-uppy.txt')?.contentMd5, md5('hello from uppy'), JSON.stringify(signed));
+  assert.equal(signed.find(s => s.filename === '우피.bin')?.contentMd5, md5(Buffer.alloc(300000, 7)));
+  assert.deepEqual(result.ok.find(([name]) => name === 'from-uppy.txt')[1], text);
   assert.match(text, /^uploads\/[0-9a-f]{32}\/from-uppy\.txt$/);
   assert.equal((await stack.object(text)).toString(), 'hello from uppy');
   const binary = keys.find(k => k.endsWith('/우피.bin'));
@@ -749,5 +755,55 @@ test('28. a reload mid-batch, then the same files picked again: those sent befor
   const keys = (await stack.keys()).filter(k => /\/reload-\d\.bin$/.test(k));
   assert.equal(keys.length, files.length, JSON.stringify(keys));
   for (const f of files) assert.ok(f.bytes.equals(await stack.object(again.find(r => r.name === f.name).key)));
+  assert.deepEqual(page.errors, []);
+});
+
+test('29. anonymous: "Forget this browser\'s uploads" forgets the list, the files\' upload tokens and the unfinished uploads\' records; the same file picked again gets a new key', async () => {
+  const page = await stack.open();
+  const path = file('forget-me.bin', randomBytes(64 * 1024));
+  await page.setInputFiles('input[type=file]', path);
+  await waitForStatus(page, ['forget-me.bin'], ['done']);
+  const first = await row(page, 'forget-me.bin');
+  const kept = () => page.evaluate(() => new Promise(resolve => {
+    const sent = Object.keys(localStorage).filter(k => k.startsWith('uploader-sent '));
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('uploads')) { db.close(); return resolve({ sent, records: 0 }); }
+      const count = db.transaction('uploads').objectStore('uploads').count();
+      count.onsuccess = () => { db.close(); resolve({ sent, records: count.result }); };
+    };
+  }));
+  // An unfinished upload's record, as a reload mid-upload leaves one.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const put = open.result.transaction('uploads', 'readwrite').objectStore('uploads').put({ uploadId: 'u29-upload', key: 'uploads/x/u29-big.bin' });
+      put.onsuccess = () => { open.result.close(); resolve(); };
+      put.onerror = () => reject(put.error);
+    };
+  }));
+  const before = await kept();
+  assert.equal(before.sent.length, 1, JSON.stringify(before));
+  assert.equal(before.records, 1);
+  await page.getByRole('button', { name: 'Forget this browser\'s uploads' }).click();
+  await page.waitForFunction(() => !document.querySelector('[data-file-name]'), null, { timeout: 5000 });
+  await page.waitForFunction(() => !Object.keys(localStorage).some(k => k.startsWith('uploader-sent ')), null, { timeout: 5000 });
+  for (let tries = 0; (await kept()).records !== 0; tries++) {
+    assert.ok(tries < 25, 'the records were not cleared');
+    await page.waitForTimeout(200);
+  }
+  // Nothing left to forget: the button goes; screen readers hear what happened.
+  await page.waitForFunction(() => ![...document.querySelectorAll('button')].some(b => b.textContent.includes('Forget')), null, { timeout: 5000 });
+  assert.match(await page.textContent('[role=status]'), /no longer keeps/);
+  // The next person on this browser: nothing listed after a reload, and the same file is a new upload.
+  await page.reload();
+  await page.waitForSelector('input[type=file]');
+  await page.waitForTimeout(1000);
+  assert.deepEqual(await rows(page), []);
+  await page.setInputFiles('input[type=file]', path);
+  await waitForStatus(page, ['forget-me.bin'], ['done']);
+  const second = await row(page, 'forget-me.bin');
+  assert.notEqual(second.key, first.key);
   assert.deepEqual(page.errors, []);
 });

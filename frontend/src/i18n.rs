@@ -40,6 +40,10 @@ pub struct Words {
     pub choose_folder: &'static str,
     pub sign_in: &'static str,
     pub sign_out: &'static str,
+    /// Anonymous: forget the uploads this browser keeps (list, tokens, resume records).
+    pub forget: &'static str,
+    /// Announced after `forget`.
+    pub forgotten: &'static str,
     pub signed_in_as: &'static str,
     pub sign_in_needed: &'static str,
     pub session_ended: &'static str,
@@ -85,6 +89,8 @@ pub const EN: Words = Words {
     choose_folder: "Choose a folder",
     sign_in: "Sign in",
     sign_out: "Sign out",
+    forget: "Forget this browser's uploads",
+    forgotten: "This browser no longer keeps your uploads.",
     signed_in_as: "Signed in as",
     sign_in_needed: "Sign in to upload files here.",
     session_ended: "Your sign-in has ended. Sign in again to go on: files stopped by it start again by themselves.",
@@ -124,6 +130,8 @@ pub const KO: Words = Words {
     choose_folder: "폴더 선택",
     sign_in: "로그인",
     sign_out: "로그아웃",
+    forget: "이 브라우저의 업로드 기록 지우기",
+    forgotten: "이 브라우저에 남은 업로드 기록을 지웠습니다.",
     signed_in_as: "로그인한 사용자:",
     sign_in_needed: "여기에 파일을 올리려면 로그인하세요.",
     session_ended: "로그인이 만료되었습니다. 다시 로그인하면 멈춘 파일이 저절로 다시 올라갑니다.",
@@ -264,6 +272,10 @@ impl Lang {
             ErrorCode::MalformedRequest => self.pick(
                 "The signing service did not understand the request.",
                 "서명 서비스가 요청을 이해하지 못했습니다.",
+            ),
+            ErrorCode::Md5Required => self.pick(
+                "The signing service requires each file's checksum, which this page did not send: reload the page.",
+                "서명 서비스가 파일 체크섬을 요구하지만 이 페이지가 보내지 않았습니다. 페이지를 새로 고치세요.",
             ),
             ErrorCode::RequestTooLarge => self.pick(
                 "The signing request is too large.",

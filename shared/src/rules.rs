@@ -33,6 +33,15 @@ pub struct UploadRules {
     /// authenticated mode); the page signs users in with it. Absent: anyone may upload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignIn>,
+    /// Every form and every part must be signed with the bytes' MD5 (the signer's `REQUIRE_MD5`):
+    /// an upload token then pins the bytes, so nobody re-signs a stored file's key for others.
+    /// Absent (a signer without the option, or with it off): MD5s are optional.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub require_md5: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Where the page signs users in: the OIDC issuer and the client id its tokens are for.
@@ -423,6 +432,7 @@ mod tests {
             prefix: "uploads/".into(),
             multipart_threshold_bytes: 64 * 1024 * 1024,
             sign_in: None,
+            require_md5: false,
         }
     }
 
@@ -536,6 +546,14 @@ mod tests {
             serde_json::from_str::<UploadRules>(text).unwrap(),
             signed_in
         );
+        // Published only when on: a page from before the option reads the same JSON as before.
+        let md5 = UploadRules {
+            require_md5: true,
+            ..rules(&["image/*", "application/pdf"])
+        };
+        let text = r#"{"maxBytes":1000,"allowEmpty":false,"allowedContentTypes":["image/*","application/pdf"],"prefix":"uploads/","multipartThresholdBytes":67108864,"requireMd5":true}"#;
+        assert_eq!(serde_json::to_string(&md5).unwrap(), text);
+        assert_eq!(serde_json::from_str::<UploadRules>(text).unwrap(), md5);
         let bad =
             r#"{"maxBytes":1,"allowEmpty":false,"allowedContentTypes":["*/png"],"prefix":"u/"}"#;
         assert!(serde_json::from_str::<UploadRules>(bad).is_err());

@@ -196,6 +196,9 @@ pub enum ErrorCode {
     TokenExpired,
     /// A part number outside the upload's plan, or more parts than one request signs.
     PartNotInPlan,
+    /// The signer requires each file's MD5 (`REQUIRE_MD5`, published as the rules'
+    /// `requireMd5`) and the request left it out: `contentMd5` for a form, `md5` for each part.
+    Md5Required,
     /// `complete` found parts missing or of other sizes than planned; nothing was completed.
     UploadIncomplete,
     /// S3 no longer knows this multipart upload (completed, aborted or expired).
@@ -224,7 +227,7 @@ impl ErrorCode {
             | ErrorCode::InvalidFilename => 400,
             ErrorCode::SignInRequired | ErrorCode::SessionExpired => 401,
             ErrorCode::OriginNotAllowed | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 403,
-            ErrorCode::PartNotInPlan => 400,
+            ErrorCode::PartNotInPlan | ErrorCode::Md5Required => 400,
             ErrorCode::UploadIncomplete | ErrorCode::ObjectExists => 409,
             ErrorCode::NoSuchUpload => 404,
             ErrorCode::StorageFailed => 502,
@@ -236,7 +239,7 @@ impl ErrorCode {
     }
 
     /// Every code, for parsers that do not go through serde.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::MalformedRequest,
         ErrorCode::RequestTooLarge,
         ErrorCode::EmptyFile,
@@ -250,6 +253,7 @@ impl ErrorCode {
         ErrorCode::InvalidToken,
         ErrorCode::TokenExpired,
         ErrorCode::PartNotInPlan,
+        ErrorCode::Md5Required,
         ErrorCode::UploadIncomplete,
         ErrorCode::NoSuchUpload,
         ErrorCode::ObjectExists,
@@ -282,6 +286,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "InvalidToken",
             ErrorCode::TokenExpired => "TokenExpired",
             ErrorCode::PartNotInPlan => "PartNotInPlan",
+            ErrorCode::Md5Required => "Md5Required",
             ErrorCode::UploadIncomplete => "UploadIncomplete",
             ErrorCode::NoSuchUpload => "NoSuchUpload",
             ErrorCode::ObjectExists => "ObjectExists",

@@ -113,7 +113,7 @@ const MIN_ORIGIN_SECRET_BYTES: usize = 16;
 
 /// Every variable the signer reads: set but empty is an error, never "the default" (an empty
 /// `ALLOWED_CONTENT_TYPES` once meant every type).
-const VARIABLES: [&str; 20] = [
+const VARIABLES: [&str; 21] = [
     "UPLOAD_BUCKET",
     "AWS_REGION",
     "AWS_ACCESS_KEY_ID",
@@ -134,6 +134,7 @@ const VARIABLES: [&str; 20] = [
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
     "ORIGIN_SECRET",
+    "REQUIRE_MD5",
 ];
 
 /// All that is wrong with the environment, one line each.
@@ -245,14 +246,8 @@ impl Config {
             1..=MAX_POLICY_TTL_SECONDS,
             &mut problems,
         );
-        let allow_empty = match var("ALLOW_EMPTY_FILES").as_deref() {
-            None | Some("false" | "0" | "no") => false,
-            Some("true" | "1" | "yes") => true,
-            Some(other) => {
-                problems.push(format!("ALLOW_EMPTY_FILES {other:?} must be true or false"));
-                false
-            }
-        };
+        let allow_empty = parse_flag(&var, "ALLOW_EMPTY_FILES", &mut problems);
+        let require_md5 = parse_flag(&var, "REQUIRE_MD5", &mut problems);
 
         let allowed_content_types = match var("ALLOWED_CONTENT_TYPES") {
             None => vec![ContentTypePattern::any()],
@@ -376,6 +371,7 @@ impl Config {
                     issuer: auth.issuer.clone(),
                     client_id: auth.audience.clone(),
                 }),
+                require_md5,
             },
             allowed_origins,
             policy_ttl_seconds,
@@ -386,6 +382,22 @@ impl Config {
             auth,
             origin_secret,
         })
+    }
+}
+
+/// A `true`/`false` variable (also `1`/`0`, `yes`/`no`); unset is `false`.
+fn parse_flag(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> bool {
+    match var(name).as_deref() {
+        None | Some("false" | "0" | "no") => false,
+        Some("true" | "1" | "yes") => true,
+        Some(other) => {
+            problems.push(format!("{name} {other:?} must be true or false"));
+            false
+        }
     }
 }
 
@@ -490,6 +502,7 @@ mod tests {
             vec![ContentTypePattern::any()]
         );
         assert!(!c.rules.allow_empty);
+        assert!(!c.rules.require_md5);
         assert_eq!(c.policy_ttl_seconds, 600);
         assert_eq!(c.upload_url, "https://my-bucket.s3.eu-west-1.amazonaws.com");
         assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
@@ -647,8 +660,10 @@ mod tests {
             ("S3_ENDPOINT", "http://127.0.0.1:9000/"),
             ("SIGNER_ADDR", "127.0.0.1:0"),
             ("ALLOW_EMPTY_FILES", "true"),
+            ("REQUIRE_MD5", "yes"),
         ]);
         let c = config(&vars).unwrap();
+        assert!(c.rules.require_md5);
         assert_eq!(c.rules.prefix, "incoming/web/");
         assert_eq!(c.rules.max_bytes, 1_048_576);
         assert!(c.rules.allow_empty);
@@ -672,6 +687,7 @@ mod tests {
             ("S3_ENDPOINT", "127.0.0.1:9000"),
             ("SIGNER_ADDR", "nowhere"),
             ("ALLOW_EMPTY_FILES", "maybe"),
+            ("REQUIRE_MD5", "always"),
         ]);
         let err = config(&vars).unwrap_err();
         for name in [
@@ -683,6 +699,7 @@ mod tests {
             "S3_ENDPOINT",
             "SIGNER_ADDR",
             "ALLOW_EMPTY_FILES",
+            "REQUIRE_MD5",
         ] {
             assert!(err.0.iter().any(|p| p.starts_with(name)), "{name}: {err}");
         }

@@ -218,6 +218,15 @@ impl Signer {
                         )
                     })?;
                     let mut headers = vec![("Content-Length".to_string(), length.to_string())];
+                    if part.md5.is_none() && self.config().rules.require_md5 {
+                        return Err(error(
+                            ErrorCode::Md5Required,
+                            format!(
+                                "This signer signs a part only with its MD5: send md5 for part {}.",
+                                part.number
+                            ),
+                        ));
+                    }
                     if let Some(md5) = &part.md5 {
                         if !is_base64_md5(md5) {
                             return Err(error(

@@ -465,6 +465,12 @@ impl Signer {
                 );
             }
         };
+        if content_md5.is_none() && self.config.rules.require_md5 {
+            return error(
+                ErrorCode::Md5Required,
+                "This signer signs a form only with the file's MD5: send contentMd5 (its 16 bytes in standard base64), so the form and its upload token pin these bytes.".into(),
+            );
+        }
         if request.size > MAX_POST_BYTES {
             return error(
                 ErrorCode::FileTooLarge,

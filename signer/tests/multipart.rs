@@ -310,3 +310,78 @@ fn create_checks_the_rules_and_sign_refuses_what_is_too_big_for_one_post() {
         rules.text()
     );
 }
+
+/// Issue #24: with `REQUIRE_MD5` every form and every part is signed only with its MD5, so no
+/// upload token can sign the key for other bytes; the rules say so, for the page.
+#[test]
+fn with_require_md5_forms_and_parts_are_signed_only_with_their_md5() {
+    let stack = Stack::start("mp-md5", &[("REQUIRE_MD5", "true")]);
+    let rules = request(stack.signer.addr, "GET", "/rules", &[("Origin", PAGE)], b"");
+    assert_eq!(common::json(&rules)["requireMd5"], true);
+    let sign_form = |body: Value| {
+        let response = request(
+            stack.signer.addr,
+            "POST",
+            "/sign",
+            &[("Origin", PAGE)],
+            body.to_string().as_bytes(),
+        );
+        (response.status, common::json(&response))
+    };
+    let (status, body) = sign_form(
+        json!({"filename": "a.bin", "contentType": "application/octet-stream", "size": 3}),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("Md5Required")),
+        "{body}"
+    );
+    let (status, body) = sign_form(
+        json!({"filename": "a.bin", "contentType": "application/octet-stream", "size": 3, "contentMd5": md5(b"abc")}),
+    );
+    assert_eq!(status, 200, "{body}");
+    // In a batch, each file on its own: the one without is refused, the other signed.
+    let response = request(
+        stack.signer.addr,
+        "POST",
+        "/sign/batch",
+        &[("Origin", PAGE)],
+        json!({"files": [
+            {"filename": "b.bin", "contentType": "application/octet-stream", "size": 3},
+            {"filename": "c.bin", "contentType": "application/octet-stream", "size": 3, "contentMd5": md5(b"abc")},
+        ]})
+        .to_string()
+        .as_bytes(),
+    );
+    let results = common::json(&response)["results"].clone();
+    assert_eq!(results[0]["error"]["code"], "Md5Required", "{results}");
+    assert!(results[1]["key"].is_string(), "{results}");
+
+    let data = content(SIZE, 7);
+    let upload = create(&stack, "big.bin", SIZE);
+    let (status, body) = sign(&stack, &upload, json!([{"number": 1}]));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("Md5Required")),
+        "{body}"
+    );
+    let mut parts = Vec::new();
+    for number in 1..=upload.parts {
+        parts.push(json!({"number": number, "md5": md5(&part_bytes(&data, &upload, number))}));
+    }
+    let (status, body) = sign(&stack, &upload, Value::Array(parts));
+    assert_eq!(status, 200, "{body}");
+    let signed: SignedParts = serde_json::from_value(body).unwrap();
+    for part in &signed.parts {
+        let (status, text) = put(
+            &stack,
+            &part.url,
+            &part.headers.0,
+            &part_bytes(&data, &upload, part.number),
+        );
+        assert_eq!(status, 200, "part {}: {text}", part.number);
+    }
+    let (status, body) = call(&stack, "complete", json!({"token": upload.token}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stack.stored(&upload.key).as_deref(), Some(&data[..]));
+}

@@ -30,6 +30,7 @@ const PARAMETERS: &[&str] = &[
     "MaxUploadBytes",
     "AllowedContentTypes",
     "PolicyTtlSeconds",
+    "RequireMd5",
     "UploadExpiryDays",
     "ThrottlingRateLimit",
     "ThrottlingBurstLimit",

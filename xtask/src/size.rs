@@ -35,8 +35,10 @@ pub const GOAL_GZIP_KB: f64 = 93.6;
 /// over https says why before any popup (+0.1 KB); any 401 means "sign in" (API Gateway's own
 /// answer has not the signer's shape) (+0.1 KB): 147.7 KB. Then 148.5: signing out forgets the
 /// list, the files' upload tokens and every resume record (+0.4 KB, after shorter words for the
-/// two above): 148.0 KB.
-pub const LIMIT_GZIP_KB: f64 = 148.5;
+/// two above): 148.0 KB. Raised to 149: an anonymous page forgets this browser's uploads on
+/// request, and hashes files whatever `checksums` says when the signer requires MD5s (its
+/// rules' `requireMd5`, refusals as `Md5Required`), words in both languages (+0.5 KB): 148.5 KB.
+pub const LIMIT_GZIP_KB: f64 = 149.0;
 
 pub struct Sizes {
     pub raw: usize,

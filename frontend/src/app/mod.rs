@@ -83,6 +83,8 @@ pub enum Msg {
     AuthChanged,
     SignIn,
     SignOut,
+    /// Anonymous: forget this browser's uploads (a shared browser's next person).
+    Forget,
 }
 
 pub struct App {
@@ -395,7 +397,12 @@ impl Component for App {
                 self.session = None;
                 // What the page kept for this user goes too (a shared browser's next person).
                 sent::forget_all();
-                self.apply(ctx, Event::SignedOut);
+                self.apply(ctx, Event::ForgetAll);
+            }
+            Msg::Forget => {
+                sent::forget_all();
+                self.apply(ctx, Event::ForgetAll);
+                self.announcement = self.lang.words().forgotten.to_string();
             }
             Msg::Unfinished(found) => {
                 let mut records = Vec::with_capacity(found.len());

@@ -1,11 +1,12 @@
 //! The parts of the page around the list: the summary (total progress, speed, time left, counts,
-//! Cancel all / Retry all / Clear finished), the banner (configuration and signer problems), the
+//! Cancel all / Retry all / Clear finished / Forget this browser's uploads), the banner (configuration and signer problems), the
 //! limits under the drop zone, and the picker's `accept`.
 
 use shared::human_bytes;
 use yew::prelude::*;
 
 use super::{App, Msg};
+use crate::browser::sent;
 use crate::upload::progress::clock;
 use crate::upload::queue::Event;
 
@@ -15,6 +16,8 @@ impl App {
         let link = ctx.link();
         let summary = self.queue.summary();
         let finished = self.queue.entries().iter().any(|e| e.status.is_finished());
+        // Anonymous, nobody signs out: the user can still make the page forget what it keeps.
+        let forget = self.auth.is_none() && (!self.queue.entries().is_empty() || sent::any());
         html! {
         <section class="summary">
             <div class="bar total" role="progressbar" aria-label={w.total}
@@ -39,6 +42,11 @@ impl App {
                 if finished {
                     <button type="button" class="clear" onclick={link.callback(|_| Msg::Queue(Event::ClearFinished))}>
                         { w.clear_finished }
+                    </button>
+                }
+                if forget {
+                    <button type="button" class="quiet forget" onclick={link.callback(|_| Msg::Forget)}>
+                        { w.forget }
                     </button>
                 }
             </p>

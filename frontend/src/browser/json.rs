@@ -190,6 +190,7 @@ pub fn rules(text: &str) -> Option<UploadRules> {
                     client_id: string(&s, "clientId")?,
                 })
             }),
+        require_md5: field(&value, "requireMd5").and_then(|v| v.as_bool()) == Some(true),
     })
 }
 

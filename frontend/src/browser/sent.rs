@@ -83,7 +83,12 @@ pub fn remember(file: &FileInfo, token: &str, now_ms: f64) {
     let _ = storage.set_item(&name, &format!("{} {token}", now_ms as u64));
 }
 
-/// Drops every item: the user signed out, and the next person on this browser must not re-sign
+/// Whether any item is kept (as far as this page knows: counted at start, then by `remember`).
+pub fn any() -> bool {
+    KEPT.get() > 0
+}
+
+/// Drops every item: the user signed out (or asked the page to forget), and the next person on this browser must not re-sign
 /// their keys.
 pub fn forget_all() {
     prune(f64::INFINITY);

@@ -366,10 +366,11 @@ pub enum Event {
     RetryAll,
     Retry(FileId),
     Remove(FileId),
-    /// The user signed out: every file goes from the list (uploads running stop; a multipart
-    /// upload is not aborted in S3, whose lifecycle rule clears it), so the next person on this
-    /// browser sees none of their names and can resume, complete or remove none of them.
-    SignedOut,
+    /// The user signed out, or (anonymous) asked the page to forget this browser's uploads: every
+    /// file goes from the list (uploads running stop; a multipart upload is not aborted in S3,
+    /// whose lifecycle rule clears it), so the next person on this browser sees none of their
+    /// names and can resume, complete or remove none of them.
+    ForgetAll,
     /// The page was shown again from the back-forward cache, where Safari let go of its locks:
     /// the multipart uploads it runs or lists are claimed again.
     Restored,
@@ -502,7 +503,7 @@ pub enum Command {
     Claim { upload_id: String },
     /// The upload completed or was aborted: its record goes.
     ForgetRecord { upload_id: String },
-    /// Forget every resume record this browser keeps (the user signed out).
+    /// Forget every resume record this browser keeps (`Event::ForgetAll`).
     ForgetAllRecords,
     /// Tell the page's host (its parent window, its document) that a file or the list ended.
     Tell(Told),
@@ -585,6 +586,12 @@ impl Queue {
     /// Whether each part's MD5 is computed and signed (`config.json`'s `checksums`).
     pub fn set_checksums(&mut self, on: bool) {
         self.checksums = on;
+    }
+
+    /// Whether files and parts are signed with their MD5s: as `config.json` says, and always
+    /// when the signer requires them (its rules' `requireMd5`).
+    fn md5s(&self) -> bool {
+        self.checksums || self.rules.as_ref().is_some_and(|r| r.require_md5)
     }
 
     /// Bytes a part has sent in its current try (what the edge's failure probe asks).
@@ -980,7 +987,7 @@ impl Queue {
                     commands.push(Command::Forget { id });
                 }
             }
-            Event::SignedOut => {
+            Event::ForgetAll => {
                 for entry in std::mem::take(&mut self.entries) {
                     if entry.status.is_active() {
                         commands.push(Command::Abort { id: entry.id });
@@ -1357,7 +1364,7 @@ impl Queue {
         }
         let now_ms = self.now_ms;
         let threshold = self.multipart_threshold();
-        let checksums = self.checksums;
+        let checksums = self.md5s();
         let mut free = self.concurrency.saturating_sub(self.active());
         let mut requests = MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(None));
         let mut big = Vec::new();
@@ -1597,6 +1604,7 @@ mod tests {
             prefix: "uploads/".into(),
             multipart_threshold_bytes: 64 * 1024 * 1024,
             sign_in: None,
+            require_md5: false,
         }
     }
 
@@ -1960,6 +1968,39 @@ mod tests {
         );
         assert!(
             matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5.is_none())
+        );
+        // Unless the signer requires MD5s (its rules' `requireMd5`): hashed first all the same.
+        let mut queue = Queue::new(2, 1);
+        queue.set_checksums(false);
+        queue.update(
+            0.0,
+            Event::RulesLoaded(UploadRules {
+                require_md5: true,
+                ..rules(1000, &["*/*"])
+            }),
+        );
+        let commands = queue.update(
+            1.0,
+            Event::Added {
+                earlier: vec![],
+                files: vec![(1, file("a.txt", 10, "text/plain"))],
+            },
+        );
+        assert!(
+            !commands.iter().any(|c| matches!(c, Command::Sign { .. })),
+            "{commands:?}"
+        );
+        let commands = queue.update(
+            2.0,
+            Event::PartHashed {
+                id: 1,
+                number: 0,
+                md5: [0x22; 16],
+            },
+        );
+        assert!(
+            matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5 == Some(digest::base64(&[0x22; 16]))),
+            "{commands:?}"
         );
     }
 
@@ -2531,7 +2572,7 @@ mod tests {
         );
         assert_eq!(j.status(1), Status::Done);
         assert_eq!(j.status(2), Status::Uploading);
-        let commands = j.send(Event::SignedOut);
+        let commands = j.send(Event::ForgetAll);
         assert!(commands.contains(&Command::Abort { id: 2 }));
         assert!(!commands.contains(&Command::Abort { id: 1 }));
         assert!(commands.contains(&Command::ForgetAllRecords));

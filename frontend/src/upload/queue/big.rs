@@ -27,7 +27,7 @@ impl Queue {
     /// A multipart file's turn (it holds a slot now): its next step.
     pub(super) fn start_multipart(&mut self, id: FileId, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
-        let checksums = self.checksums;
+        let checksums = self.md5s();
         let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
             return;
         };
@@ -281,7 +281,7 @@ impl Queue {
         commands: &mut Vec<Command>,
     ) {
         let now_ms = self.now_ms;
-        let checksums = self.checksums;
+        let checksums = self.md5s();
         let (Some(entry), Some(multipart)) = (
             entry_at(&mut self.entries, &self.index, id),
             self.multiparts.get_mut(&id),
@@ -697,7 +697,7 @@ impl Queue {
         commands: &mut Vec<Command>,
     ) {
         let now_ms = self.now_ms;
-        let checksums = self.checksums;
+        let checksums = self.md5s();
         for (id, record) in records {
             self.add(id, record.file.clone(), false, now_ms);
             let upload = MultipartUpload {
@@ -790,6 +790,7 @@ mod tests {
                 prefix: "uploads/".into(),
                 multipart_threshold_bytes: 16 * MIB,
                 sign_in: None,
+                require_md5: false,
             }),
         );
         queue
