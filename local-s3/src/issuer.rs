@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,18 +47,47 @@ xeuUtY7tg4k8Mo/mFOTmCtPVYHyhRANCAAQA0vWbWPGoXylhdfnPr567GaL2Js07
 -----END PRIVATE KEY-----
 ";
 
+/// The key the issuer rotates to ([`Issuer::rotate`]): published from then on beside the first,
+/// with no `alg` (RFC 7517 makes it optional; some issuers leave it out). A test key too.
+pub const NEXT_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgv/7q4NxFv1Zn5nMo
+EVfCc/GnsGIUvX7c7lFyNz5wl46hRANCAATio+J6QUFT2Mxfekhy7O6zNLCO6NhN
+00H6mwSDsB38N14diKffZf+WFMlEzvuY+zBfoCSPGey5UaDr6sgVbj0R
+-----END PRIVATE KEY-----
+";
+const NEXT_KEY_X: &str = "4qPiekFBU9jMX3pIcuzuszSwjujYTdNB-psEg7Ad_Dc";
+const NEXT_KEY_Y: &str = "Xh2Ip99l_5YUyUTO-5j7MF-gJI8Z7LlRoOvqyBVuPRE";
+pub const NEXT_KEY_ID: &str = "test-issuer-2";
+
 /// The issuer's JWKS document.
 pub fn jwks() -> String {
+    jwks_of(false)
+}
+
+/// The JWKS document, with the key rotated to or without it.
+fn jwks_of(rotated: bool) -> String {
+    let next = if rotated {
+        format!(
+            r#",{{"kty":"EC","crv":"P-256","x":"{NEXT_KEY_X}","y":"{NEXT_KEY_Y}","kid":"{NEXT_KEY_ID}","use":"sig"}}"#
+        )
+    } else {
+        String::new()
+    };
     format!(
-        r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{KEY_X}","y":"{KEY_Y}","kid":"{KEY_ID}","alg":"ES256","use":"sig"}}]}}"#
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{KEY_X}","y":"{KEY_Y}","kid":"{KEY_ID}","alg":"ES256","use":"sig"}}{next}]}}"#
     )
 }
 
 /// A signed ES256 token with these claims (any JSON object), by the issuer's key or another.
 pub fn sign_claims(claims: &serde_json::Value, key_pem: &str) -> String {
+    let kid = if key_pem == NEXT_KEY_PEM {
+        NEXT_KEY_ID
+    } else {
+        KEY_ID
+    };
     let key = EncodingKey::from_ec_pem(key_pem.as_bytes()).expect("the test key parses");
     let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some(KEY_ID.into());
+    header.kid = Some(kid.into());
     jsonwebtoken::encode(&header, claims, &key).expect("ES256 signs")
 }
 
@@ -88,6 +118,7 @@ pub struct IssuerConfig {
 /// A running issuer; dropping it stops it.
 pub struct Issuer {
     addr: SocketAddr,
+    state: Arc<State>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -100,6 +131,16 @@ impl Issuer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Publishes [`NEXT_KEY_PEM`]'s key beside the first, as an issuer does when it rotates.
+    pub fn rotate(&self) {
+        self.state.rotated.store(true, Ordering::SeqCst);
+    }
+
+    /// How many times its JWKS document was fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.state.jwks_fetches.load(Ordering::SeqCst)
     }
 }
 
@@ -119,6 +160,8 @@ struct State {
     config: IssuerConfig,
     /// Codes handed out by the form, until the token endpoint takes them (once).
     codes: Mutex<HashMap<String, Grant>>,
+    rotated: AtomicBool,
+    jwks_fetches: AtomicUsize,
 }
 
 struct Grant {
@@ -136,8 +179,11 @@ pub async fn start(config: IssuerConfig, addr: SocketAddr) -> io::Result<Issuer>
         url: format!("http://{addr}"),
         config,
         codes: Mutex::new(HashMap::new()),
+        rotated: AtomicBool::new(false),
+        jwks_fetches: AtomicUsize::new(0),
     });
     let (shutdown, mut stop) = oneshot::channel();
+    let kept = Arc::clone(&state);
     let task = tokio::spawn(async move {
         let http = ConnBuilder::new(TokioExecutor::new());
         loop {
@@ -163,6 +209,7 @@ pub async fn start(config: IssuerConfig, addr: SocketAddr) -> io::Result<Issuer>
     });
     Ok(Issuer {
         addr,
+        state: kept,
         shutdown: Some(shutdown),
         task: Some(task),
     })
@@ -241,7 +288,13 @@ async fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Byte
             })
             .to_string(),
         ),
-        (&Method::GET, "/jwks.json") => json(StatusCode::OK, jwks()),
+        (&Method::GET, "/jwks.json") => {
+            state.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+            json(
+                StatusCode::OK,
+                jwks_of(state.rotated.load(Ordering::SeqCst)),
+            )
+        }
         // The sign-in form: whoever types a name is that user.
         (&Method::GET, "/authorize") => {
             let missing = ["client_id", "redirect_uri", "state", "code_challenge"]

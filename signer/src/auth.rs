@@ -4,11 +4,13 @@
 //!
 //! Under Lambda, API Gateway's JWT authorizer verifies the token and puts its claims in the event
 //! (`lambda.rs` reads them); the local server hands the raw bearer token here, and this module
-//! verifies it with the issuer's published keys (fetched once at start by `oidc.rs`), with the
-//! same rules: signature by one of the issuer's keys, `iss`, `aud` (or Cognito's `client_id`),
-//! `exp` and `nbf`. Pure: the time is passed in.
+//! verifies it with the issuer's published keys (fetched at start by `oidc.rs`, and again when a
+//! token names a key they lack), with the same rules: signature by one of the issuer's keys,
+//! `iss`, `aud` (or Cognito's `client_id`), `exp` and `nbf`. Either kind of token passes, ID or
+//! access, as with API Gateway's authorizer; the page sends its ID token. Pure: the time is
+//! passed in.
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
@@ -74,13 +76,39 @@ pub struct Verifier {
 #[derive(Clone)]
 struct IssuerKey {
     id: Option<String>,
-    algorithm: Algorithm,
+    /// The key's `alg`, or, for a key that names none, every JWT algorithm of its type.
+    algorithms: Vec<Algorithm>,
     key: DecodingKey,
+}
+
+/// The JWT signature algorithms a public key of this type verifies (RFC 7518): what a key that
+/// names no `alg` is taken for. Never a shared-secret (`oct`) key: in a public document it would
+/// let anyone sign.
+fn algorithms_of(parameters: &AlgorithmParameters) -> Vec<Algorithm> {
+    match parameters {
+        AlgorithmParameters::RSA(_) => vec![
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ],
+        AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+            EllipticCurve::P256 => vec![Algorithm::ES256],
+            EllipticCurve::P384 => vec![Algorithm::ES384],
+            _ => Vec::new(),
+        },
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+            vec![Algorithm::EdDSA]
+        }
+        _ => Vec::new(),
+    }
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids: Vec<_> = self.keys.iter().map(|k| (&k.id, k.algorithm)).collect();
+        let ids: Vec<_> = self.keys.iter().map(|k| (&k.id, &k.algorithms)).collect();
         f.debug_struct("Verifier").field("keys", &ids).finish()
     }
 }
@@ -126,20 +154,23 @@ impl Verifier {
                 )
             })
             .filter_map(|jwk| {
-                // Every issuer we know of (Cognito, Auth0, Entra, Google, Keycloak) names each
-                // key's algorithm; a key without one is skipped rather than guessed.
-                let algorithm: Algorithm = jwk.common.key_algorithm?.to_string().parse().ok()?;
-                let key = DecodingKey::from_jwk(jwk).ok()?;
-                // A shared-secret key in a public document would let anyone sign.
-                if matches!(
-                    algorithm,
-                    Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-                ) {
+                // A key's `alg` (optional in RFC 7517) must be one its type verifies; a key
+                // without one (some issuers leave it out) is taken for its type's algorithms.
+                let of_type = algorithms_of(&jwk.algorithm);
+                let algorithms = match jwk.common.key_algorithm {
+                    Some(named) => {
+                        let named: Algorithm = named.to_string().parse().ok()?;
+                        of_type.contains(&named).then(|| vec![named])?
+                    }
+                    None => of_type,
+                };
+                if algorithms.is_empty() {
                     return None;
                 }
+                let key = DecodingKey::from_jwk(jwk).ok()?;
                 Some(IssuerKey {
                     id: jwk.common.key_id.clone(),
-                    algorithm,
+                    algorithms,
                     key,
                 })
             })
@@ -150,7 +181,18 @@ impl Verifier {
         Ok(Verifier { keys })
     }
 
-    /// The token's subject, if the token is good at `now` for `config`.
+    /// Whether `token` names a key id (`kid`) none of these keys has: the issuer may have added a
+    /// key since they were read (a rotation), so they are worth reading again.
+    pub fn names_unknown_key(&self, token: &str) -> bool {
+        jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|header| header.kid)
+            .is_some_and(|kid| !self.keys.iter().any(|k| k.id.as_deref() == Some(&kid)))
+    }
+
+    /// The token's subject, if the token is good at `now` for `config`: an ID token (its `aud`
+    /// is the page's client id) or an access token naming the client in `aud` or, as Cognito's
+    /// do, in `client_id`, as API Gateway's JWT authorizer takes them.
     pub fn verify(
         &self,
         token: &str,
@@ -166,14 +208,14 @@ impl Verifier {
             .keys
             .iter()
             .find(|k| {
-                k.algorithm == header.alg
+                k.algorithms.contains(&header.alg)
                     && (header.kid.is_none() || k.id.is_none() || k.id == header.kid)
             })
             .ok_or(AuthError::Invalid(
                 "signed with a key the issuer does not publish",
             ))?;
         // Signature and algorithm by the library; the claims below, against the passed-in time.
-        let mut validation = Validation::new(key.algorithm);
+        let mut validation = Validation::new(header.alg);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
         validation.validate_nbf = false;

@@ -133,6 +133,10 @@ async fn answer(
         return late.map(|body| Full::new(Bytes::from(body)));
     };
     let origin = crate::service::origin_header(parts.headers.get(http::header::ORIGIN));
+    let caller = Caller::from_authorization(parts.headers.get(http::header::AUTHORIZATION));
+    if let Caller::Bearer(token) = caller {
+        crate::oidc::refresh_keys_for(signer, token).await;
+    }
     let response = crate::s3::answer(
         signer,
         &Incoming {
@@ -140,7 +144,7 @@ async fn answer(
             path: parts.uri.path(),
             origin,
             body: &body,
-            caller: Caller::from_authorization(parts.headers.get(http::header::AUTHORIZATION)),
+            caller,
             origin_secret: parts
                 .headers
                 .get(crate::service::ORIGIN_SECRET_HEADER)

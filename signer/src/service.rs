@@ -19,7 +19,7 @@ use http::header::{
     ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE,
     HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
 };
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use http::{Method, Response, StatusCode};
 use shared::{
@@ -85,8 +85,12 @@ pub struct Signer {
     /// The connection pool for the multipart calls (used by `s3::answer`, never by the core).
     s3: crate::s3::Client,
     /// The issuer's keys, for the local server in the authenticated mode (`oidc.rs` fetches
-    /// them); under Lambda API Gateway verifies tokens and this stays `None`.
-    verifier: Option<Verifier>,
+    /// them, and again when a token names a key they lack); under Lambda API Gateway verifies
+    /// tokens and this stays `None`.
+    verifier: RwLock<Option<Arc<Verifier>>>,
+    /// When the issuer's keys were last read again for an unknown key id (`oidc.rs`): held while
+    /// they are read, so requests that wait for the same new key read them once.
+    pub(crate) key_refresh: tokio::sync::Mutex<Option<UnixTime>>,
 }
 
 enum Route {
@@ -125,14 +129,34 @@ impl Signer {
             signing_key,
             token_secret,
             s3: crate::s3::Client::new(),
-            verifier: None,
+            verifier: RwLock::new(None),
+            key_refresh: tokio::sync::Mutex::new(None),
         }
     }
 
     /// The signer that verifies sign-in tokens itself with the issuer's keys (local server).
-    pub fn with_verifier(mut self, verifier: Verifier) -> Signer {
-        self.verifier = Some(verifier);
+    pub fn with_verifier(self, verifier: Verifier) -> Signer {
+        self.set_verifier(verifier);
         self
+    }
+
+    /// The issuer's keys as read again (`oidc::refresh_keys`).
+    pub fn set_verifier(&self, verifier: Verifier) {
+        if let Ok(mut current) = self.verifier.write() {
+            *current = Some(Arc::new(verifier));
+        }
+    }
+
+    fn verifier(&self) -> Option<Arc<Verifier>> {
+        self.verifier.read().ok()?.clone()
+    }
+
+    /// Whether this signer verifies tokens itself and `token` names a key id its keys lack.
+    pub fn names_unknown_key(&self, token: &str) -> bool {
+        self.config.auth.is_some()
+            && self
+                .verifier()
+                .is_some_and(|verifier| verifier.names_unknown_key(token))
     }
 
     /// `key`'s upload id (`key::upload_id`): how logs name an upload.
@@ -168,7 +192,7 @@ impl Signer {
                     Ok(subject.to_string())
                 }
             }
-            Caller::Bearer(token) => match &self.verifier {
+            Caller::Bearer(token) => match self.verifier() {
                 Some(verifier) => verifier.verify(token, auth, now),
                 // Under Lambda only API Gateway's authorizer lets a caller in.
                 None => Err(AuthError::Invalid("no authorizer in front of the signer")),

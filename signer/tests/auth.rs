@@ -519,3 +519,95 @@ fn a_signer_whose_issuer_cannot_be_reached_does_not_start() {
     let stderr = String::from_utf8_lossy(&std::mem::take(&mut signer.stderr)).into_owned();
     assert!(stderr.contains("sign-in issuer"), "{stderr}");
 }
+
+/// Issue #24: the local server reads the issuer's keys again when a token names a key id it
+/// lacks (a rotation), at most once a minute however many such tokens come; a key with no
+/// `alg` is taken for its type's algorithm.
+#[test]
+fn the_local_server_reads_the_issuers_keys_again_for_a_new_key_id_once_a_minute() {
+    use local_s3::issuer::{FOREIGN_KEY_PEM, NEXT_KEY_PEM, sign_claims};
+    let rt = runtime();
+    let issuer = rt
+        .block_on(local_s3::issuer::start(
+            local_s3::issuer::IssuerConfig { token_seconds: 600 },
+            ([127, 0, 0, 1], 0).into(),
+        ))
+        .unwrap();
+    let url = issuer.url();
+    let signer = common::SignerProcess::start(&[
+        ("UPLOAD_BUCKET", "auth-bucket"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+        ("ALLOWED_ORIGINS", ORIGIN),
+        ("AUTH_ISSUER", &url),
+        ("AUTH_AUDIENCE", AUDIENCE),
+    ]);
+    assert_eq!(issuer.jwks_fetches(), 1, "read once at start");
+    let sign = |token: &str| {
+        let bearer = format!("Bearer {token}");
+        common::request(
+            signer.addr,
+            "POST",
+            "/sign",
+            &[("Origin", ORIGIN), ("Authorization", &bearer)],
+            file().to_string().as_bytes(),
+        )
+    };
+    let claims = |subject: &str| json!({"iss": url, "aud": AUDIENCE, "sub": subject, "exp": now().0 + 600, "token_use": "id"});
+    // A known key id reads nothing again.
+    assert_eq!(sign(&token(&url, "alice")).status, 200);
+    assert_eq!(issuer.jwks_fetches(), 1);
+    // The issuer rotates: a token by its new key (published without `alg`) is taken.
+    issuer.rotate();
+    let answer = sign(&sign_claims(&claims("bob"), NEXT_KEY_PEM));
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(
+        common::json(&answer)["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("uploads/bob/")
+    );
+    assert_eq!(issuer.jwks_fetches(), 2);
+    // Made-up key ids, within the minute: refused, and the keys are not read again.
+    for n in 0..5 {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(format!("made-up-{n}"));
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(FOREIGN_KEY_PEM.as_bytes()).unwrap();
+        let forged = jsonwebtoken::encode(&header, &claims("mallory"), &key).unwrap();
+        let refused = sign(&forged);
+        assert_eq!(refused.status, 401, "{}", refused.text());
+    }
+    assert_eq!(issuer.jwks_fetches(), 2);
+    drop(signer);
+    drop(issuer);
+}
+
+#[test]
+fn keys_without_alg_are_taken_for_their_type_and_an_alg_must_fit_the_type() {
+    let ec = |alg: &str| {
+        format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"BFuJt7Hc-lXMB1RBgKI1533gfBeKqSzaLIR6YOdjigI","y":"fsuIgblRaQ4BPaRL9Bc9egG3Hy7lAmYmmvKfmp2Wt7M","kid":"test-issuer-1"{alg}}}]}}"#
+        )
+    };
+    let config = signer::auth::AuthConfig {
+        issuer: "https://id.example".into(),
+        audience: AUDIENCE.into(),
+    };
+    let token = local_s3::issuer::mint("https://id.example", AUDIENCE, "alice", now().0 + 600);
+    let without = Verifier::from_jwks(ec("").as_bytes()).unwrap();
+    assert_eq!(without.verify(&token, &config, now()), Ok("alice".into()));
+    let named = Verifier::from_jwks(ec(r#","alg":"ES256""#).as_bytes()).unwrap();
+    assert_eq!(named.verify(&token, &config, now()), Ok("alice".into()));
+    // An EC key said to be for RS256 (or HS256) is no key.
+    assert!(Verifier::from_jwks(ec(r#","alg":"RS256""#).as_bytes()).is_err());
+    assert!(Verifier::from_jwks(ec(r#","alg":"HS256""#).as_bytes()).is_err());
+    // An unknown key id is worth reading the keys again; a known one or none is not.
+    assert!(!named.names_unknown_key(&token));
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("rotated".into());
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(local_s3::issuer::KEY_PEM.as_bytes()).unwrap();
+    let rotated = jsonwebtoken::encode(&header, &json!({"sub": "a"}), &key).unwrap();
+    assert!(named.names_unknown_key(&rotated));
+    assert!(!named.names_unknown_key("not a token"));
+}
