@@ -27,6 +27,16 @@ import { Socket, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { BROWSER, Front, WEBKIT_WATCH, launch } from './browsers.mjs';
+import { test as nodeTest } from 'node:test';
+
+/// A scenario: node:test's `test` with a five-minute timeout of its own, so one that hangs (a
+/// WebDriver command never answered) fails alone instead of holding the run. (Node's
+/// `--test-timeout` would also time each test file as a whole, and a file of scenarios takes
+/// longer than one scenario may.)
+export function test(name, options, fn) {
+  if (typeof options === 'function') [options, fn] = [{}, options];
+  return nodeTest(name, { timeout: 300000, ...options }, fn);
+}
 
 export { BROWSER, needs } from './browsers.mjs';
 

@@ -2,14 +2,14 @@
 // what the after-upload hook writes beside each stored file. The page is framed by host pages on
 // two other origins (one listed in config.json's `embedOrigins`, one not) and opened on its own.
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RADOSGW, Stack, needs, rows, waitForStatus } from '../stack.mjs';
+import { RADOSGW, Stack, needs, rows, waitForStatus, test } from '../stack.mjs';
 
 let stack;
 let dir;

@@ -2,14 +2,14 @@
 // as the sign-in provider, the page signing users in with PKCE in a popup, the signer verifying
 // their tokens itself (as locally; API Gateway's authorizer does it under Lambda).
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLOCK_NINE_HOURS_AHEAD, Stack, needs, rows, waitForStatus } from '../stack.mjs';
+import { CLOCK_NINE_HOURS_AHEAD, Stack, needs, rows, waitForStatus, test } from '../stack.mjs';
 
 let stack;
 let dir;

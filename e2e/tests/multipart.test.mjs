@@ -3,14 +3,14 @@
 // threshold is lowered to 16 MiB so the files stay small enough for CI; parts are 8 MiB, four in
 // flight. Runs against local-s3 and, with UPLOADER_S3=radosgw, against Ceph radosgw.
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKGROUND_TAB, BROWSER, CLOCK_NINE_HOURS_AHEAD, Stack, needs, asleep, rows, throttleUploads, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, CLOCK_NINE_HOURS_AHEAD, Stack, needs, asleep, rows, throttleUploads, waitForProgress, waitForStatus, test } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 const PART = 8 * MIB;

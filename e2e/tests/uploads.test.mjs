@@ -2,7 +2,7 @@
 // real processes on 127.0.0.1 (see ../stack.mjs). Every scenario is one test; the stack is started
 // once and stopped at the end.
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, UPPY_LOADER, uppyWithReadmeGlue, waitForProgress, waitForStatus } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, UPPY_LOADER, uppyWithReadmeGlue, waitForProgress, waitForStatus, test } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).

@@ -402,9 +402,8 @@ fn suite_command(script: &str, bin: &Path, env: &[(&str, String)]) -> Command {
     let mut suite = match only {
         Some(pattern) => {
             let mut node = Command::new("node");
-            // As `npm test`: a scenario that hangs (a WebDriver command never answered) fails
-            // after five minutes instead of holding the whole run.
-            node.args(["--test", "--test-concurrency=1", "--test-timeout=300000"])
+            // As `npm test` (each scenario has its own five-minute timeout: `test` in stack.mjs).
+            node.args(["--test", "--test-concurrency=1"])
                 .arg(format!("--test-name-pattern={pattern}"))
                 .arg("tests/");
             node
