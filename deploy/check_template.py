@@ -236,7 +236,7 @@ def check_signer_role(t):
             problems.append(f"{name}: shared by {sorted(users)}; the signer and the hook each have their own role")
         for policy in props.get("Policies", []):
             for statement in as_list(policy["PolicyDocument"]["Statement"]):
-                if statement.get("Effect") != "Allow":
+                if statement.get("Effect") != "Allow" or is_token_secret_grant(t, statement):
                     continue
                 actions = as_list(statement.get("Action", []))
                 if not actions or set(actions) - SIGNER_ACTIONS or "s3:PutObject" not in actions:
@@ -508,18 +508,43 @@ def check_origin_secret(t):
     return problems
 
 
+def is_token_secret_grant(t, statement):
+    """The one grant besides S3: GetSecretValue on the stack's generated token secret alone."""
+    secrets = [s for s, r in resources(t, "AWS::SecretsManager::Secret").items()
+               if r.get("Properties", {}).get("GenerateSecretString")]
+    resources_ = as_list(statement.get("Resource", []))
+    return (as_list(statement.get("Action", [])) == ["secretsmanager:GetSecretValue"]
+            and len(resources_) == 1 and any(resources_[0] == {"Ref": s} for s in secrets))
+
+
 def check_token_secret(t):
-    """The upload-token secret comes from a secret the stack generates, never a literal."""
+    """The upload-token secret is a secret the stack generates, which the signer reads itself at
+    start (its ARN in UPLOAD_TOKEN_SECRET_ARN, GetSecretValue on it alone in its role): never in a
+    function's configuration, where whoever may read that would read it."""
     problems = []
-    secrets = resources(t, "AWS::SecretsManager::Secret")
-    for name, function in functions_of(t, "signer").items():
+    secrets = [s for s, r in resources(t, "AWS::SecretsManager::Secret").items()
+               if r.get("Properties", {}).get("GenerateSecretString")]
+    for name, function in resources(t, "AWS::Serverless::Function").items():
         variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        value = json.dumps(variables.get("UPLOAD_TOKEN_SECRET"))
-        generated = [s for s, r in secrets.items()
-                     if r.get("Properties", {}).get("GenerateSecretString")
-                     and "{{resolve:secretsmanager:${%s}:SecretString}}" % s in value]
-        if not generated:
-            problems.append(f"{name}: UPLOAD_TOKEN_SECRET must resolve a generated Secrets Manager secret, not {value}")
+        if "resolve:secretsmanager" in json.dumps(variables):
+            problems.append(f"{name}: a secret resolved into the environment is readable by whoever reads its configuration")
+    for name, function in functions_of(t, "signer").items():
+        props = function.get("Properties", {})
+        variables = props.get("Environment", {}).get("Variables", {})
+        if "UPLOAD_TOKEN_SECRET" in variables:
+            problems.append(f"{name}: UPLOAD_TOKEN_SECRET puts the secret in the configuration; "
+                            "give UPLOAD_TOKEN_SECRET_ARN")
+        arn = variables.get("UPLOAD_TOKEN_SECRET_ARN")
+        secret = next((s for s in secrets if arn == {"Ref": s}), None)
+        if secret is None:
+            problems.append(f"{name}: UPLOAD_TOKEN_SECRET_ARN must be a generated secret's Ref, not {json.dumps(arn)}")
+            continue
+        role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
+        grants = [st for p in t["Resources"].get(role, {}).get("Properties", {}).get("Policies", [])
+                  for st in as_list(p["PolicyDocument"]["Statement"])
+                  if st.get("Effect") == "Allow" and is_token_secret_grant(t, st)]
+        if not any(g["Resource"] == {"Ref": secret} for g in grants):
+            problems.append(f"{name}: its role cannot read the token secret {secret} (GetSecretValue on it alone)")
     return problems
 
 
@@ -805,7 +830,7 @@ def check_hook(t):
                 or variables.get("UPLOAD_PREFIX") != "uploads/" or variables.get("RESULTS_PREFIX") != "results/":
             problems.append(f"{name}: must be told UPLOAD_BUCKET (the stack's), UPLOAD_PREFIX uploads/ and "
                             "RESULTS_PREFIX results/ (outside uploads/, or its results would start it again)")
-        if "UPLOAD_TOKEN_SECRET" in variables:
+        if "UPLOAD_TOKEN_SECRET" in variables or "UPLOAD_TOKEN_SECRET_ARN" in variables:
             problems.append(f"{name}: the upload-token secret is the signer's alone")
         for way_in in ("Events", "FunctionUrlConfig"):
             if way_in in props:
@@ -921,7 +946,20 @@ def self_test(template):
                                       {"AllowOrigins": ["*"]}),
         "a literal token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"],
                                          "0123456789abcdef0123456789abcdef"),
-        "no token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET"], remove),
+        "the token secret resolved into the configuration": mutate(
+            mutate(template, variables, remove_key("UPLOAD_TOKEN_SECRET_ARN")), variables + ["UPLOAD_TOKEN_SECRET"],
+            {"Fn::Sub": "{{resolve:secretsmanager:${TokenSecret}:SecretString}}"}),
+        "no token secret": mutate(template, variables + ["UPLOAD_TOKEN_SECRET_ARN"], remove),
+        "token secret ARN a literal": mutate(template, variables + ["UPLOAD_TOKEN_SECRET_ARN"],
+                                             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other"),
+        "role cannot read the token secret": mutate(
+            template, ["Resources", "SignerRole", "Properties", "Policies"], lambda node, key: node[key].pop(1)),
+        "role may read every secret": mutate(
+            template, ["Resources", "SignerRole", "Properties", "Policies", 1, "PolicyDocument", "Statement", 0,
+                       "Resource"], "*"),
+        "role may change the token secret": mutate(
+            template, ["Resources", "SignerRole", "Properties", "Policies", 1, "PolicyDocument", "Statement", 0,
+                       "Action"], ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]),
         "rules cached for everyone alike": mutate(
             template, ["Resources", "RulesCachePolicy", "Properties", "CachePolicyConfig",
                        "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig"], {"HeaderBehavior": "none"}),
@@ -1088,9 +1126,9 @@ def self_test(template):
             "arn:aws:sqs:eu-west-1:123456789012:other"),
         "hook results under uploads/": mutate(template, hook_variables + ["RESULTS_PREFIX"], "uploads/results/"),
         "hook told another bucket": mutate(template, hook_variables + ["UPLOAD_BUCKET"], "other-bucket"),
-        "hook holds the token secret": mutate(template, hook_variables + ["UPLOAD_TOKEN_SECRET"],
+        "hook holds the token secret": mutate(template, hook_variables + ["UPLOAD_TOKEN_SECRET_ARN"],
                                               copy.deepcopy(template["Resources"]["Signer"]["Properties"]
-                                                            ["Environment"]["Variables"]["UPLOAD_TOKEN_SECRET"])),
+                                                            ["Environment"]["Variables"]["UPLOAD_TOKEN_SECRET_ARN"])),
         "hook with a Function URL": mutate(template, ["Resources", "Hook", "Properties", "FunctionUrlConfig"],
                                            {"AuthType": "NONE"}),
         "hook started by S3 too": mutate(template, ["Resources", "Hook", "Properties", "Events"], {"Stored": {

@@ -20,7 +20,7 @@ pub use rules::{
     ContentTypePattern, MAX_FILENAME_BYTES, Refusal, SignIn, UploadRules, check_filename,
     human_bytes, human_bytes_apart, is_active_type,
 };
-pub use token::{TOKEN_VERSION, UploadClaims};
+pub use token::UploadClaims;
 pub use wire::{
     BatchResult, ErrorBody, ErrorCode, ErrorDetail, FormFields, MAX_BATCH_FILES, SignBatch,
     SignRequest, SignResponse, SignedBatch,

@@ -1,9 +1,10 @@
 //! The upload token: the signer's signed statement of the key and plan it chose for one file, so a
 //! later call (a retry of the same file, the multipart calls) can prove the signer chose them.
 //!
-//! On the wire a token is opaque text, `v1.<claims>.<mac>`: `claims` is the JSON of
+//! On the wire a token is opaque text, `v2.<key id>.<claims>.<mac>`: `claims` is the JSON of
 //! [`UploadClaims`] in base64url (no padding) and `mac` the base64url HMAC-SHA256 of
-//! `v1.<claims>` under a secret only the signer holds (`signer/src/token.rs` signs and verifies).
+//! `v2.<key id>.<claims>` under the secret the key id names, which only the signer holds
+//! (`signer/src/token.rs` signs and verifies; tokens from before key ids were `v1.<claims>.<mac>`).
 //! The page stores and sends tokens back unchanged; it never needs to read one. The claims live
 //! here so the JSON is pinned by the tests below, like the rest of the contract.
 //!
@@ -20,9 +21,6 @@
 //!   for one kind of upload cannot be used for the other.
 
 use serde::{Deserialize, Serialize};
-
-/// The version prefix of every token this contract describes.
-pub const TOKEN_VERSION: &str = "v1";
 
 /// What an upload token states. Field order is the JSON order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use shared::{ContentTypePattern, UploadRules};
 use crate::auth::AuthConfig;
 use crate::key::MAX_KEY_BYTES;
 use crate::sigv4::Credentials;
-use crate::token::{MIN_SECRET_BYTES, TokenSecret};
+use crate::token::TokenSecret;
 
 pub const DEFAULT_PREFIX: &str = "uploads/";
 /// 5 GiB: the largest object a single POST may upload to S3 (larger files go multipart).
@@ -45,9 +45,13 @@ pub struct Config {
     pub credentials: Credentials,
     /// Local mode only: where to listen.
     pub listen: SocketAddr,
-    /// `UPLOAD_TOKEN_SECRET`: signs upload tokens. Required under Lambda (every instance must
-    /// accept every other's tokens); a local signer without it makes one at start.
+    /// `UPLOAD_TOKEN_SECRET`: signs upload tokens (one secret a line: the first signs, all
+    /// verify). Under Lambda it or `token_secret_arn` is required (every instance must accept
+    /// every other's tokens); a local signer without either makes one at start.
     pub token_secret: Option<TokenSecret>,
+    /// `UPLOAD_TOKEN_SECRET_ARN`: the Secrets Manager secret holding `token_secret`, read at
+    /// start (`secrets.rs`), so the secret is never in the function's configuration.
+    pub token_secret_arn: Option<String>,
     /// `AUTH_ISSUER` and `AUTH_AUDIENCE`: only signed-in users upload, each into their own space
     /// (`auth.rs`). `None`: the anonymous drop box.
     pub auth: Option<AuthConfig>,
@@ -113,7 +117,7 @@ const MIN_ORIGIN_SECRET_BYTES: usize = 16;
 
 /// Every variable the signer reads: set but empty is an error, never "the default" (an empty
 /// `ALLOWED_CONTENT_TYPES` once meant every type).
-const VARIABLES: [&str; 21] = [
+const VARIABLES: [&str; 22] = [
     "UPLOAD_BUCKET",
     "AWS_REGION",
     "AWS_ACCESS_KEY_ID",
@@ -135,6 +139,7 @@ const VARIABLES: [&str; 21] = [
     "AUTH_AUDIENCE",
     "ORIGIN_SECRET",
     "REQUIRE_MD5",
+    "UPLOAD_TOKEN_SECRET_ARN",
 ];
 
 /// All that is wrong with the environment, one line each.
@@ -307,19 +312,34 @@ impl Config {
         });
 
         let under_lambda = lookup("AWS_LAMBDA_RUNTIME_API").is_some();
+        // The secret itself (locally), or where Secrets Manager keeps it (on AWS: read at start
+        // by `secrets.rs`, so it is never in the function's configuration).
+        let token_secret_arn = var("UPLOAD_TOKEN_SECRET_ARN");
+        if let Some(arn) = &token_secret_arn
+            && secret_region(arn).is_none()
+        {
+            problems.push(format!(
+                "UPLOAD_TOKEN_SECRET_ARN {arn:?} is not a Secrets Manager secret's ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
+            ));
+        }
         let token_secret = match lookup("UPLOAD_TOKEN_SECRET") {
-            None if under_lambda => {
-                problems.push("UPLOAD_TOKEN_SECRET is required under Lambda but not set".into());
+            None if under_lambda && token_secret_arn.is_none() => {
+                problems.push(
+                    "UPLOAD_TOKEN_SECRET_ARN (or UPLOAD_TOKEN_SECRET) is required under Lambda but not set"
+                        .into(),
+                );
                 None
             }
             None => None,
-            Some(secret) => TokenSecret::new(secret.as_bytes()).or_else(|| {
-                problems.push(format!(
-                    "UPLOAD_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes (it is {})",
-                    secret.len()
-                ));
+            Some(_) if token_secret_arn.is_some() => {
+                problems.push(
+                    "UPLOAD_TOKEN_SECRET and UPLOAD_TOKEN_SECRET_ARN are both set: set one".into(),
+                );
                 None
-            }),
+            }
+            Some(secret) => TokenSecret::parse(&secret)
+                .map_err(|why| problems.push(format!("UPLOAD_TOKEN_SECRET {why}")))
+                .ok(),
         };
 
         let auth = match (var("AUTH_ISSUER"), var("AUTH_AUDIENCE")) {
@@ -379,9 +399,35 @@ impl Config {
             credentials,
             listen,
             token_secret,
+            token_secret_arn,
             auth,
             origin_secret,
         })
+    }
+}
+
+/// The region of a Secrets Manager secret's ARN
+/// (`arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`).
+pub fn secret_region(arn: &str) -> Option<&str> {
+    let fields: Vec<&str> = arn.splitn(7, ':').collect();
+    match fields[..] {
+        [
+            "arn",
+            partition,
+            "secretsmanager",
+            region,
+            account,
+            "secret",
+            name,
+        ] if !partition.is_empty()
+            && !region.is_empty()
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty() =>
+        {
+            Some(region)
+        }
+        _ => None,
     }
 }
 
@@ -524,17 +570,42 @@ mod tests {
         lambda.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9000"));
         let err = config(&lambda).unwrap_err().to_string();
         assert!(
-            err.contains("UPLOAD_TOKEN_SECRET is required under Lambda"),
+            err.contains(
+                "UPLOAD_TOKEN_SECRET_ARN (or UPLOAD_TOKEN_SECRET) is required under Lambda"
+            ),
             "{err}"
         );
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens-AbCdEf";
+        let mut by_arn = lambda.clone();
+        by_arn.push(("UPLOAD_TOKEN_SECRET_ARN", arn));
+        let c = config(&by_arn).unwrap();
+        assert_eq!(
+            (c.token_secret, c.token_secret_arn.as_deref()),
+            (None, Some(arn))
+        );
+        by_arn.push(("UPLOAD_TOKEN_SECRET", &secret));
+        let err = config(&by_arn).unwrap_err().to_string();
+        assert!(err.contains("both set"), "{err}");
         lambda.push(("UPLOAD_TOKEN_SECRET", &secret));
         assert!(config(&lambda).is_ok());
-        for short in ["", "too short"] {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("UPLOAD_TOKEN_SECRET", "too short"));
+        let err = config(&vars).unwrap_err().to_string();
+        assert!(err.contains("at least 32 random bytes"), "{err}");
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "secret-name",
+            "arn:aws:secretsmanager:eu-west-1:123:secret:x",
+        ] {
             let mut vars = MINIMAL.to_vec();
-            vars.push(("UPLOAD_TOKEN_SECRET", short));
+            vars.push(("UPLOAD_TOKEN_SECRET_ARN", bad));
             let err = config(&vars).unwrap_err().to_string();
-            assert!(err.contains("at least 32 bytes"), "{err}");
+            assert!(
+                err.contains("not a Secrets Manager secret's ARN"),
+                "{bad}: {err}"
+            );
         }
+        assert_eq!(secret_region(arn), Some("eu-west-1"));
     }
 
     #[test]

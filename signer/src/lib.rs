@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod policy;
 pub mod process;
 pub mod s3;
+pub mod secrets;
 pub mod service;
 pub mod sigv4;
 pub mod time;

@@ -24,13 +24,7 @@ fn main() -> ExitCode {
     if config.allowed_origins == signer::config::AllowedOrigins::List(Vec::new()) {
         tracing::warn!("ALLOWED_ORIGINS is not set: browsers on any page will be refused");
     }
-    if config.token_secret.is_none() {
-        tracing::warn!(
-            "UPLOAD_TOKEN_SECRET is not set: a secret was made for this run, so upload tokens stop working when the signer stops"
-        );
-    }
-    let auth_issuer = config.auth.as_ref().map(|auth| auth.issuer.clone());
-    let mut signer = Signer::new(config);
+    let mut config = config;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,6 +35,38 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The token secret from Secrets Manager, once, at start: never in the configuration.
+    if let Some(arn) = config.token_secret_arn.clone() {
+        let region = signer::config::secret_region(&arn)
+            .unwrap_or_default()
+            .to_string();
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").ok();
+        let read = runtime.block_on(signer::secrets::fetch(
+            &arn,
+            &region,
+            endpoint.as_deref().filter(|e| !e.trim().is_empty()),
+            &config.credentials,
+        ));
+        match read.and_then(|text| {
+            signer::token::TokenSecret::parse(&text).map_err(|why| format!("the secret {why}"))
+        }) {
+            Ok(secret) => {
+                tracing::info!(key_ids = ?secret.key_ids(), "upload token secret read from Secrets Manager");
+                config.token_secret = Some(secret);
+            }
+            Err(err) => {
+                eprintln!("signer: cannot read UPLOAD_TOKEN_SECRET_ARN's secret: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if config.token_secret.is_none() {
+        tracing::warn!(
+            "UPLOAD_TOKEN_SECRET is not set: a secret was made for this run, so upload tokens stop working when the signer stops"
+        );
+    }
+    let auth_issuer = config.auth.as_ref().map(|auth| auth.issuer.clone());
+    let mut signer = Signer::new(config);
     // Locally the signer verifies sign-in tokens itself, with the issuer's published keys.
     if let Some(issuer) = auth_issuer.filter(|_| !under_lambda) {
         match runtime.block_on(signer::oidc::fetch_verifier(&issuer)) {

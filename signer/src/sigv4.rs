@@ -77,12 +77,22 @@ impl fmt::Debug for SigningKey {
 
 /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
 pub fn signing_key(secret_access_key: &str, date: UnixTime, region: &str) -> [u8; 32] {
+    signing_key_for(secret_access_key, date, region, "s3")
+}
+
+/// [`signing_key`] for another AWS service (`secretsmanager` for the token secret).
+fn signing_key_for(
+    secret_access_key: &str,
+    date: UnixTime,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
     let mut secret = Vec::with_capacity(4 + secret_access_key.len());
     secret.extend_from_slice(b"AWS4");
     secret.extend_from_slice(secret_access_key.as_bytes());
     let k_date = hmac(&secret, date.date_stamp().as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
-    let k_service = hmac(&k_region, b"s3");
+    let k_service = hmac(&k_region, service.as_bytes());
     hmac(&k_service, b"aws4_request")
 }
 
@@ -169,11 +179,38 @@ impl CanonicalRequest<'_> {
 /// credentials, `x-amz-security-token` to the signed headers, and returns every header to send
 /// (the `Authorization` last). `request.headers` must not hold those already.
 pub fn sign_headers(
+    request: CanonicalRequest,
+    credentials: &Credentials,
+    signing_key: &SigningKey,
+    now: UnixTime,
+    region: &str,
+) -> Vec<(String, String)> {
+    sign_headers_as(request, credentials, signing_key, now, region, "s3")
+}
+
+/// The headers of a request to another AWS service (a JSON API such as Secrets Manager's),
+/// signed with keys derived for it from `credentials`.
+pub fn sign_service_headers(
+    request: CanonicalRequest,
+    credentials: &Credentials,
+    now: UnixTime,
+    region: &str,
+    service: &str,
+) -> Vec<(String, String)> {
+    let signing_key = SigningKey {
+        day: now.day(),
+        key: signing_key_for(&credentials.secret_access_key, now, region, service),
+    };
+    sign_headers_as(request, credentials, &signing_key, now, region, service)
+}
+
+fn sign_headers_as(
     mut request: CanonicalRequest,
     credentials: &Credentials,
     signing_key: &SigningKey,
     now: UnixTime,
     region: &str,
+    service: &str,
 ) -> Vec<(String, String)> {
     request.headers.push((
         "x-amz-content-sha256".into(),
@@ -185,7 +222,7 @@ pub fn sign_headers(
             .headers
             .push(("x-amz-security-token".into(), token.clone()));
     }
-    let scope = format!("{}/{region}/s3/aws4_request", now.date_stamp());
+    let scope = format!("{}/{region}/{service}/aws4_request", now.date_stamp());
     let signature = request.signature(signing_key, now, &scope);
     let (names, _) = request.signed_headers();
     let mut headers = request.headers;

@@ -62,7 +62,7 @@ fn first(signer: &Signer) -> SignResponse {
 fn a_retry_with_the_token_signs_the_same_key_again() {
     let signer = signer(SECRET);
     let first = first(&signer);
-    assert!(first.token.starts_with("v1."));
+    assert!(first.token.starts_with("v2."));
     // Later, with another random id: still the first key, in a fresh policy.
     let later = NOW.plus_seconds(600);
     let retry = signed(&sign(
@@ -177,13 +177,14 @@ fn a_token_survives_a_restart_with_the_same_secret_only() {
         NOW,
         3,
     ));
-    assert!(own.token.starts_with("v1."));
+    assert!(own.token.starts_with("v2."));
 }
 
-/// The claims a token states (the middle part, base64url JSON), read the way only a test does.
+/// The claims a token states (the part after the key id, base64url JSON), read the way only a
+/// test does.
 fn claims(token: &str) -> serde_json::Value {
     use base64::Engine;
-    let middle = token.split('.').nth(1).unwrap();
+    let middle = token.split('.').nth(2).unwrap();
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(middle)
         .unwrap();

@@ -115,6 +115,7 @@ fn test() -> Result<(), String> {
     if strict {
         signer_against_radosgw()?;
     }
+    signer_against_secrets_manager()?;
     browser_tests()?;
     let gzip = build_page_and_report()?;
     if gzip as f64 / 1000.0 > size::LIMIT_GZIP_KB {
@@ -194,6 +195,24 @@ fn signer_against_radosgw() -> Result<(), String> {
         "--test",
         "radosgw",
     ]);
+    run(suite)
+}
+
+/// The signer reading its token secret from Secrets Manager (moto's server on loopback).
+fn signer_against_secrets_manager() -> Result<(), String> {
+    let moto = tools::ensure_moto()?;
+    let mut suite = cargo();
+    suite
+        .args([
+            "test",
+            "-p",
+            "signer",
+            "--features",
+            "signer/secrets-manager-tests",
+            "--test",
+            "secrets_manager",
+        ])
+        .env("MOTO_SERVER", moto);
     run(suite)
 }
 

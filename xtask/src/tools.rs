@@ -266,6 +266,28 @@ pub fn ensure_python_tools() -> Result<(), String> {
     pip_install(&[CFN_LINT])
 }
 
+/// moto's server, for the signer's Secrets Manager test: installed (from PyPI) when missing or of
+/// another version. Its `moto_server` script's path.
+pub fn ensure_moto() -> Result<PathBuf, String> {
+    let scripts = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .map_err(|e| format!("python3: {e}; install Python 3 with pip"))?;
+    let server = PathBuf::from(String::from_utf8_lossy(&scripts.stdout).trim()).join("moto_server");
+    let installed = Command::new("python3")
+        .args(["-c", "import moto; print(moto.__version__)"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == MOTO_VERSION);
+    if !(installed && server.exists()) {
+        pip_install(&[&format!("moto[server]=={MOTO_VERSION}")])?;
+    }
+    Ok(server)
+}
+
+pub const MOTO_VERSION: &str = "5.1.18";
 pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 pub const CFN_LINT: &str = "cfn-lint==1.58.0";
 
