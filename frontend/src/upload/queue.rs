@@ -52,6 +52,25 @@ pub const STALL_MS: f64 = 30_000.0;
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF_MS`.
 pub const BACKOFF_BASE_MS: f64 = 1_000.0;
 pub const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+/// What the retry policy (`Queue::next_retry`) decided for a file after a failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Retry {
+    /// It goes again at this time (a timer is set).
+    At(f64),
+    /// It has made no progress for `RETRY_WINDOW_MS`: it fails.
+    GiveUp,
+    /// It is no longer in the list.
+    Gone,
+}
+
+/// The wait before retry number `streak + 1`: `BACKOFF_BASE_MS` doubled per retry up to
+/// `MAX_BACKOFF_MS`, then between half and all of it (`jitter` in 0..1), so files that failed
+/// together do not all come back at once.
+pub(super) fn backoff_ms(streak: u32, jitter: f64) -> u32 {
+    let base = (BACKOFF_BASE_MS * f64::from(1u32 << streak.min(10))).min(MAX_BACKOFF_MS);
+    (base * (0.5 + 0.5 * jitter)) as u32
+}
 /// How long S3 may take to answer once the whole body is sent: a minute, plus a second for every
 /// 8 MiB (the store checks and writes what it received).
 pub fn finalize_timeout_ms(size: u64) -> f64 {
@@ -1332,26 +1351,51 @@ impl Queue {
         min_delay_ms: u32,
         commands: &mut Vec<Command>,
     ) {
-        let jitter = self.next_unit();
-        let now_ms = self.now_ms;
+        let retry = self.next_retry(id, min_delay_ms, commands);
         let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
             return;
         };
+        match retry {
+            Retry::GiveUp => {
+                entry.status = Status::Failed;
+                entry.failure = Some(failure);
+            }
+            Retry::At(_) => {
+                entry.status = Status::Retrying;
+                entry.failure =
+                    (min_delay_ms == 0 || min_delay_ms > QUIET_THROTTLE_MS).then_some(failure);
+            }
+            Retry::Gone => {}
+        }
+    }
+
+    /// The retry policy, one for both paths: after a failure, the file goes again after the
+    /// backoff (`backoff_ms`, at least `min_delay_ms`), with a timer for it (`Command::RetryAfter`)
+    /// and its streak counted, unless it has made no progress for `RETRY_WINDOW_MS`: then it gives
+    /// up, and the caller fails it its own way.
+    pub(super) fn next_retry(
+        &mut self,
+        id: FileId,
+        min_delay_ms: u32,
+        commands: &mut Vec<Command>,
+    ) -> Retry {
+        let jitter = self.next_unit();
+        let now_ms = self.now_ms;
+        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
+            return Retry::Gone;
+        };
         let since = *entry.failing_since_ms.get_or_insert(now_ms);
         if now_ms - since >= RETRY_WINDOW_MS {
-            entry.status = Status::Failed;
-            entry.failure = Some(failure);
-            return;
+            return Retry::GiveUp;
         }
-        let delay_ms = big::backoff_ms(entry.streak, jitter).max(min_delay_ms);
+        let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
         entry.streak += 1;
-        entry.status = Status::Retrying;
-        entry.failure = (min_delay_ms == 0 || min_delay_ms > QUIET_THROTTLE_MS).then_some(failure);
         commands.push(Command::RetryAfter {
             id,
             attempt: entry.attempt,
             delay_ms,
         });
+        Retry::At(now_ms + f64::from(delay_ms))
     }
 
     /// Starts queued files, in order, while there are free slots (with the form signed ahead

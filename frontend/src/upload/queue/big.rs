@@ -444,23 +444,18 @@ impl Queue {
         min_delay_ms: u32,
         commands: &mut Vec<Command>,
     ) -> Option<f64> {
-        let jitter = self.next_unit();
-        let now_ms = self.now_ms;
-        let entry = entry_at(&mut self.entries, &self.index, id)?;
-        let since = *entry.failing_since_ms.get_or_insert(now_ms);
-        if now_ms - since >= RETRY_WINDOW_MS {
-            self.fail_multipart(id, failure, commands);
-            return None;
+        match self.next_retry(id, min_delay_ms, commands) {
+            Retry::At(at) => {
+                let entry = entry_at(&mut self.entries, &self.index, id)?;
+                entry.failure = Some(failure);
+                Some(at)
+            }
+            Retry::GiveUp => {
+                self.fail_multipart(id, failure, commands);
+                None
+            }
+            Retry::Gone => None,
         }
-        let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
-        entry.streak += 1;
-        entry.failure = Some(failure);
-        commands.push(Command::RetryAfter {
-            id,
-            attempt: entry.attempt,
-            delay_ms,
-        });
-        Some(now_ms + f64::from(delay_ms))
     }
 
     /// A multipart call to the signer (`create`, `list`, `sign-parts`, `complete`) failed.
@@ -737,12 +732,6 @@ impl Queue {
             }
         }
     }
-}
-
-/// Exponential backoff with jitter: 0.5x-1x of 1 s, 2 s, 4 s... up to 30 s.
-pub(super) fn backoff_ms(streak: u32, jitter: f64) -> u32 {
-    let base = (BACKOFF_BASE_MS * f64::from(1u32 << streak.min(10))).min(MAX_BACKOFF_MS);
-    (base * (0.5 + 0.5 * jitter)) as u32
 }
 
 /// A signer call that failed for a reason worth another try, and the least wait it asked for.
