@@ -7,9 +7,10 @@ use std::sync::Arc;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
+use crate::answer::Outgoing;
 use crate::auth::Caller;
 use crate::key::UploadId;
-use crate::service::{Incoming, Outgoing, Signer};
+use crate::service::{Incoming, Signer};
 use crate::time::UnixTime;
 
 /// Polls the Lambda runtime API for events until the environment is shut down.

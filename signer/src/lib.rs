@@ -1,6 +1,7 @@
 //! The signing service: validates a file description, picks a unique key, builds and signs an S3
 //! POST policy for exactly that file. See ARCHITECTURE.md for the map; `service.rs` is the HTTP API.
 
+pub mod answer;
 pub mod auth;
 pub mod config;
 pub mod key;

@@ -19,8 +19,9 @@ use shared::ErrorCode;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::answer::MAX_BATCH_BODY_BYTES;
 use crate::auth::Caller;
-use crate::service::{Incoming, MAX_BATCH_BODY_BYTES, Signer};
+use crate::service::{Incoming, Signer};
 
 /// What one client may hold of the local server: a client that sends its headers or its body
 /// slowly, or opens connections without end, must not hold it for everyone.
@@ -122,7 +123,7 @@ async fn answer(
     let Ok(body) =
         tokio::time::timeout(body_read, read_limited(body, MAX_BATCH_BODY_BYTES + 1)).await
     else {
-        let mut late = crate::service::error(
+        let mut late = crate::answer::error(
             ErrorCode::MalformedRequest,
             format!(
                 "The request's body did not arrive within {} s.",

@@ -20,9 +20,10 @@ use shared::{
     UploadToken,
 };
 
+use crate::answer::{MAX_BATCH_BODY_BYTES, Outgoing, error, json, read_body};
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::policy::UPLOADER_METADATA;
-use crate::service::{Outgoing, Signer, error, json};
+use crate::service::Signer;
 use crate::sigv4::{CanonicalRequest, object_url, sign_headers};
 use crate::time::UnixTime;
 use crate::token::TokenError;
@@ -390,9 +391,9 @@ impl Signer {
     }
 
     fn parse_body<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, Outgoing> {
-        crate::service::read_body(
+        read_body(
             body,
-            crate::service::MAX_BATCH_BODY_BYTES,
+            MAX_BATCH_BODY_BYTES,
             "A multipart request is at most 128 KiB.",
             |err| format!("The body is not what this endpoint takes ({err})."),
         )

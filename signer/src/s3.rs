@@ -16,8 +16,9 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::answer::Outgoing;
 use crate::multipart::{Pending, S3Answer, S3Call, Step};
-use crate::service::{Incoming, Outgoing, Signer};
+use crate::service::{Incoming, Signer};
 use crate::time::UnixTime;
 
 /// One S3 call may take this long.

@@ -16,8 +16,8 @@
 
 use http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE,
-    HeaderValue, VARY, X_CONTENT_TYPE_OPTIONS,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, HeaderValue, VARY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -27,6 +27,8 @@ use shared::{
     SignedBatch, UploadClaims,
 };
 
+use crate::answer::{MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, Outgoing};
+use crate::answer::{error, json, read_body};
 use crate::auth::{AuthError, Caller, Verifier, user_space};
 use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
@@ -35,11 +37,6 @@ use crate::policy::{ContentMd5, UploadPolicy, sign_post_policy};
 use crate::sigv4::SigningKey;
 use crate::time::UnixTime;
 use crate::token::{TokenError, TokenSecret};
-
-/// The largest request body the signer reads. A sign request is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// The largest body of a batch or multipart request (a batch of files with long names).
-pub const MAX_BATCH_BODY_BYTES: usize = 8 * MAX_BODY_BYTES;
 
 /// What the edges pass as the origin of a request whose `Origin` header is not visible ASCII:
 /// never an allowed origin, so such a request is refused, not taken as one without an origin.
@@ -69,8 +66,6 @@ pub struct Incoming<'a> {
 
 /// The header the site's CloudFront adds to every request it forwards to the signer's API.
 pub const ORIGIN_SECRET_HEADER: &str = "x-origin-secret";
-
-pub type Outgoing = Response<String>;
 
 /// The signing service, holding its validated configuration.
 #[derive(Debug)]
@@ -649,40 +644,6 @@ fn route(path: &str) -> Option<Route> {
         "/rules" => Some(Route::Rules),
         _ => MultipartRoute::from_path(path).map(Route::Multipart),
     }
-}
-
-pub(crate) fn json(status: StatusCode, body: String) -> Outgoing {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-/// A JSON body of at most `limit` bytes as `T`, or the 413 (`too_large`) or 400 (`malformed`
-/// words for serde's error) that every POST route answers otherwise.
-#[expect(
-    clippy::result_large_err,
-    reason = "the refusal is the response itself, as in every route's private helpers"
-)]
-pub(crate) fn read_body<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    limit: usize,
-    too_large: &str,
-    malformed: impl FnOnce(serde_json::Error) -> String,
-) -> Result<T, Outgoing> {
-    if body.len() > limit {
-        return Err(error(ErrorCode::RequestTooLarge, too_large.into()));
-    }
-    serde_json::from_slice(body).map_err(|err| error(ErrorCode::MalformedRequest, malformed(err)))
-}
-
-pub(crate) fn error(code: ErrorCode, message: String) -> Outgoing {
-    let body = serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default();
-    let status =
-        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json(status, body)
 }
 
 /// A 401 with the challenge RFC 6750 asks for.
