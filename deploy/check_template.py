@@ -47,7 +47,7 @@ DEAD_LETTER_RETENTION = 1209600
 
 # The deployments checked: the default (CloudFront, anonymous, the stack's own hook), the page
 # straight from the bucket, the page embedded by one site (uploads expiring), and every option on
-# at once (in us-east-1, where the stack makes its own web ACL; two embedding sites, and the
+# at once (in us-east-1, with the per-client limit's web ACL; two embedding sites, and the
 # deployer's own after-upload function instead of the stack's hook).
 VARIANTS = {
     "cloudfront": {},
@@ -57,7 +57,7 @@ VARIANTS = {
         "AWS::Region": "us-east-1",
         "DomainName": "upload.example.com",
         "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0000-1111",
-        "RateLimitPerFiveMinutes": "300",
+        "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/up-rate-limit/0000",
         "AuthIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
         "AuthAudience": "example-app-client",
         "AlarmEmail": "ops@example.com",
@@ -872,7 +872,18 @@ def check_lifecycle(t):
     return problems
 
 
-CHECKS = [check_signer_role, check_public_access, check_page_distribution, check_framing,
+def check_rate_limit(t):
+    """Behind the per-client limit (a web ACL on the distribution) the distribution answers IPv4
+    only: WAF counts each IPv6 address apart, and one client holds a /64 of them."""
+    problems = []
+    for name, distribution in resources(t, "AWS::CloudFront::Distribution").items():
+        config = distribution["Properties"]["DistributionConfig"]
+        if config.get("WebACLId") not in (None, {"Ref": "AWS::NoValue"}) and config.get("IPV6Enabled") is not False:
+            problems.append(f"{name}: with a per-client limit, IPv6 lets one client rotate addresses past it")
+    return problems
+
+
+CHECKS = [check_rate_limit, check_signer_role, check_public_access, check_page_distribution, check_framing,
           check_cors_in_one_place, check_origin_secret, check_token_secret, check_routes, check_sign_in, check_alarms,
           check_after_upload, check_hook, check_lifecycle]
 
@@ -960,6 +971,7 @@ def self_test(template):
         "role may change the token secret": mutate(
             template, ["Resources", "SignerRole", "Properties", "Policies", 1, "PolicyDocument", "Statement", 0,
                        "Action"], ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]),
+        "IPv6 behind the per-client limit": mutate(template, distribution + ["IPV6Enabled"], True),
         "rules cached for everyone alike": mutate(
             template, ["Resources", "RulesCachePolicy", "Properties", "CachePolicyConfig",
                        "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig"], {"HeaderBehavior": "none"}),

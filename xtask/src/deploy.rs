@@ -34,7 +34,6 @@ const PARAMETERS: &[&str] = &[
     "UploadExpiryDays",
     "ThrottlingRateLimit",
     "ThrottlingBurstLimit",
-    "RateLimitPerFiveMinutes",
     "WebAclArn",
     "AuthIssuer",
     "AuthAudience",
@@ -45,6 +44,19 @@ const PARAMETERS: &[&str] = &[
 ];
 /// WAF's smallest rate-based limit.
 const WAF_MIN_RATE_LIMIT: u64 = 10;
+/// The per-client limit's web ACL (`RateLimitPerFiveMinutes=N`, an option of the deploy, not of
+/// the template): its own stack, in us-east-1 whatever the uploader's region, since CloudFront
+/// takes web ACLs from there only.
+const RATE_LIMIT_TEMPLATE: &str = "deploy/rate-limit.yaml";
+const RATE_LIMIT_REGION: &str = "us-east-1";
+/// The per-client limit when none is given (rate-limit.yaml's default, said again here so the
+/// deploy can report it).
+const DEFAULT_RATE_LIMIT: u64 = 6000;
+
+/// The per-client limit's stack for the uploader stack `stack`.
+fn rate_limit_stack(stack: &str) -> String {
+    format!("{stack}-rate-limit")
+}
 
 /// Where `cargo lambda build --output-format zip` puts a crate's zip (the template's CodeUri).
 fn lambda_zip(krate: &str) -> PathBuf {
@@ -106,10 +118,27 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
         "--no-confirm-changeset",
         "--no-fail-on-empty-changeset",
     ]);
-    if !args.overrides.is_empty() {
-        sam.arg("--parameter-overrides").args(&args.overrides);
+    let mut overrides: Vec<String> = args
+        .overrides
+        .iter()
+        .filter(|o| !o.starts_with("RateLimitPerFiveMinutes="))
+        .cloned()
+        .collect();
+    if options.rate_limit != 0 {
+        overrides.push(format!(
+            "WebAclArn={}",
+            deploy_rate_limit(&args.stack, options.rate_limit)?
+        ));
+    }
+    if !overrides.is_empty() {
+        sam.arg("--parameter-overrides").args(&overrides);
     }
     run(sam)?;
+    if options.rate_limit == 0 && options.cloudfront {
+        // Off (or the deployer's own ACL): a limit made by an earlier deploy goes, now that the
+        // distribution no longer uses it.
+        delete_rate_limit(&args.stack)?;
+    }
     let outputs = stack_outputs(&args.stack, &args.region)?;
     let output = |key: &str| {
         outputs
@@ -153,6 +182,59 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Deploys (or updates) the per-client limit's web ACL in us-east-1; its ARN.
+fn deploy_rate_limit(stack: &str, limit: u64) -> Result<String, String> {
+    let name = rate_limit_stack(stack);
+    let mut deploy = Command::new("aws");
+    deploy
+        .current_dir(root())
+        .args(rate_limit_deploy_args(&name, limit));
+    run(deploy)?;
+    stack_outputs(&name, RATE_LIMIT_REGION)?
+        .into_iter()
+        .find(|(key, _)| key == "WebAclArn")
+        .map(|(_, arn)| arn)
+        .ok_or(format!("the stack {name} has no WebAclArn output"))
+}
+
+fn rate_limit_deploy_args(name: &str, limit: u64) -> Vec<String> {
+    [
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        RATE_LIMIT_TEMPLATE,
+        "--stack-name",
+        name,
+        "--region",
+        RATE_LIMIT_REGION,
+        "--no-fail-on-empty-changeset",
+        "--parameter-overrides",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain([format!("RateLimitPerFiveMinutes={limit}")])
+    .collect()
+}
+
+/// Deletes the per-client limit's stack, if there is one (and waits for it to go).
+fn delete_rate_limit(stack: &str) -> Result<(), String> {
+    let name = rate_limit_stack(stack);
+    for action in [
+        ["delete-stack"].as_slice(),
+        &["wait", "stack-delete-complete"],
+    ] {
+        let mut command = Command::new("aws");
+        command.arg("cloudformation").args(action).args([
+            "--stack-name",
+            &name,
+            "--region",
+            RATE_LIMIT_REGION,
+        ]);
+        run(command)?;
+    }
+    Ok(())
+}
+
 /// The page's config.json: the signer's URL and, when sites may frame the page, their origins
 /// (`embedOrigins`, the same list as the CSP's frame-ancestors), so the page knows which parent
 /// may embed it. Every value is JSON-escaped by serde_json; without EmbedOrigins the file is
@@ -181,6 +263,9 @@ struct DeployOptions {
     hook_function: Option<String>,
     /// The sites that may frame the page (EmbedOrigins), which the page's config.json lists too.
     embed_origins: Vec<String>,
+    /// Signer requests per client address in five minutes (the web ACL of `RATE_LIMIT_TEMPLATE`);
+    /// 0: none made (off, or the deployer's own WebAclArn).
+    rate_limit: u64,
 }
 
 impl DeployOptions {
@@ -192,9 +277,9 @@ impl DeployOptions {
             let (key, value) = item.split_once('=').ok_or(format!(
                 "{item:?}: parameter overrides are Key=Value (e.g. MaxUploadBytes=104857600)"
             ))?;
-            if !PARAMETERS.contains(&key) {
+            if !PARAMETERS.contains(&key) && key != "RateLimitPerFiveMinutes" {
                 return Err(format!(
-                    "{key}: not a parameter of {TEMPLATE}; it has {}",
+                    "{key}: not a parameter of {TEMPLATE}; it has {} (and the deploy takes RateLimitPerFiveMinutes)",
                     PARAMETERS.join(", ")
                 ));
             }
@@ -239,17 +324,23 @@ impl DeployOptions {
                 ));
             }
         }
+        // The per-client limit: on by default behind CloudFront (its own stack in us-east-1),
+        // unless the deployer brings a web ACL or turns it off with 0.
         let rate = get("RateLimitPerFiveMinutes");
-        let rate: u64 = if rate.is_empty() {
-            0
+        let rate_limit: u64 = if rate.is_empty() {
+            if cloudfront && web_acl.is_empty() {
+                DEFAULT_RATE_LIMIT
+            } else {
+                0
+            }
         } else {
             rate.parse()
                 .map_err(|_| format!("RateLimitPerFiveMinutes={rate}: a whole number"))?
         };
-        if rate != 0 {
-            if rate < WAF_MIN_RATE_LIMIT {
+        if rate_limit != 0 {
+            if rate_limit < WAF_MIN_RATE_LIMIT {
                 return Err(format!(
-                    "RateLimitPerFiveMinutes={rate}: WAF counts at least {WAF_MIN_RATE_LIMIT} (0 turns the limit off)"
+                    "RateLimitPerFiveMinutes={rate_limit}: WAF counts at least {WAF_MIN_RATE_LIMIT} (0 turns the limit off)"
                 ));
             }
             if !cloudfront {
@@ -260,11 +351,6 @@ impl DeployOptions {
             }
             if !web_acl.is_empty() {
                 return Err("RateLimitPerFiveMinutes or WebAclArn, not both".into());
-            }
-            if region != "us-east-1" {
-                return Err(format!(
-                    "RateLimitPerFiveMinutes: CloudFront's web ACLs can only be made in us-east-1, and this stack is in {region}. Make a CLOUDFRONT-scope web ACL with a rate-based rule there and pass WebAclArn=<its ARN>"
-                ));
             }
         }
         let (issuer, audience) = (get("AuthIssuer"), get("AuthAudience"));
@@ -329,6 +415,7 @@ impl DeployOptions {
             domain: (!domain.is_empty()).then(|| domain.to_string()),
             hook_function: (!hook.is_empty()).then(|| hook.to_string()),
             embed_origins,
+            rate_limit,
         })
     }
 }
@@ -664,7 +751,8 @@ pub fn teardown(args: &[String]) -> Result<(), String> {
             "--no-prompts",
         ]);
         match run(delete) {
-            Ok(()) => return Ok(()),
+            // Then the per-client limit's web ACL, which the distribution no longer holds.
+            Ok(()) => return delete_rate_limit(&args.stack),
             Err(e) if attempt < 3 && bucket.is_some() => {
                 eprintln!(
                     "xtask: {e}; an upload signed before the stop may have landed: emptying the bucket again"
@@ -967,7 +1055,7 @@ pub fn offline_checks() -> Result<(), String> {
     tools::ensure_python_tools()?;
     let mut lint = Command::new("cfn-lint");
     lint.current_dir(root())
-        .arg(TEMPLATE)
+        .args([TEMPLATE, RATE_LIMIT_TEMPLATE])
         .env("PATH", tools::path_with_tools());
     run(lint)?;
     let mut checks = Command::new("python3");
@@ -1397,10 +1485,10 @@ fn http(
 #[cfg(test)]
 mod name_tests {
     use super::{
-        DeployOptions, PARAMETERS, PageUpload, check_names, confirmed, delete_batch, delete_errors,
-        fnv1a, hook_in_account, inline_scripts_to_files, is_https_origin, lambda_function_region,
-        page_config, page_upload, public_page_allowed, stack_args, stale_page_keys, upload_order,
-        version_counts,
+        DEFAULT_RATE_LIMIT, DeployOptions, PARAMETERS, PageUpload, check_names, confirmed,
+        delete_batch, delete_errors, fnv1a, hook_in_account, inline_scripts_to_files,
+        is_https_origin, lambda_function_region, page_config, page_upload, public_page_allowed,
+        rate_limit_deploy_args, stack_args, stale_page_keys, upload_order, version_counts,
     };
 
     #[test]
@@ -1484,6 +1572,34 @@ mod name_tests {
     }
 
     #[test]
+    fn the_per_client_limit_is_on_by_default_behind_cloudfront() {
+        let rate = |overrides: &[&str]| {
+            DeployOptions::parse("eu-west-1", &strings(overrides))
+                .unwrap()
+                .rate_limit
+        };
+        assert_eq!(rate(&[]), DEFAULT_RATE_LIMIT);
+        assert_eq!(rate(&["RateLimitPerFiveMinutes=300"]), 300);
+        assert_eq!(rate(&["RateLimitPerFiveMinutes=0"]), 0);
+        assert_eq!(rate(&["UseCloudFront=false"]), 0);
+        assert_eq!(
+            rate(&["WebAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/limit/abc"]),
+            0
+        );
+        // rate-limit.yaml's default is the same number.
+        let template = include_str!("../../deploy/rate-limit.yaml");
+        assert!(template.contains(&format!("Default: {DEFAULT_RATE_LIMIT}\n")));
+        assert_eq!(
+            rate_limit_deploy_args("up-rate-limit", 300)[..9].join(" "),
+            "cloudformation deploy --template-file deploy/rate-limit.yaml --stack-name up-rate-limit --region us-east-1 --no-fail-on-empty-changeset"
+        );
+        assert_eq!(
+            rate_limit_deploy_args("up-rate-limit", 300).last().unwrap(),
+            "RateLimitPerFiveMinutes=300"
+        );
+    }
+
+    #[test]
     fn parameter_combinations_are_checked_before_deploying() {
         let cert = "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc-123";
         let acl = "WebAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/limit/abc";
@@ -1517,7 +1633,7 @@ mod name_tests {
             &["DomainName=up.example.com", cert, "UseCloudFront=false"],
             Err("drop UseCloudFront=false"),
         );
-        // The per-client rate limit: WAF's minimum, us-east-1 only, not with an existing ACL.
+        // The per-client rate limit: WAF's minimum, not with an existing ACL.
         check(
             "us-east-1",
             &["RateLimitPerFiveMinutes=300"],
@@ -1538,10 +1654,11 @@ mod name_tests {
             &["RateLimitPerFiveMinutes=lots"],
             Err("whole number"),
         );
+        // In any region: the web ACL is its own stack in us-east-1.
         check(
             "eu-west-1",
             &["RateLimitPerFiveMinutes=300"],
-            Err("pass WebAclArn"),
+            Ok((true, None)),
         );
         check(
             "us-east-1",
