@@ -365,6 +365,9 @@ impl DeployOptions {
             }
             _ => {}
         }
+        if !issuer.is_empty() && !cloudfront {
+            return Err("AuthIssuer needs CloudFront: drop UseCloudFront=false. API Gateway's authorizer answers an ended sign-in with a 401 without CORS headers, which only a page on the API's own origin can read".into());
+        }
         if !issuer.is_empty() && (!issuer.starts_with("https://") || issuer.contains(',')) {
             return Err(format!("AuthIssuer={issuer}: the issuer's https:// URL"));
         }
@@ -1680,6 +1683,16 @@ mod name_tests {
             "eu-west-1",
             &["WebAclArn=arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/y"],
             Err("CLOUDFRONT-scope"),
+        );
+        // Signing in: only behind CloudFront (the authorizer's 401 is readable there alone).
+        check(
+            "eu-west-1",
+            &[
+                "AuthIssuer=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
+                "AuthAudience=client",
+                "UseCloudFront=false",
+            ],
+            Err("AuthIssuer needs CloudFront"),
         );
         // Signing in: issuer and audience together.
         let issuer = "AuthIssuer=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc";
