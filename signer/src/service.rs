@@ -1,6 +1,9 @@
-//! The signer's HTTP API as a pure function from a request (plus the time and a random id) to a
-//! response. Both edges, Lambda (`lambda.rs`) and the local server (`local.rs`), call [`Signer::handle`];
-//! neither knows the routes, and this module knows neither runtime.
+//! The signer's HTTP API as pure steps from a request (plus the time and a random id) to a
+//! response: [`Signer::begin`] answers, or names the S3 call it needs ([`Step::Call`]), and
+//! [`Signer::resume`] goes on with S3's answer. Both edges, Lambda (`lambda.rs`) and the local
+//! server (`local.rs`), run those steps through `s3::answer`; neither knows the routes, and this
+//! module knows neither runtime. [`Signer::handle`] is the shortcut tests and benches use for the
+//! routes that need no S3 call (it answers 502 to one that does).
 //!
 //! - `POST /sign`: a `SignRequest` in, a `SignResponse` out. With the `token` of an earlier answer,
 //!   the same key is signed again (after checking the token and that type, size and MD5 match it).

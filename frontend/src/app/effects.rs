@@ -82,7 +82,7 @@ impl App {
                     attempt,
                     command,
                 } => self.run_part(ctx, id, attempt, command),
-                Command::Abort { id } => {
+                Command::StopRequests { id } => {
                     self.uploads.remove(&id);
                     self.parts.retain(|(file, _), _| *file != id);
                 }

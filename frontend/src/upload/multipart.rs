@@ -474,7 +474,7 @@ impl Multipart {
     /// parts first (resuming), send parts with fresh URLs while fewer than `slots` are in flight,
     /// hash and sign ahead. `slots` may be 0 (other files use every request the browser runs at
     /// once): then only the parts already holding a slot go.
-    pub fn pump(&mut self, slots: usize, now_ms: f64, out: &mut Vec<PartCommand>) {
+    pub fn next_steps(&mut self, slots: usize, now_ms: f64, out: &mut Vec<PartCommand>) {
         while self.parts.get(self.cursor) == Some(&Part::Stored) {
             self.cursor += 1;
         }
@@ -642,7 +642,7 @@ mod tests {
                 rounds += 1;
                 assert!(rounds < 10_000, "no progress");
                 let mut out = Vec::new();
-                multipart.pump(16, 0.0, &mut out);
+                multipart.next_steps(16, 0.0, &mut out);
                 for command in out {
                     match command {
                         PartCommand::Hash { number, .. } => {

@@ -25,7 +25,8 @@
 //! whole body is sent (`finalizing`) the file waits for S3's answer (a timeout scaled to its
 //! size, not the stall timeout) and cannot be cancelled: S3 may already hold it.
 
-mod big;
+/// The multipart side of the queue: what each answer of a multipart file's calls and parts means.
+mod multipart_files;
 
 use std::collections::HashSet;
 
@@ -476,8 +477,9 @@ pub enum Command {
         url: String,
         fields: FormFields,
     },
-    /// Stop the request in flight for this file, if any.
-    Abort { id: FileId },
+    /// Stop the file's requests in flight, if any (its form's POST or its parts' PUTs); nothing in
+    /// S3 changes (that is `AbortMultipart`).
+    StopRequests { id: FileId },
     /// Send `RetryDue { id, attempt }` after `delay_ms`.
     RetryAfter {
         id: FileId,
@@ -898,7 +900,7 @@ impl Queue {
                     .map(|e| e.id)
                     .collect();
                 for id in stalled {
-                    commands.push(Command::Abort { id });
+                    commands.push(Command::StopRequests { id });
                     let failure = Failure::page(PageCode::Timeout);
                     self.retry_or_fail(id, failure, &mut commands);
                 }
@@ -924,7 +926,7 @@ impl Queue {
                     entry.ahead = Ahead::No;
                 } else {
                     // A part's wait is over.
-                    self.pump(id, &mut commands);
+                    self.next_steps(id, &mut commands);
                 }
             }
             Event::Cancel(id) => {
@@ -994,7 +996,7 @@ impl Queue {
             Event::Remove(id) => {
                 if let Some(at) = self.index.get(&id).copied() {
                     if self.entries[at].status.is_active() {
-                        commands.push(Command::Abort { id });
+                        commands.push(Command::StopRequests { id });
                     }
                     // An upload S3 holds parts of that will not be finished: none left behind.
                     if self.entries[at].status != Status::Done {
@@ -1009,7 +1011,7 @@ impl Queue {
             Event::ForgetAll => {
                 for entry in std::mem::take(&mut self.entries) {
                     if entry.status.is_active() {
-                        commands.push(Command::Abort { id: entry.id });
+                        commands.push(Command::StopRequests { id: entry.id });
                     }
                     commands.push(Command::Forget { id: entry.id });
                 }
@@ -1041,7 +1043,7 @@ impl Queue {
                         && entry.status != Status::Done
                     {
                         if entry.status.is_active() {
-                            commands.push(Command::Abort { id });
+                            commands.push(Command::StopRequests { id });
                         }
                         entry.status = Status::Refused;
                         entry.failure = Some(Failure::page(PageCode::OtherTab));
@@ -1096,7 +1098,7 @@ impl Queue {
                         .is_some_and(|&at| self.entries[at].attempt == attempt)
                 {
                     multipart.signed(parts, now_ms);
-                    self.pump(id, &mut commands);
+                    self.next_steps(id, &mut commands);
                 }
             }
             Event::PartProgress {
@@ -1161,7 +1163,7 @@ impl Queue {
             })
             .collect();
         for id in uploading {
-            self.pump(id, &mut commands);
+            self.next_steps(id, &mut commands);
         }
         self.tell(&mut commands);
         commands
@@ -2493,7 +2495,7 @@ mod tests {
         assert_eq!(j.attempt(1), 1);
         // 30 s without progress is a stall, whenever the tick notices it.
         let commands = j.at(j.now + 90_000.0, Event::Tick);
-        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
         assert_eq!(j.code(1).as_deref(), Some(PageCode::Timeout.as_str()));
     }
 
@@ -2518,7 +2520,7 @@ mod tests {
         // 60 s + 10 s for 80 MiB: then aborted and retried with the same key.
         let commands = j.at(finalize_timeout_ms(size) + 1.0, Event::Tick);
         assert_eq!(finalize_timeout_ms(size), 70_000.0);
-        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
         assert_eq!(j.status(1), Status::Retrying);
     }
 
@@ -2617,8 +2619,8 @@ mod tests {
         assert_eq!(j.status(1), Status::Done);
         assert_eq!(j.status(2), Status::Uploading);
         let commands = j.send(Event::ForgetAll);
-        assert!(commands.contains(&Command::Abort { id: 2 }));
-        assert!(!commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 2 }));
+        assert!(!commands.contains(&Command::StopRequests { id: 1 }));
         assert!(commands.contains(&Command::ForgetAllRecords));
         for id in [1, 2, 3] {
             assert!(commands.contains(&Command::Forget { id }), "{id}");
@@ -2668,7 +2670,7 @@ mod tests {
         assert!(summary.can_cancel_any && !summary.can_retry_any);
         assert!(summary.seconds_left.is_some());
         let commands = j.send(Event::CancelAll);
-        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
         for id in [1, 2, 3] {
             assert_eq!(j.status(id), Status::Cancelled);
         }
@@ -2812,7 +2814,7 @@ mod tests {
         );
         assert_eq!(j.status(2), Status::Queued);
         let commands = j.send(Event::Cancel(1));
-        assert_eq!(commands[0], Command::Abort { id: 1 });
+        assert_eq!(commands[0], Command::StopRequests { id: 1 });
         // next.bin takes the slot; its form is already asked for, so no second request.
         assert_eq!(signs(&commands), Vec::<FileId>::new());
         assert_eq!(j.status(2), Status::Signing);
@@ -3188,7 +3190,7 @@ mod tests {
         );
         assert!(j.at(30_000.0, Event::Tick).is_empty());
         let commands = j.at(31_001.0, Event::Tick);
-        assert_eq!(commands[0], Command::Abort { id: 1 });
+        assert_eq!(commands[0], Command::StopRequests { id: 1 });
         assert_eq!(j.status(1), Status::Retrying);
         assert_eq!(j.code(1).as_deref(), Some(PageCode::Timeout.as_str()));
         // A signer that never answers times out the same way.

@@ -59,7 +59,7 @@ impl Queue {
             Phase::Parts => {
                 entry.status = Status::Uploading;
                 entry.speed = Speed::start(now_ms, entry.sent);
-                self.pump(id, commands);
+                self.next_steps(id, commands);
             }
             Phase::Complete => {
                 entry.status = Status::Finalizing;
@@ -75,7 +75,7 @@ impl Queue {
     }
 
     /// The next parts to hash, sign and send; `complete` once every part is stored.
-    pub(super) fn pump(&mut self, id: FileId, commands: &mut Vec<Command>) {
+    pub(super) fn next_steps(&mut self, id: FileId, commands: &mut Vec<Command>) {
         let now_ms = self.now_ms;
         let slots = self
             .part_concurrency
@@ -95,11 +95,11 @@ impl Queue {
             && let Some(from) = multipart.resume_of.take()
         {
             self.drop_unfinished(from, commands);
-            return self.pump(id, commands);
+            return self.next_steps(id, commands);
         }
         let attempt = entry.attempt;
         let mut out = Vec::new();
-        multipart.pump(slots, now_ms, &mut out);
+        multipart.next_steps(slots, now_ms, &mut out);
         commands.extend(out.into_iter().map(|command| Command::Part {
             id,
             attempt,
@@ -140,7 +140,7 @@ impl Queue {
                 let failure = Failure::page(PageCode::Timeout);
                 self.part_retry(id, number, failure, 0, commands);
             }
-            self.pump(id, commands);
+            self.next_steps(id, commands);
         }
     }
 
@@ -189,7 +189,7 @@ impl Queue {
         entry.sent = 0;
         entry.speed = Speed::start(now_ms, 0);
         entry.last_activity_ms = now_ms;
-        self.pump(id, commands);
+        self.next_steps(id, commands);
     }
 
     pub(super) fn listed(
@@ -221,7 +221,7 @@ impl Queue {
                 entry.sent = multipart.sent();
                 entry.speed = Speed::start(now_ms, entry.sent);
                 entry.last_activity_ms = now_ms;
-                self.pump(id, commands);
+                self.next_steps(id, commands);
             }
             _ => {}
         }
@@ -313,7 +313,7 @@ impl Queue {
             // Every stored part matched: this entry is that upload now.
             self.drop_unfinished(from, commands);
         }
-        self.pump(id, commands);
+        self.next_steps(id, commands);
     }
 
     pub(super) fn hash_failed(
@@ -382,7 +382,7 @@ impl Queue {
             entry.failing_since_ms = None;
             entry.failure = None;
             entry.last_activity_ms = now_ms;
-            self.pump(id, commands);
+            self.next_steps(id, commands);
             return;
         }
         let (failure, transient, expired) = storage_refusal(status, body);
@@ -397,7 +397,7 @@ impl Queue {
             if first && let Some(multipart) = self.multiparts.get_mut(&id) {
                 multipart.release(number);
             }
-            self.pump(id, commands);
+            self.next_steps(id, commands);
         } else if matches!(
             failure.code,
             FailureCode::Store(StoreCode::NoSuchUpload | StoreCode::NoSuchKey)
@@ -598,7 +598,7 @@ impl Queue {
 
     /// The file fails (Retry goes on with the same upload): everything in flight stops.
     fn fail_multipart(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
-        commands.push(Command::Abort { id });
+        commands.push(Command::StopRequests { id });
         if let Some(multipart) = self.multiparts.get_mut(&id) {
             multipart.stop();
         }
@@ -612,7 +612,7 @@ impl Queue {
     /// S3 no longer has the upload, or its token expired: the file fails, its record goes, and
     /// Retry starts a new upload.
     fn upload_gone(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
-        commands.push(Command::Abort { id });
+        commands.push(Command::StopRequests { id });
         if let Some(multipart) = self.multiparts.remove(&id) {
             if let Some(upload) = multipart.upload {
                 commands.push(Command::ForgetRecord {
@@ -638,7 +638,7 @@ impl Queue {
         ) else {
             return;
         };
-        commands.push(Command::Abort { id });
+        commands.push(Command::StopRequests { id });
         multipart.stop();
         entry.status = Status::Paused;
         entry.sent = multipart.sent();
@@ -651,7 +651,7 @@ impl Queue {
             return;
         };
         if matches!(entry.status, Status::Uploading | Status::Signing) {
-            commands.push(Command::Abort { id });
+            commands.push(Command::StopRequests { id });
         }
         entry.status = Status::Cancelled;
         entry.failure = None;
@@ -1497,7 +1497,7 @@ mod tests {
         assert_eq!(held, vec![3, 4]);
         assert!(queue.entry(1).unwrap().can_pause());
         let commands = queue.update(1.0, Event::Pause(1));
-        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
         let entry = queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Paused);
         assert_eq!(entry.sent, 16 * MIB);
@@ -1564,7 +1564,7 @@ mod tests {
             },
         );
         // Its end is the other tab's to tell the embedding site, not this one's.
-        assert_eq!(commands, vec![Command::Abort { id: 1 }]);
+        assert_eq!(commands, vec![Command::StopRequests { id: 1 }]);
         let entry = queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Refused);
         assert_eq!(
@@ -1602,7 +1602,7 @@ mod tests {
             _ => None,
         });
         let commands = queue.update(1.0, Event::Cancel(1));
-        assert!(commands.contains(&Command::Abort { id: 1 }));
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
         assert!(commands.contains(&Command::AbortMultipart {
             upload_id: "up-1".into(),
             token: "v1.t.s".into()
