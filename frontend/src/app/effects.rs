@@ -15,6 +15,7 @@ use crate::upload::form::form_parts;
 use crate::upload::multipart::PartCommand;
 use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
 use crate::upload::resume::ResumeRecord;
+use crate::upload::timing::SIGN_ANSWER_MS;
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
 type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
@@ -423,9 +424,6 @@ const SIGN_REQUESTS_AT_ONCE: usize = 2;
 /// long names and upload tokens.
 const SIGN_BATCH_FILES: usize = 16;
 const _: () = assert!(SIGN_BATCH_FILES <= shared::MAX_BATCH_FILES);
-/// A sign request out for this long stops counting toward `SIGN_REQUESTS_AT_ONCE` (less than the
-/// queue's 30 s stall timeout, so the files it stalled find a place when signed again).
-const SIGN_ANSWER_MS: f64 = 20_000.0;
 
 /// What a request to the signer was for: one file's call (its answer read by `read`), or files
 /// to sign.

@@ -30,16 +30,8 @@ use crate::upload::queue::{
     TransportCause,
 };
 use crate::upload::resume::ResumeRecord;
+use crate::upload::timing::{DRAW_INTERVAL_MS, LOAD_RETRY_MAX_MS, LOAD_RETRY_MS};
 
-/// Loading `config.json` or the rules is tried again after this long, doubling up to
-/// `LOAD_RETRY_MAX_MS`.
-const LOAD_RETRY_MS: u32 = 1_000;
-const LOAD_RETRY_MAX_MS: u32 = 30_000;
-/// Uploads redraw the page at most this often (10 times a second): enough for moving bars, and
-/// the browser's main thread stays free for the uploads themselves (measured against radosgw,
-/// where the S3 server shares the machine's CPU: a redraw per frame cost a tenth of the
-/// throughput).
-const DRAW_INTERVAL_MS: f64 = 100.0;
 /// Above this many files, only the rows in view (and a few around them) are in the page: a list
 /// of 10,000 rows took seconds to draw and made every redraw long. Below it, every row stays (the
 /// tests read them all).

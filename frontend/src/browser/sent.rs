@@ -11,14 +11,12 @@
 use web_sys::Storage;
 
 use crate::upload::queue::{FileId, FileInfo};
+use crate::upload::timing::TOKEN_LIFE_MS;
 
 const PREFIX: &str = "uploader-sent ";
 /// At most this many files are kept (about 300 KB of the origin's 5 MB of `localStorage`, which
 /// the sign-in and the language share): past it, in the hour, files are not kept.
 const MOST: usize = 1_000;
-
-/// The signer's upload tokens live an hour (`signer::config::TOKEN_TTL_SECONDS`).
-const TOKEN_LIFE_MS: f64 = 3_600_000.0;
 
 thread_local! {
     /// The items this page knows are stored: counted by `prune`, then one more per `remember`.

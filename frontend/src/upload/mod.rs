@@ -9,4 +9,5 @@ pub mod progress;
 pub mod queue;
 pub mod resume;
 pub mod s3_xml;
+pub mod timing;
 pub mod vec_map;

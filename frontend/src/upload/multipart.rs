@@ -15,11 +15,10 @@ use shared::{
 
 use super::digest;
 use super::progress::use_until_ms;
+pub use crate::upload::timing::URL_MARGIN_MS;
 
 /// Parts in flight per file unless `config.json` says otherwise.
 pub const DEFAULT_PART_CONCURRENCY: usize = 4;
-/// A part URL is used only while at least this long remains before it expires.
-pub const URL_MARGIN_MS: f64 = 60_000.0;
 /// Parts hashed and signed ahead of those sending, per slot.
 const AHEAD_PER_SLOT: usize = 2;
 

@@ -1,8 +1,8 @@
 //! Progress maths: percent, a smoothed speed, time left. Pure; times are milliseconds from the
 //! page's clock, passed in.
 
-/// How often a new speed sample is taken; shorter windows make the number jump.
-const WINDOW_MS: f64 = 500.0;
+use crate::upload::timing::SPEED_WINDOW_MS;
+
 /// Weight of the newest window in the smoothed speed.
 const SMOOTHING: f64 = 0.3;
 
@@ -33,7 +33,7 @@ impl Speed {
             return;
         }
         let elapsed = now_ms - self.anchor_ms;
-        if elapsed < WINDOW_MS || bytes < self.anchor_bytes {
+        if elapsed < SPEED_WINDOW_MS || bytes < self.anchor_bytes {
             return;
         }
         let rate = (bytes - self.anchor_bytes) as f64 * 1000.0 / elapsed;

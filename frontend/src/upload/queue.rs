@@ -42,17 +42,12 @@ use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
 use super::progress::{Speed, parse_utc_ms, percent, use_until_ms};
 use super::resume::ResumeRecord;
 use super::{digest, s3_xml};
+pub use crate::upload::timing::{
+    BACKOFF_BASE_MS, MAX_BACKOFF_MS, QUIET_THROTTLE_MS, RETRY_WINDOW_MS, SIGNED_AHEAD_FRESH_MS,
+    SIGNED_AHEAD_MARGIN_MS, STALL_MS,
+};
 
 pub type FileId = u32;
-
-/// Transient failures are retried until a file has made no progress for this long (a short S3
-/// outage, a dropped Wi-Fi, a laptop lid closed for a minute all fit in it).
-pub const RETRY_WINDOW_MS: f64 = 300_000.0;
-/// A signing or uploading file with no progress for this long is aborted and retried.
-pub const STALL_MS: f64 = 30_000.0;
-/// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF_MS`.
-pub const BACKOFF_BASE_MS: f64 = 1_000.0;
-pub const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 /// What the retry policy (`Queue::next_retry`) decided for a file after a failure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,13 +84,6 @@ pub const MAX_STORAGE_REQUESTS: usize = 6;
 /// 100 small files: with one per slot, uploads waited for forms and storage sat idle half the
 /// time).
 pub const SIGN_AHEAD_PER_SLOT: usize = 3;
-/// A form signed ahead is used only this soon after it was signed (policies live 10 minutes by
-/// default; the expired-policy path covers a signer configured shorter).
-pub const SIGNED_AHEAD_FRESH_MS: f64 = 60_000.0;
-/// A form signed ahead is used only while at least this long remains before its `expiresAt`
-/// (room for the upload to start, and for a browser clock a little ahead of the signer's; one
-/// further behind gets S3's refusal of an expired policy, which is signed again).
-pub const SIGNED_AHEAD_MARGIN_MS: f64 = 60_000.0;
 /// What the browser reports for a file it knows no type for.
 pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -110,9 +98,6 @@ pub enum TransportCause {
     /// Storage answers, yet nothing of the request went through: the CORS preflight was refused.
     Blocked,
 }
-
-/// A throttled answer that asks for at most this long a wait is not shown as an error.
-pub const QUIET_THROTTLE_MS: u32 = 10_000;
 
 /// What the page knows about a file (its bytes stay in the browser's `File`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
