@@ -3,7 +3,8 @@
 //! And for the IndexedDB edge (`frontend/src/browser/records.rs`): resume records saved, read
 //! back, replaced and removed.
 //! And for the hashing edge (`frontend/src/browser/hash.rs`): the MD5 of ranges of a file, and its
-//! speed.
+//! speed. And for the JSON edge (`frontend/src/browser/json.rs`): every reader and writer
+//! round-trips against `shared`'s serde types.
 //!
 //! They need a real browser and a real server: `wasm-bindgen-test-runner` drives headless Chromium
 //! (`frontend/webdriver.json` holds its flags) and the uploads go to the echo server in
@@ -515,4 +516,183 @@ async fn md5_of_64_mib_reports_its_speed() {
         size as f64 / 1e6 / seconds.max(0.001)
     );
     web_sys::console::log_1(&line.into());
+}
+
+// The JSON edge (`frontend/src/browser/json.rs`) spells every wire field by hand (serde would
+// weigh KBs in the page): each reader and writer round-trips against `shared`'s serde types, so a
+// field renamed in `shared` fails here, not only in the end-to-end suite.
+
+mod wire {
+    use frontend::browser::json;
+    use shared::{
+        BatchResult, CompletedUpload, ContentTypePattern, ErrorBody, ErrorCode, FormFields,
+        ListedPart, ListedParts, MultipartUpload, PartToSign, SignBatch, SignIn, SignParts,
+        SignRequest, SignResponse, SignedBatch, SignedPart, SignedParts, UploadRules, UploadToken,
+    };
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn fields() -> FormFields {
+        FormFields(vec![
+            ("key".into(), "uploads/ab/é x.png".into()),
+            ("Content-Type".into(), "image/png".into()),
+            ("policy".into(), "eyJ4IjoiIn0=".into()),
+        ])
+    }
+
+    fn form() -> SignResponse {
+        SignResponse {
+            method: "POST".into(),
+            url: "https://bucket.s3.eu-west-1.amazonaws.com".into(),
+            key: "uploads/ab/é x.png".into(),
+            fields: fields(),
+            expires_at: "2026-12-04T10:00:00Z".into(),
+            token: "v2.abcd1234.e30.AA".into(),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn answers_read_as_serde_writes_them() {
+        let rules = UploadRules {
+            max_bytes: 5_497_558_138_880,
+            allow_empty: true,
+            allowed_content_types: vec![
+                ContentTypePattern::parse("image/*").unwrap(),
+                ContentTypePattern::parse("application/pdf").unwrap(),
+            ],
+            prefix: "uploads/".into(),
+            multipart_threshold_bytes: 67_108_864,
+            sign_in: Some(SignIn {
+                issuer: "https://id.example".into(),
+                client_id: "page".into(),
+            }),
+            require_md5: true,
+        };
+        assert_eq!(
+            json::rules(&serde_json::to_string(&rules).unwrap()),
+            Some(rules)
+        );
+        assert_eq!(
+            json::sign_response(&serde_json::to_string(&form()).unwrap()),
+            Some(form())
+        );
+        let upload = MultipartUpload {
+            key: "uploads/ab/big.iso".into(),
+            upload_id: "2~abc".into(),
+            part_size: 8_388_608,
+            parts: 768,
+            token: "v2.abcd1234.e30.AA".into(),
+            expires_at: "2026-12-05T10:00:00Z".into(),
+        };
+        assert_eq!(
+            json::multipart_upload(&serde_json::to_string(&upload).unwrap()),
+            Some(upload)
+        );
+        let signed = SignedParts {
+            parts: vec![SignedPart {
+                number: 3,
+                url: "https://bucket.s3.amazonaws.com/k?partNumber=3&uploadId=x".into(),
+                headers: FormFields(vec![
+                    ("Content-Length".into(), "8388608".into()),
+                    ("Content-MD5".into(), "1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+                ]),
+            }],
+            expires_at: "2026-12-04T10:15:00Z".into(),
+        };
+        assert_eq!(
+            json::signed_parts(&serde_json::to_string(&signed).unwrap()),
+            Some(signed)
+        );
+        let listed = ListedParts {
+            parts: vec![ListedPart {
+                number: 1,
+                size: 8_388_608,
+                etag: "\"abc\"".into(),
+            }],
+        };
+        assert_eq!(
+            json::listed_parts(&serde_json::to_string(&listed).unwrap()),
+            Some(listed)
+        );
+        let completed = CompletedUpload {
+            key: "uploads/ab/big.iso".into(),
+            etag: "\"abc-768\"".into(),
+        };
+        assert_eq!(
+            json::completed_upload(&serde_json::to_string(&completed).unwrap()),
+            Some(completed)
+        );
+        for code in ErrorCode::ALL {
+            let body = ErrorBody::new(code, "why");
+            assert_eq!(
+                json::error_body(&serde_json::to_string(&body).unwrap()),
+                Some((code, "why".to_string())),
+                "{code}"
+            );
+        }
+        let batch = SignedBatch {
+            results: vec![
+                BatchResult::Signed(form()),
+                BatchResult::Refused(ErrorBody::new(ErrorCode::FileTooLarge, "too big")),
+            ],
+        };
+        assert_eq!(
+            json::signed_batch(&serde_json::to_string(&batch).unwrap()),
+            Some(vec![
+                Ok(form()),
+                Err((ErrorCode::FileTooLarge, "too big".to_string()))
+            ])
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn requests_read_as_serde_reads_them() {
+        let request = SignRequest {
+            filename: "folder/é x.png".into(),
+            content_type: "image/png".into(),
+            size: 9_007_199_254_740_991,
+            token: Some("v2.abcd1234.e30.AA".into()),
+            content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+        };
+        let bare = SignRequest {
+            token: None,
+            content_md5: None,
+            ..request.clone()
+        };
+        for one in [&request, &bare] {
+            assert_eq!(
+                serde_json::from_str::<SignRequest>(&json::sign_request(one)).unwrap(),
+                *one
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<SignBatch>(&json::sign_batch([&request, &bare].into_iter()))
+                .unwrap(),
+            SignBatch {
+                files: vec![request.clone(), bare]
+            }
+        );
+        let parts = SignParts {
+            token: "v2.abcd1234.e30.AA".into(),
+            parts: vec![
+                PartToSign {
+                    number: 1,
+                    md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+                },
+                PartToSign {
+                    number: 2,
+                    md5: None,
+                },
+            ],
+        };
+        assert_eq!(
+            serde_json::from_str::<SignParts>(&json::sign_parts(&parts)).unwrap(),
+            parts
+        );
+        assert_eq!(
+            serde_json::from_str::<UploadToken>(&json::token_body("v2.a.b.c")).unwrap(),
+            UploadToken {
+                token: "v2.a.b.c".into()
+            }
+        );
+    }
 }
