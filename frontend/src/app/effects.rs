@@ -8,11 +8,11 @@ use shared::{ErrorCode, SignRequest, SignResponse};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::{App, Msg};
+use super::{App, Msg, StorageRequest};
 use crate::browser::xhr::{self, XhrEvent};
 use crate::browser::{hash, host, json, records, sent, signer};
 use crate::upload::form::form_parts;
-use crate::upload::multipart::PartCommand;
+use crate::upload::multipart::{PartCommand, WHOLE_FILE};
 use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
 use crate::upload::resume::ResumeRecord;
 use crate::upload::timing::SIGN_ANSWER_MS;
@@ -62,8 +62,7 @@ impl App {
                         }
                         XhrEvent::Failed => link.send_message(Msg::XhrFailed {
                             id,
-                            attempt,
-                            part: None,
+                            request: StorageRequest::Form { attempt },
                             url: url_for_probe.clone(),
                         }),
                     };
@@ -319,7 +318,7 @@ impl App {
                 length,
             } => spawn_local(async move {
                 // Part 0 is a whole file sent in one POST.
-                let event = match hash::md5_of(&file, offset, length, number == 0).await {
+                let event = match hash::md5_of(&file, offset, length, number == WHOLE_FILE).await {
                     Ok(md5) => Event::PartHashed { id, number, md5 },
                     Err(message) => Event::HashFailed {
                         id,
@@ -370,8 +369,7 @@ impl App {
                     }
                     XhrEvent::Failed => link.send_message(Msg::XhrFailed {
                         id,
-                        attempt: try_,
-                        part: Some(number),
+                        request: StorageRequest::Part { number, try_ },
                         url: url_for_probe.clone(),
                     }),
                 };

@@ -51,12 +51,11 @@ pub enum Msg {
     FetchRules,
     Picked(Vec<files::Picked>),
     Queue(Event),
-    /// An upload (or a part's try, `attempt`) ended without a readable answer: find out why
-    /// before telling the queue.
+    /// A request to storage ended without a readable answer: find out why before telling the
+    /// queue.
     XhrFailed {
         id: FileId,
-        attempt: u32,
-        part: Option<u32>,
+        request: StorageRequest,
         url: String,
     },
     /// The resume records IndexedDB holds (at start).
@@ -77,6 +76,14 @@ pub enum Msg {
     SignOut,
     /// Anonymous: forget this browser's uploads (a shared browser's next person).
     Forget,
+}
+
+/// Which request to storage failed: a file's form POST (its `attempt`) or a part's PUT (its
+/// number and that part's own try).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageRequest {
+    Form { attempt: u32 },
+    Part { number: u32, try_: u32 },
 }
 
 pub struct App {
@@ -513,16 +520,11 @@ impl Component for App {
                 }
                 return false;
             }
-            Msg::XhrFailed {
-                id,
-                attempt,
-                part,
-                url,
-            } => {
+            Msg::XhrFailed { id, request, url } => {
                 // What the queue knows now: whether any of the body went out.
-                let nothing_sent = match part {
-                    Some(number) => self.queue.part_sent(id, number) == 0,
-                    None => self
+                let nothing_sent = match request {
+                    StorageRequest::Part { number, .. } => self.queue.part_sent(id, number) == 0,
+                    StorageRequest::Form { .. } => self
                         .queue
                         .entry(id)
                         .is_some_and(|e| e.status == Status::Uploading && e.sent == 0),
@@ -534,14 +536,16 @@ impl Component for App {
                         (true, true) => TransportCause::Blocked,
                         (true, false) => TransportCause::Dropped,
                     };
-                    let event = match part {
-                        Some(number) => Event::PartFailed {
+                    let event = match request {
+                        StorageRequest::Part { number, try_ } => Event::PartFailed {
                             id,
                             number,
-                            try_: attempt,
+                            try_,
                             cause,
                         },
-                        None => Event::TransportFailed { id, attempt, cause },
+                        StorageRequest::Form { attempt } => {
+                            Event::TransportFailed { id, attempt, cause }
+                        }
                     };
                     link.send_message(Msg::Queue(event));
                 });

@@ -70,6 +70,10 @@ pub enum Phase {
     Complete,
 }
 
+/// The part number that stands for a single-POST file as a whole (its MD5 is asked for and
+/// answered as this part's); a multipart upload's parts are 1 to N.
+pub const WHOLE_FILE: u32 = 0;
+
 /// What the queue asks of the edge for a multipart file (beside the file-level commands).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartCommand {

@@ -38,7 +38,7 @@ use shared::{
 };
 
 pub use super::failure::{Failure, FailureCode, PageCode, StoreCode};
-use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand};
+use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand, WHOLE_FILE};
 use super::progress::{Speed, parse_utc_ms, percent, use_until_ms};
 use super::resume::ResumeRecord;
 use super::{digest, s3_xml};
@@ -1053,13 +1053,17 @@ impl Queue {
                 upload,
             } => self.created(id, attempt, upload, &mut commands),
             Event::Listed { id, attempt, parts } => self.listed(id, attempt, parts, &mut commands),
-            Event::PartHashed { id, number: 0, md5 } => self.file_hashed(id, md5, &mut commands),
+            Event::PartHashed {
+                id,
+                number: WHOLE_FILE,
+                md5,
+            } => self.file_hashed(id, md5, &mut commands),
             Event::PartHashed { id, number, md5 } => {
                 self.part_hashed(id, number, md5, &mut commands)
             }
             Event::HashFailed {
                 id,
-                number: 0,
+                number: WHOLE_FILE,
                 message,
             } => {
                 if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
@@ -1567,7 +1571,7 @@ fn md5_ready(entry: &mut Entry, commands: &mut Vec<Command>) -> bool {
             id: entry.id,
             attempt: entry.attempt,
             command: PartCommand::Hash {
-                number: 0,
+                number: WHOLE_FILE,
                 offset: 0,
                 length: entry.file.size,
             },
@@ -1738,11 +1742,14 @@ mod tests {
                     match command {
                         Command::Part {
                             id,
-                            command: PartCommand::Hash { number: 0, .. },
+                            command:
+                                PartCommand::Hash {
+                                    number: WHOLE_FILE, ..
+                                },
                             ..
                         } => pending.push_back(Event::PartHashed {
                             id,
-                            number: 0,
+                            number: WHOLE_FILE,
                             md5: [7; 16],
                         }),
                         Command::Tell(told) => self.told.push(told),
@@ -1858,7 +1865,7 @@ mod tests {
         assert!(
             matches!(
                 &commands[..],
-                [Command::Part { id: 1, command: PartCommand::Hash { number: 0, offset: 0, length: 100 }, .. },
+                [Command::Part { id: 1, command: PartCommand::Hash { number: WHOLE_FILE, offset: 0, length: 100 }, .. },
                  Command::Sign { id: 2, request, .. }]
                     if request.content_md5.as_deref() == Some(EMPTY_MD5)
             ),
@@ -1877,7 +1884,7 @@ mod tests {
             3.0,
             Event::PartHashed {
                 id: 1,
-                number: 0,
+                number: WHOLE_FILE,
                 md5,
             },
         );
@@ -1916,7 +1923,10 @@ mod tests {
                 &commands[..],
                 [Command::Part {
                     id: 1,
-                    command: PartCommand::Hash { number: 0, .. },
+                    command: PartCommand::Hash {
+                        number: WHOLE_FILE,
+                        ..
+                    },
                     ..
                 }]
             ),
@@ -1926,7 +1936,7 @@ mod tests {
             8.0,
             Event::PartHashed {
                 id: 1,
-                number: 0,
+                number: WHOLE_FILE,
                 md5: [0x22; 16],
             },
         );
@@ -1955,7 +1965,7 @@ mod tests {
             2.0,
             Event::HashFailed {
                 id: 1,
-                number: 0,
+                number: WHOLE_FILE,
                 message: "NotFoundError".into(),
             },
         );
@@ -1980,7 +1990,7 @@ mod tests {
                     5.0,
                     Event::PartHashed {
                         id: 2,
-                        number: 0,
+                        number: WHOLE_FILE,
                         md5: [1; 16]
                     }
                 )
@@ -2025,7 +2035,7 @@ mod tests {
             2.0,
             Event::PartHashed {
                 id: 1,
-                number: 0,
+                number: WHOLE_FILE,
                 md5: [0x22; 16],
             },
         );

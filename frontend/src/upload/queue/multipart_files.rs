@@ -1981,7 +1981,10 @@ mod tests {
         assert!(matches!(
             commands[..],
             [Command::Part {
-                command: PartCommand::Hash { number: 0, .. },
+                command: PartCommand::Hash {
+                    number: WHOLE_FILE,
+                    ..
+                },
                 ..
             }]
         ));
@@ -1989,7 +1992,7 @@ mod tests {
             2.0,
             Event::PartHashed {
                 id: 1,
-                number: 0,
+                number: WHOLE_FILE,
                 md5: [3; 16],
             },
         );
