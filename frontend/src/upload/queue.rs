@@ -1279,11 +1279,14 @@ impl Queue {
             }
             return;
         }
-        let (failure, transient, expired) = storage_refusal(status, body);
-        if transient {
-            self.retry_or_fail(id, failure, commands);
-            return;
-        }
+        let (failure, expired) = match storage_refusal(status, body) {
+            StoreRefusal::Transient(failure) => {
+                self.retry_or_fail(id, failure, commands);
+                return;
+            }
+            StoreRefusal::Expired(failure) => (failure, true),
+            StoreRefusal::Final(failure) => (failure, false),
+        };
         let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
             return;
         };
@@ -1483,10 +1486,19 @@ impl Queue {
     }
 }
 
-/// What S3's refusal (`status`, `body`) says: the failure to show, whether it is worth another
-/// try (5xx, 429, S3's `RequestTimeout`: the connection was too slow), and whether the request
-/// only expired (signed again).
-fn storage_refusal(status: u16, body: &str) -> (Failure, bool, bool) {
+/// What a refusal from storage means for the request, with the failure to show.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum StoreRefusal {
+    /// Worth another try: 5xx, 429, S3's `RequestTimeout` (the connection was too slow).
+    Transient(Failure),
+    /// The request was only late (its signature or policy expired): sign it again.
+    Expired(Failure),
+    /// Another try would be refused the same way.
+    Final(Failure),
+}
+
+/// What S3's refusal (`status`, `body`) says.
+fn storage_refusal(status: u16, body: &str) -> StoreRefusal {
     let error = s3_xml::parse_error(body);
     let transient = status >= 500
         || status == 429
@@ -1499,7 +1511,13 @@ fn storage_refusal(status: u16, body: &str) -> (Failure, bool, bool) {
             detail: String::new(),
         },
     };
-    (failure, transient, expired)
+    if transient {
+        StoreRefusal::Transient(failure)
+    } else if expired {
+        StoreRefusal::Expired(failure)
+    } else {
+        StoreRefusal::Final(failure)
+    }
 }
 
 fn transport_failure(cause: TransportCause) -> Failure {
@@ -2043,6 +2061,45 @@ mod tests {
             matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5 == Some(digest::base64(&[0x22; 16]))),
             "{commands:?}"
         );
+    }
+
+    #[test]
+    fn storage_refusals_are_sorted_by_what_another_try_would_do() {
+        let xml = |code: &str| {
+            format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>m</Message></Error>")
+        };
+        assert!(matches!(
+            storage_refusal(503, ""),
+            StoreRefusal::Transient(_)
+        ));
+        assert!(matches!(
+            storage_refusal(429, ""),
+            StoreRefusal::Transient(_)
+        ));
+        assert!(matches!(
+            storage_refusal(400, &xml("RequestTimeout")),
+            StoreRefusal::Transient(_)
+        ));
+        assert!(matches!(
+            storage_refusal(403, &xml("AccessDenied")),
+            StoreRefusal::Expired(_)
+        ));
+        assert!(matches!(
+            storage_refusal(400, &xml("ExpiredToken")),
+            StoreRefusal::Expired(_)
+        ));
+        match storage_refusal(400, &xml("BadDigest")) {
+            StoreRefusal::Final(failure) => {
+                assert_eq!(failure.code, FailureCode::Store(StoreCode::BadDigest))
+            }
+            other => panic!("{other:?}"),
+        }
+        match storage_refusal(404, "not xml") {
+            StoreRefusal::Final(failure) => {
+                assert_eq!(failure.code, FailureCode::Store(StoreCode::Http(404)))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

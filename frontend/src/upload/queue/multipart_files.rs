@@ -385,29 +385,35 @@ impl Queue {
             self.next_steps(id, commands);
             return;
         }
-        let (failure, transient, expired) = storage_refusal(status, body);
-        if transient {
-            self.part_retry(id, number, failure, 0, commands);
-        } else if expired {
-            // The URL expired (a part that waited long, a skewed clock): a fresh one at once,
-            // the first time; again after the file's backoff (a refusal that only looks like an
-            // expiry, such as a role without the permission, must not loop).
-            let first = self.entry(id).is_some_and(|e| e.streak == 0);
-            self.part_retry(id, number, failure, 0, commands);
-            if first && let Some(multipart) = self.multiparts.get_mut(&id) {
-                multipart.release(number);
+        match storage_refusal(status, body) {
+            StoreRefusal::Transient(failure) => {
+                self.part_retry(id, number, failure, 0, commands);
             }
-            self.next_steps(id, commands);
-        } else if matches!(
-            failure.code,
-            FailureCode::Store(StoreCode::NoSuchUpload | StoreCode::NoSuchKey)
-        ) {
-            self.upload_gone(id, failure, commands);
-        } else {
-            if let Some(multipart) = self.multiparts.get_mut(&id) {
-                multipart.part_failed(number, f64::MAX);
+            StoreRefusal::Expired(failure) => {
+                // The URL expired (a part that waited long, a skewed clock): a fresh one at once,
+                // the first time; again after the file's backoff (a refusal that only looks like
+                // an expiry, such as a role without the permission, must not loop).
+                let first = self.entry(id).is_some_and(|e| e.streak == 0);
+                self.part_retry(id, number, failure, 0, commands);
+                if first && let Some(multipart) = self.multiparts.get_mut(&id) {
+                    multipart.release(number);
+                }
+                self.next_steps(id, commands);
             }
-            self.fail_multipart(id, failure, commands);
+            StoreRefusal::Final(failure)
+                if matches!(
+                    failure.code,
+                    FailureCode::Store(StoreCode::NoSuchUpload | StoreCode::NoSuchKey)
+                ) =>
+            {
+                self.upload_gone(id, failure, commands);
+            }
+            StoreRefusal::Final(failure) => {
+                if let Some(multipart) = self.multiparts.get_mut(&id) {
+                    multipart.part_failed(number, f64::MAX);
+                }
+                self.fail_multipart(id, failure, commands);
+            }
         }
     }
 
