@@ -691,4 +691,163 @@ mod tests {
             assert!(biggest <= 48, "{biggest} parts in one request");
         }
     }
+
+    fn upload(parts: u32) -> MultipartUpload {
+        MultipartUpload {
+            key: "uploads/id/big.iso".into(),
+            upload_id: "up".into(),
+            part_size: 8 * MIB,
+            parts,
+            token: "v2.k.t.s".into(),
+            expires_at: "2100-01-01T00:00:00Z".into(),
+        }
+    }
+
+    /// Signs what a `Sign` asks for, with URLs valid from `date` until `expires_at`.
+    fn answer(request: &SignParts, date: &str, expires_at: &str) -> SignedParts {
+        SignedParts {
+            parts: request
+                .parts
+                .iter()
+                .map(|p| SignedPart {
+                    number: p.number,
+                    url: format!("http://s3/{}", p.number),
+                    headers: FormFields(vec![("x-amz-date".into(), date.into())]),
+                })
+                .collect(),
+            expires_at: expires_at.into(),
+        }
+    }
+
+    /// One pass of `next_steps` with the hashes and signatures answered at once; the parts sent.
+    fn pass(multipart: &mut Multipart, slots: usize, now_ms: f64, date: &str) -> Vec<(u32, u32)> {
+        let mut sent = Vec::new();
+        for _ in 0..50 {
+            let mut out = Vec::new();
+            multipart.next_steps(slots, now_ms, &mut out);
+            if out.is_empty() {
+                break;
+            }
+            for command in out {
+                match command {
+                    PartCommand::Hash { number, .. } => {
+                        multipart.hashed(number, [number as u8; 16]);
+                    }
+                    PartCommand::Sign(request) => {
+                        multipart.signed(answer(&request, date, "2100-01-01T00:00:00Z"), now_ms)
+                    }
+                    PartCommand::Send { number, try_, .. } => sent.push((number, try_)),
+                }
+            }
+        }
+        sent
+    }
+
+    #[test]
+    fn a_failed_part_keeps_its_slot_waits_and_goes_again_with_a_new_try() {
+        let mut multipart = Multipart::new(false);
+        assert!(multipart.created(upload(10), 80 * MIB));
+        let sent = pass(&mut multipart, 3, 0.0, "20991231T000000Z");
+        assert_eq!(sent.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(multipart.open(), 3);
+        // Part 2 fails: it waits until 5 s, holding its slot, so nothing new goes meanwhile.
+        multipart.part_failed(2, 5_000.0);
+        assert!(pass(&mut multipart, 3, 1_000.0, "20991231T000000Z").is_empty());
+        let again = pass(&mut multipart, 3, 5_000.0, "20991231T000000Z");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].0, 2);
+        assert!(
+            again[0].1 > sent[1].1,
+            "a new try: {again:?} after {sent:?}"
+        );
+        // An answer to the old try no longer counts.
+        assert!(!multipart.is_current(2, sent[1].1));
+        assert!(!multipart.progress(2, sent[1].1, 100, 5_100.0));
+        assert!(multipart.progress(2, again[0].1, 100, 5_100.0));
+        // Stored parts free their slots for the next ones, in order.
+        multipart.stored_part(1);
+        multipart.stored_part(3);
+        let next = pass(&mut multipart, 3, 6_000.0, "20991231T000000Z");
+        assert_eq!(next.iter().map(|s| s.0).collect::<Vec<_>>(), [4, 5]);
+        assert_eq!(multipart.sent(), 16 * MIB + 100);
+    }
+
+    #[test]
+    fn a_part_url_about_to_expire_is_signed_again_before_it_is_sent() {
+        let mut multipart = Multipart::new(false);
+        assert!(multipart.created(upload(2), 16 * MIB));
+        // URLs that live 30 s: used for half of it (the margin is at most half the lifetime),
+        // so a part that starts 16 s after they arrived gets new ones first.
+        let mut out = Vec::new();
+        multipart.next_steps(2, 0.0, &mut out);
+        let Some(PartCommand::Sign(request)) = out.pop() else {
+            panic!("{out:?}");
+        };
+        multipart.signed(
+            answer(&request, "20991231T235930Z", "2100-01-01T00:00:00Z"),
+            0.0,
+        );
+        let mut out = Vec::new();
+        multipart.next_steps(2, 16_000.0, &mut out);
+        assert!(
+            matches!(&out[..], [PartCommand::Sign(again)] if again.parts.len() == 2),
+            "{out:?}"
+        );
+        // Signed again for a day: sent.
+        let PartCommand::Sign(again) = &out[0] else {
+            unreachable!()
+        };
+        multipart.signed(
+            answer(again, "20991231T000000Z", "2100-01-01T00:00:00Z"),
+            2.0,
+        );
+        let mut out = Vec::new();
+        multipart.next_steps(2, 3.0, &mut out);
+        assert_eq!(
+            out.iter()
+                .filter(|c| matches!(c, PartCommand::Send { .. }))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn resuming_checks_each_held_part_against_the_file_before_trusting_it() {
+        let held = |number: u32, md5: [u8; 16]| ListedPart {
+            number,
+            size: 8 * MIB,
+            etag: format!("\"{}\"", digest::hex(&md5)),
+        };
+        // Parts 1 and 2 held with the file's MD5s: stored once hashed; part 3 is sent.
+        let mut multipart = Multipart::resumed(upload(3), 24 * MIB, true).unwrap();
+        assert_eq!(multipart.phase, Phase::List);
+        multipart.listed(&[held(1, [1; 16]), held(2, [2; 16])], true);
+        assert!(multipart.verifying());
+        let sent = pass(&mut multipart, 4, 0.0, "20991231T000000Z");
+        assert_eq!(sent.iter().map(|s| s.0).collect::<Vec<_>>(), [3]);
+        assert_eq!(multipart.sent(), 16 * MIB);
+        // Another file of the same name and size: its first part's MD5 differs.
+        let mut other = Multipart::resumed(upload(3), 24 * MIB, true).unwrap();
+        other.listed(&[held(1, [9; 16])], true);
+        let mut out = Vec::new();
+        other.next_steps(4, 0.0, &mut out);
+        assert!(
+            matches!(out[..], [PartCommand::Hash { number: 1, .. }]),
+            "{out:?}"
+        );
+        assert_eq!(other.hashed(1, [1; 16]), Outcome::NotTheSameFile);
+        // A part of another size, or an ETag that is no MD5 (KMS), is not trusted as it is.
+        let mut odd = Multipart::resumed(upload(3), 24 * MIB, true).unwrap();
+        odd.listed(
+            &[ListedPart {
+                number: 1,
+                size: MIB,
+                etag: "\"x\"".into(),
+            }],
+            true,
+        );
+        assert_eq!(odd.sent(), 0);
+        assert!(!is_md5_etag("\"abc\""));
+        assert!(is_md5_etag("\"0123456789abcdef0123456789ABCDEF\""));
+    }
 }
