@@ -703,55 +703,8 @@ impl Queue {
         self.now_ms = self.now_ms.max(now_ms);
         let now_ms = self.now_ms;
         match event {
-            Event::Added { files, earlier } => {
-                // What is in the list already, looked up once per batch (10,000 files picked at
-                // once compared pairwise took seconds).
-                let mut present: HashSet<FileInfo> = self
-                    .entries
-                    .iter()
-                    .filter(|e| {
-                        !matches!(
-                            e.status,
-                            Status::Refused | Status::Cancelled | Status::Unfinished
-                        )
-                    })
-                    .map(|e| e.file.clone())
-                    .collect();
-                for (id, file) in files {
-                    // A file picked again for an unfinished upload is that upload, not a copy.
-                    let duplicate = present.contains(&file) && !self.fits_unfinished(&file);
-                    if !duplicate {
-                        present.insert(file.clone());
-                    }
-                    self.add(id, file, duplicate, now_ms);
-                    self.adopt(id);
-                }
-                for (id, token) in earlier {
-                    if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
-                        && entry.status == Status::Queued
-                        && !entry.multipart
-                    {
-                        entry.token = Some(token);
-                    }
-                }
-            }
-            Event::RulesLoaded(rules) => {
-                self.rules = Some(rules);
-                self.rules_failure = None;
-                for entry in &mut self.entries {
-                    if entry.waits_for_rules {
-                        entry.waits_for_rules = false;
-                        entry.status = Status::Queued;
-                        entry.failure = None;
-                    }
-                    if entry.status == Status::Queued
-                        && let Some(failure) = prevalidate(self.rules.as_ref(), &entry.file)
-                    {
-                        entry.status = Status::Refused;
-                        entry.failure = Some(failure);
-                    }
-                }
-            }
+            Event::Added { files, earlier } => self.added(files, earlier, now_ms),
+            Event::RulesLoaded(rules) => self.rules_loaded(rules),
             Event::RulesUnavailable(failure) => {
                 if self.rules.is_none() {
                     for entry in &mut self.entries {
@@ -780,51 +733,7 @@ impl Queue {
                 self.multipart_call_failed(id, attempt, error, &mut commands);
             }
             Event::SignFailed { id, attempt, error } => {
-                if let Some(entry) = self.current(id, attempt, &[Status::Queued])
-                    && entry.ahead == Ahead::Asked
-                {
-                    entry.ahead = Ahead::Failed;
-                } else if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
-                    match error {
-                        SignError::Refused {
-                            code: ErrorCode::InvalidToken | ErrorCode::TokenExpired,
-                            ..
-                        } if entry.token.is_some() => {
-                            // The token is too old (or from a signer since restarted with another
-                            // secret): ask for a new key, once.
-                            entry.token = None;
-                            entry.attempt += 1;
-                            entry.last_activity_ms = now_ms;
-                            commands.push(sign_command(entry));
-                        }
-                        SignError::Refused { code, message } => {
-                            self.fail(id, Failure::signer(code, message));
-                        }
-                        SignError::Failed { status, message } => {
-                            let failure = Failure::signer(
-                                ErrorCode::Internal,
-                                format!("{status}: {message}"),
-                            );
-                            self.retry_or_fail(id, failure, &mut commands);
-                        }
-                        SignError::Throttled { retry_after_ms } => {
-                            let failure = Failure::page(PageCode::Throttled);
-                            self.retry_after_at_least(
-                                id,
-                                failure,
-                                retry_after_ms.unwrap_or(0),
-                                &mut commands,
-                            );
-                        }
-                        SignError::Unreachable { message } => {
-                            self.retry_or_fail(
-                                id,
-                                Failure::page_with(PageCode::SignerUnreachable, message),
-                                &mut commands,
-                            );
-                        }
-                    }
-                }
+                self.sign_failed(id, attempt, error, now_ms, &mut commands)
             }
             Event::Progress { id, attempt, sent } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
@@ -942,68 +851,9 @@ impl Queue {
                     commands.extend(self.update(now_ms, Event::Retry(id)));
                 }
             }
-            Event::Retry(id) => {
-                let rules = self.rules.clone();
-                if let Some(multipart) = self.multiparts.get_mut(&id)
-                    && self
-                        .index
-                        .get(&id)
-                        .is_some_and(|&at| self.entries[at].status.can_retry())
-                {
-                    // Parts stored stay; the rest are hashed again (the file may have changed).
-                    multipart.rehash();
-                }
-                if let Some(entry) =
-                    entry_at(&mut self.entries, &self.index, id).filter(|e| Status::offers_retry(e))
-                {
-                    entry.attempt += 1;
-                    entry.streak = 0;
-                    entry.failing_since_ms = None;
-                    entry.re_signed_after_expiry = false;
-                    entry.sent = 0;
-                    entry.ahead = Ahead::No;
-                    entry.last_activity_ms = now_ms;
-                    match prevalidate(rules.as_ref(), &entry.file) {
-                        Some(failure) => {
-                            entry.status = Status::Refused;
-                            entry.failure = Some(failure);
-                        }
-                        None => {
-                            entry.status = Status::Queued;
-                            entry.failure = None;
-                        }
-                    }
-                    if let (None, Some(failure)) = (&rules, &self.rules_failure) {
-                        wait_for_rules(entry, failure);
-                    }
-                }
-            }
-            Event::Remove(id) => {
-                if let Some(at) = self.index.get(&id).copied() {
-                    if self.entries[at].status.is_active() {
-                        commands.push(Command::StopRequests { id });
-                    }
-                    // An upload S3 holds parts of that will not be finished: none left behind.
-                    if self.entries[at].status != Status::Done {
-                        self.abort_multipart(id, &mut commands);
-                    }
-                    self.multiparts.remove(&id);
-                    self.entries.remove(at);
-                    self.reindex();
-                    commands.push(Command::Forget { id });
-                }
-            }
-            Event::ForgetAll => {
-                for entry in std::mem::take(&mut self.entries) {
-                    if entry.status.is_active() {
-                        commands.push(Command::StopRequests { id: entry.id });
-                    }
-                    commands.push(Command::Forget { id: entry.id });
-                }
-                self.multiparts = VecMap::new();
-                self.reindex();
-                commands.push(Command::ForgetAllRecords);
-            }
+            Event::Retry(id) => self.retry(id, now_ms),
+            Event::Remove(id) => self.remove(id, &mut commands),
+            Event::ForgetAll => self.forget_all(&mut commands),
             Event::Restored => {
                 for (id, multipart) in self.multiparts.iter() {
                     if let Some(upload) = &multipart.upload
@@ -1015,38 +865,8 @@ impl Queue {
                     }
                 }
             }
-            Event::HandedOver { upload_id } => {
-                let id = self.multiparts.iter().find_map(|(id, m)| {
-                    m.upload
-                        .as_ref()
-                        .is_some_and(|u| u.upload_id == upload_id)
-                        .then_some(*id)
-                });
-                if let Some(id) = id {
-                    self.multiparts.remove(&id);
-                    if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
-                        && entry.status != Status::Done
-                    {
-                        if entry.status.is_active() {
-                            commands.push(Command::StopRequests { id });
-                        }
-                        entry.status = Status::Refused;
-                        entry.failure = Some(Failure::page(PageCode::OtherTab));
-                    }
-                }
-            }
-            Event::ClearFinished => {
-                let multiparts = &mut self.multiparts;
-                self.entries.retain(|e| {
-                    let keep = !e.status.is_finished();
-                    if !keep {
-                        multiparts.remove(&e.id);
-                        commands.push(Command::Forget { id: e.id });
-                    }
-                    keep
-                });
-                self.reindex();
-            }
+            Event::HandedOver { upload_id } => self.handed_over(upload_id, &mut commands),
+            Event::ClearFinished => self.clear_finished(&mut commands),
             Event::Created {
                 id,
                 attempt,
@@ -1156,6 +976,217 @@ impl Queue {
         }
         self.tell(&mut commands);
         commands
+    }
+
+    /// Files picked, dropped or pasted: each listed (a second copy of one already listed is held back as a duplicate), with the upload token kept for one sent before a reload.
+    fn added(
+        &mut self,
+        files: Vec<(FileId, FileInfo)>,
+        earlier: Vec<(FileId, String)>,
+        now_ms: f64,
+    ) {
+        // What is in the list already, looked up once per batch (10,000 files picked at
+        // once compared pairwise took seconds).
+        let mut present: HashSet<FileInfo> = self
+            .entries
+            .iter()
+            .filter(|e| {
+                !matches!(
+                    e.status,
+                    Status::Refused | Status::Cancelled | Status::Unfinished
+                )
+            })
+            .map(|e| e.file.clone())
+            .collect();
+        for (id, file) in files {
+            // A file picked again for an unfinished upload is that upload, not a copy.
+            let duplicate = present.contains(&file) && !self.fits_unfinished(&file);
+            if !duplicate {
+                present.insert(file.clone());
+            }
+            self.add(id, file, duplicate, now_ms);
+            self.adopt(id);
+        }
+        for (id, token) in earlier {
+            if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
+                && entry.status == Status::Queued
+                && !entry.multipart
+            {
+                entry.token = Some(token);
+            }
+        }
+    }
+
+    /// The rules arrived: files that waited for them go on, and those they refuse are refused.
+    fn rules_loaded(&mut self, rules: UploadRules) {
+        self.rules = Some(rules);
+        self.rules_failure = None;
+        for entry in &mut self.entries {
+            if entry.waits_for_rules {
+                entry.waits_for_rules = false;
+                entry.status = Status::Queued;
+                entry.failure = None;
+            }
+            if entry.status == Status::Queued
+                && let Some(failure) = prevalidate(self.rules.as_ref(), &entry.file)
+            {
+                entry.status = Status::Refused;
+                entry.failure = Some(failure);
+            }
+        }
+    }
+
+    /// A single-POST file's sign request failed: a new key for a stale token (once), a refusal shown, anything else retried.
+    fn sign_failed(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        error: SignError,
+        now_ms: f64,
+        commands: &mut Vec<Command>,
+    ) {
+        if let Some(entry) = self.current(id, attempt, &[Status::Queued])
+            && entry.ahead == Ahead::Asked
+        {
+            entry.ahead = Ahead::Failed;
+        } else if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
+            match error {
+                SignError::Refused {
+                    code: ErrorCode::InvalidToken | ErrorCode::TokenExpired,
+                    ..
+                } if entry.token.is_some() => {
+                    // The token is too old (or from a signer since restarted with another
+                    // secret): ask for a new key, once.
+                    entry.token = None;
+                    entry.attempt += 1;
+                    entry.last_activity_ms = now_ms;
+                    commands.push(sign_command(entry));
+                }
+                SignError::Refused { code, message } => {
+                    self.fail(id, Failure::signer(code, message));
+                }
+                SignError::Failed { status, message } => {
+                    let failure =
+                        Failure::signer(ErrorCode::Internal, format!("{status}: {message}"));
+                    self.retry_or_fail(id, failure, commands);
+                }
+                SignError::Throttled { retry_after_ms } => {
+                    let failure = Failure::page(PageCode::Throttled);
+                    self.retry_after_at_least(id, failure, retry_after_ms.unwrap_or(0), commands);
+                }
+                SignError::Unreachable { message } => {
+                    self.retry_or_fail(
+                        id,
+                        Failure::page_with(PageCode::SignerUnreachable, message),
+                        commands,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The user's Retry: the file goes again (a multipart upload keeps its stored parts), unless the rules refuse it.
+    fn retry(&mut self, id: FileId, now_ms: f64) {
+        let rules = self.rules.clone();
+        if let Some(multipart) = self.multiparts.get_mut(&id)
+            && self
+                .index
+                .get(&id)
+                .is_some_and(|&at| self.entries[at].status.can_retry())
+        {
+            // Parts stored stay; the rest are hashed again (the file may have changed).
+            multipart.rehash();
+        }
+        if let Some(entry) =
+            entry_at(&mut self.entries, &self.index, id).filter(|e| Status::offers_retry(e))
+        {
+            entry.attempt += 1;
+            entry.streak = 0;
+            entry.failing_since_ms = None;
+            entry.re_signed_after_expiry = false;
+            entry.sent = 0;
+            entry.ahead = Ahead::No;
+            entry.last_activity_ms = now_ms;
+            match prevalidate(rules.as_ref(), &entry.file) {
+                Some(failure) => {
+                    entry.status = Status::Refused;
+                    entry.failure = Some(failure);
+                }
+                None => {
+                    entry.status = Status::Queued;
+                    entry.failure = None;
+                }
+            }
+            if let (None, Some(failure)) = (&rules, &self.rules_failure) {
+                wait_for_rules(entry, failure);
+            }
+        }
+    }
+
+    /// The user removed the file from the list: its requests stop, and an unfinished multipart upload is aborted in S3.
+    fn remove(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        if let Some(at) = self.index.get(&id).copied() {
+            if self.entries[at].status.is_active() {
+                commands.push(Command::StopRequests { id });
+            }
+            // An upload S3 holds parts of that will not be finished: none left behind.
+            if self.entries[at].status != Status::Done {
+                self.abort_multipart(id, commands);
+            }
+            self.multiparts.remove(&id);
+            self.entries.remove(at);
+            self.reindex();
+            commands.push(Command::Forget { id });
+        }
+    }
+
+    /// Sign-out, or "Forget this browser's uploads": see `Event::ForgetAll`.
+    fn forget_all(&mut self, commands: &mut Vec<Command>) {
+        for entry in std::mem::take(&mut self.entries) {
+            if entry.status.is_active() {
+                commands.push(Command::StopRequests { id: entry.id });
+            }
+            commands.push(Command::Forget { id: entry.id });
+        }
+        self.multiparts = VecMap::new();
+        self.reindex();
+        commands.push(Command::ForgetAllRecords);
+    }
+
+    /// Another tab took over this upload (its lock): this tab stops sending it and tells no end of it.
+    fn handed_over(&mut self, upload_id: String, commands: &mut Vec<Command>) {
+        let id = self.multiparts.iter().find_map(|(id, m)| {
+            m.upload
+                .as_ref()
+                .is_some_and(|u| u.upload_id == upload_id)
+                .then_some(*id)
+        });
+        if let Some(id) = id {
+            self.multiparts.remove(&id);
+            if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
+                && entry.status != Status::Done
+            {
+                if entry.status.is_active() {
+                    commands.push(Command::StopRequests { id });
+                }
+                entry.status = Status::Refused;
+                entry.failure = Some(Failure::page(PageCode::OtherTab));
+            }
+        }
+    }
+
+    /// Finished files leave the list.
+    fn clear_finished(&mut self, commands: &mut Vec<Command>) {
+        let multiparts = &mut self.multiparts;
+        self.entries.retain(|e| {
+            let keep = !e.status.is_finished();
+            if !keep {
+                multiparts.remove(&e.id);
+                commands.push(Command::Forget { id: e.id });
+            }
+            keep
+        });
+        self.reindex();
     }
 
     /// Each file's end told once (done; failed or refused), and the list's once nothing is left
