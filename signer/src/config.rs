@@ -254,48 +254,10 @@ impl Config {
         let allow_empty = parse_flag(&var, "ALLOW_EMPTY_FILES", &mut problems);
         let require_md5 = parse_flag(&var, "REQUIRE_MD5", &mut problems);
 
-        let allowed_content_types = match var("ALLOWED_CONTENT_TYPES") {
-            None => vec![ContentTypePattern::any()],
-            Some(list) => {
-                let patterns: Vec<ContentTypePattern> = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .filter_map(|s| {
-                        ContentTypePattern::parse(s)
-                            .map_err(|why| problems.push(format!("ALLOWED_CONTENT_TYPES: {why}")))
-                            .ok()
-                    })
-                    .collect();
-                if patterns.is_empty() && !list.split(',').any(|s| !s.trim().is_empty()) {
-                    problems.push(format!(
-                        "ALLOWED_CONTENT_TYPES {list:?} names no type; unset it to allow every passive type"
-                    ));
-                }
-                patterns
-            }
-        };
+        let allowed_content_types =
+            parse_content_types(var("ALLOWED_CONTENT_TYPES"), &mut problems);
 
-        let allowed_origins = match var("ALLOWED_ORIGINS") {
-            None => AllowedOrigins::List(Vec::new()),
-            Some(list) if list.split(',').any(|o| o.trim() == "*") => AllowedOrigins::Any,
-            Some(list) => AllowedOrigins::List(
-                list.split(',')
-                    .map(|o| o.trim().trim_end_matches('/'))
-                    .filter(|o| !o.is_empty())
-                    .filter_map(|o| {
-                        if let Some(origin) = normalise_origin(o) {
-                            Some(origin)
-                        } else {
-                            problems.push(format!(
-                                "ALLOWED_ORIGINS: {o:?} is not an origin like https://example.com"
-                            ));
-                            None
-                        }
-                    })
-                    .collect(),
-            ),
-        };
+        let allowed_origins = parse_allowed_origins(var("ALLOWED_ORIGINS"), &mut problems);
 
         let upload_url = bucket_url(var("S3_ENDPOINT").as_deref(), &bucket, &region)
             .unwrap_or_else(|problem| {
@@ -315,55 +277,14 @@ impl Config {
         // The secret itself (locally), or where Secrets Manager keeps it (on AWS: read at start
         // by `secrets.rs`, so it is never in the function's configuration).
         let token_secret_arn = var("UPLOAD_TOKEN_SECRET_ARN");
-        if let Some(arn) = &token_secret_arn
-            && secret_region(arn).is_none()
-        {
-            problems.push(format!(
-                "UPLOAD_TOKEN_SECRET_ARN {arn:?} is not a Secrets Manager secret's ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
-            ));
-        }
-        let token_secret = match lookup("UPLOAD_TOKEN_SECRET") {
-            None if under_lambda && token_secret_arn.is_none() => {
-                problems.push(
-                    "UPLOAD_TOKEN_SECRET_ARN (or UPLOAD_TOKEN_SECRET) is required under Lambda but not set"
-                        .into(),
-                );
-                None
-            }
-            None => None,
-            Some(_) if token_secret_arn.is_some() => {
-                problems.push(
-                    "UPLOAD_TOKEN_SECRET and UPLOAD_TOKEN_SECRET_ARN are both set: set one".into(),
-                );
-                None
-            }
-            Some(secret) => TokenSecret::parse(&secret)
-                .map_err(|why| problems.push(format!("UPLOAD_TOKEN_SECRET {why}")))
-                .ok(),
-        };
+        let token_secret = parse_token_secret(
+            lookup("UPLOAD_TOKEN_SECRET"),
+            token_secret_arn.as_deref(),
+            under_lambda,
+            &mut problems,
+        );
 
-        let auth = match (var("AUTH_ISSUER"), var("AUTH_AUDIENCE")) {
-            (None, None) => None,
-            (Some(issuer), Some(audience)) => {
-                let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
-                    .iter()
-                    .any(|start| issuer.starts_with(start));
-                if !(issuer.starts_with("https://") || loopback)
-                    || issuer.contains(char::is_whitespace)
-                {
-                    problems.push(format!(
-                        "AUTH_ISSUER {issuer:?} must be the issuer's https URL, exactly as its tokens state it (http only on 127.0.0.1)"
-                    ));
-                }
-                Some(AuthConfig { issuer, audience })
-            }
-            (Some(_), None) | (None, Some(_)) => {
-                problems.push(
-                    "AUTH_ISSUER and AUTH_AUDIENCE go together: set both for signed-in uploads, or neither".into(),
-                );
-                None
-            }
-        };
+        let auth = parse_auth(var("AUTH_ISSUER"), var("AUTH_AUDIENCE"), &mut problems);
 
         let origin_secret = var("ORIGIN_SECRET");
         if let Some(secret) = &origin_secret
@@ -403,6 +324,123 @@ impl Config {
             auth,
             origin_secret,
         })
+    }
+}
+
+/// `ALLOWED_CONTENT_TYPES`: a comma list of media types and wildcards; unset, every passive type.
+fn parse_content_types(
+    list: Option<String>,
+    problems: &mut Vec<String>,
+) -> Vec<ContentTypePattern> {
+    match list {
+        None => vec![ContentTypePattern::any()],
+        Some(list) => {
+            let patterns: Vec<ContentTypePattern> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| {
+                    ContentTypePattern::parse(s)
+                        .map_err(|why| problems.push(format!("ALLOWED_CONTENT_TYPES: {why}")))
+                        .ok()
+                })
+                .collect();
+            if patterns.is_empty() && !list.split(',').any(|s| !s.trim().is_empty()) {
+                problems.push(format!(
+                    "ALLOWED_CONTENT_TYPES {list:?} names no type; unset it to allow every passive type"
+                ));
+            }
+            patterns
+        }
+    }
+}
+
+/// `ALLOWED_ORIGINS`: a comma list of page origins (`*` for any); unset, none.
+fn parse_allowed_origins(list: Option<String>, problems: &mut Vec<String>) -> AllowedOrigins {
+    match list {
+        None => AllowedOrigins::List(Vec::new()),
+        Some(list) if list.split(',').any(|o| o.trim() == "*") => AllowedOrigins::Any,
+        Some(list) => AllowedOrigins::List(
+            list.split(',')
+                .map(|o| o.trim().trim_end_matches('/'))
+                .filter(|o| !o.is_empty())
+                .filter_map(|o| {
+                    if let Some(origin) = normalise_origin(o) {
+                        Some(origin)
+                    } else {
+                        problems.push(format!(
+                            "ALLOWED_ORIGINS: {o:?} is not an origin like https://example.com"
+                        ));
+                        None
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// `UPLOAD_TOKEN_SECRET` (`secret`, as set) or `UPLOAD_TOKEN_SECRET_ARN` (`token_secret_arn`):
+/// one of them under Lambda, not both; the secret's lines parsed (`TokenSecret::parse`).
+fn parse_token_secret(
+    secret: Option<String>,
+    token_secret_arn: Option<&str>,
+    under_lambda: bool,
+    problems: &mut Vec<String>,
+) -> Option<TokenSecret> {
+    if let Some(arn) = token_secret_arn
+        && secret_region(arn).is_none()
+    {
+        problems.push(format!(
+            "UPLOAD_TOKEN_SECRET_ARN {arn:?} is not a Secrets Manager secret's ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
+        ));
+    }
+    match secret {
+        None if under_lambda && token_secret_arn.is_none() => {
+            problems.push(
+                "UPLOAD_TOKEN_SECRET_ARN (or UPLOAD_TOKEN_SECRET) is required under Lambda but not set"
+                    .into(),
+            );
+            None
+        }
+        None => None,
+        Some(_) if token_secret_arn.is_some() => {
+            problems.push(
+                "UPLOAD_TOKEN_SECRET and UPLOAD_TOKEN_SECRET_ARN are both set: set one".into(),
+            );
+            None
+        }
+        Some(secret) => TokenSecret::parse(&secret)
+            .map_err(|why| problems.push(format!("UPLOAD_TOKEN_SECRET {why}")))
+            .ok(),
+    }
+}
+
+/// `AUTH_ISSUER` and `AUTH_AUDIENCE`: both (the signed-in mode) or neither (anonymous).
+fn parse_auth(
+    issuer: Option<String>,
+    audience: Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<AuthConfig> {
+    match (issuer, audience) {
+        (None, None) => None,
+        (Some(issuer), Some(audience)) => {
+            let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+                .iter()
+                .any(|start| issuer.starts_with(start));
+            if !(issuer.starts_with("https://") || loopback) || issuer.contains(char::is_whitespace)
+            {
+                problems.push(format!(
+                    "AUTH_ISSUER {issuer:?} must be the issuer's https URL, exactly as its tokens state it (http only on 127.0.0.1)"
+                ));
+            }
+            Some(AuthConfig { issuer, audience })
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            problems.push(
+                "AUTH_ISSUER and AUTH_AUDIENCE go together: set both for signed-in uploads, or neither".into(),
+            );
+            None
+        }
     }
 }
 
