@@ -40,9 +40,6 @@ impl App {
                         continue;
                     };
                     let size = entry.file.size;
-                    if let Some(token) = entry.token() {
-                        sent::remember(&entry.file, token, super::now_ms());
-                    }
                     let link = ctx.link().clone();
                     let url_for_probe = url.clone();
                     let report = move |event: XhrEvent| match event {
@@ -114,6 +111,10 @@ impl App {
                 Command::Claim { upload_id } => claim(ctx, upload_id, None),
                 Command::ForgetRecord { upload_id } => forget_records(Some(upload_id)),
                 Command::ForgetAllRecords => forget_records(None),
+                Command::KeepToken { file, token } => {
+                    sent::remember(&file, &token, super::now_ms())
+                }
+                Command::ForgetTokens => sent::forget_all(),
                 Command::Tell(told) => self.tell(told),
                 command => self.call_signer(ctx, command),
             }

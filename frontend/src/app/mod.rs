@@ -395,11 +395,9 @@ impl Component for App {
                 auth::sign_out();
                 self.session = None;
                 // What the page kept for this user goes too (a shared browser's next person).
-                sent::forget_all();
                 self.apply(ctx, Event::ForgetAll);
             }
             Msg::Forget => {
-                sent::forget_all();
                 self.apply(ctx, Event::ForgetAll);
                 self.announcement = self.lang.words().forgotten.to_string();
             }

@@ -462,6 +462,11 @@ pub enum Command {
         url: String,
         fields: FormFields,
     },
+    /// Keep `file`'s upload token in this browser (its single POST is about to start), so the
+    /// same file picked again after a reload is signed for the same key (`browser/sent.rs`).
+    KeepToken { file: FileInfo, token: String },
+    /// Forget every upload token this browser keeps (`Event::ForgetAll`).
+    ForgetTokens,
     /// Stop the file's requests in flight, if any (its form's POST or its parts' PUTs); nothing in
     /// S3 changes (that is `AbortMultipart`).
     StopRequests { id: FileId },
@@ -719,7 +724,7 @@ impl Queue {
                 response,
             } => {
                 if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
-                    commands.push(start_upload(entry, response, now_ms));
+                    start_upload(entry, response, now_ms, &mut commands);
                 } else if let Some(entry) = self.current(id, attempt, &[Status::Queued])
                     && entry.ahead == Ahead::Asked
                 {
@@ -1151,6 +1156,7 @@ impl Queue {
         self.multiparts = VecMap::new();
         self.reindex();
         commands.push(Command::ForgetAllRecords);
+        commands.push(Command::ForgetTokens);
     }
 
     /// Another tab took over this upload (its lock): this tab stops sending it and tells no end of it.
@@ -1468,7 +1474,7 @@ impl Queue {
                     response,
                     signed_at_ms,
                 } if is_fresh(&response, signed_at_ms, now_ms) => {
-                    commands.push(start_upload(entry, response, now_ms));
+                    start_upload(entry, response, now_ms, commands);
                 }
                 // The answer on its way is for this attempt: it arrives as `Signed`.
                 Ahead::Asked => {}
@@ -1575,8 +1581,14 @@ fn is_fresh(response: &SignResponse, signed_at_ms: f64, now_ms: f64) -> bool {
     }
 }
 
-/// The file has its form: it uploads now.
-fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Command {
+/// The file has its form: it uploads now, its upload token kept first (so a reload, a crash or
+/// the file picked again signs the same key).
+fn start_upload(
+    entry: &mut Entry,
+    response: SignResponse,
+    now_ms: f64,
+    commands: &mut Vec<Command>,
+) {
     entry.status = Status::Uploading;
     entry.key = Some(response.key);
     // A signer from before upload tokens answers none.
@@ -1584,12 +1596,18 @@ fn start_upload(entry: &mut Entry, response: SignResponse, now_ms: f64) -> Comma
     entry.sent = 0;
     entry.speed = Speed::start(now_ms, 0);
     entry.last_activity_ms = now_ms;
-    Command::Upload {
+    if let Some(token) = &entry.token {
+        commands.push(Command::KeepToken {
+            file: entry.file.clone(),
+            token: token.clone(),
+        });
+    }
+    commands.push(Command::Upload {
         id: entry.id,
         attempt: entry.attempt,
         url: response.url,
         fields: response.fields,
-    }
+    });
 }
 
 /// File `id`'s entry, through the index (a function of the two fields, so the caller may hold
@@ -2159,14 +2177,21 @@ mod tests {
                 response: signed("uploads/a/cat.png"),
             },
         );
+        // Its upload token kept first (a reload re-signs the same key), then the upload.
         assert_eq!(
             commands,
-            vec![Command::Upload {
-                id: 1,
-                attempt: 1,
-                url: "http://127.0.0.1:9000/uploads".into(),
-                fields: FormFields(vec![("key".into(), "uploads/a/cat.png".into())]),
-            }]
+            vec![
+                Command::KeepToken {
+                    file: j.queue.entry(1).unwrap().file.clone(),
+                    token: "token-for-uploads/a/cat.png".into(),
+                },
+                Command::Upload {
+                    id: 1,
+                    attempt: 1,
+                    url: "http://127.0.0.1:9000/uploads".into(),
+                    fields: FormFields(vec![("key".into(), "uploads/a/cat.png".into())]),
+                }
+            ]
         );
         assert_eq!(
             j.queue.entry(1).unwrap().key.as_deref(),
@@ -2705,6 +2730,7 @@ mod tests {
         assert!(commands.contains(&Command::StopRequests { id: 2 }));
         assert!(!commands.contains(&Command::StopRequests { id: 1 }));
         assert!(commands.contains(&Command::ForgetAllRecords));
+        assert!(commands.contains(&Command::ForgetTokens));
         for id in [1, 2, 3] {
             assert!(commands.contains(&Command::Forget { id }), "{id}");
         }
@@ -2955,6 +2981,7 @@ mod tests {
                 match command {
                     Command::Sign { id, attempt, .. } => to_sign.push((id, attempt)),
                     Command::Upload { id, attempt, .. } => to_finish.push((id, attempt)),
+                    Command::KeepToken { .. } => {}
                     other => panic!("unexpected {other:?}"),
                 }
             }
@@ -3043,6 +3070,10 @@ mod tests {
         assert_eq!(
             commands,
             vec![
+                Command::KeepToken {
+                    file: j.queue.entry(2).unwrap().file.clone(),
+                    token: "token-for-uploads/early/b".into(),
+                },
                 Command::Upload {
                     id: 2,
                     attempt: 1,
@@ -3248,7 +3279,10 @@ mod tests {
             attempt: 1,
             response: signed("uploads/c"),
         });
-        assert!(matches!(commands[..], [Command::Upload { id: 3, .. }]));
+        assert!(matches!(
+            commands[..],
+            [Command::KeepToken { .. }, Command::Upload { id: 3, .. }]
+        ));
     }
 
     #[test]
