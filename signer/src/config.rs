@@ -152,7 +152,10 @@ impl fmt::Display for ConfigError {
         for problem in &self.0 {
             writeln!(f, "  - {problem}")?;
         }
-        write!(f, "see signer/README.md for every variable")
+        write!(
+            f,
+            "every variable is in README.md, \"Configuration (environment)\""
+        )
     }
 }
 

@@ -62,8 +62,8 @@ fn main() -> ExitCode {
         Some("teardown") => deploy::teardown(&args[1..]),
         Some("check-deploy") => deploy::offline_checks(),
         _ => Err(
-            "usage: cargo xtask dev | test | e2e | radosgw | size | bench | package | deploy | teardown \
-             | check-deploy"
+            "usage: cargo xtask dev [--auth] | test | e2e | radosgw [e2e] | browser | size | bench [radosgw] \
+             | package | deploy | teardown | check-deploy"
                 .to_string(),
         ),
     };
