@@ -27,7 +27,7 @@ use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
 use crate::upload::queue::{
     Command, DEFAULT_CONCURRENCY, Event, Failure, FileId, FileInfo, PageCode, Queue, Status,
-    TransportCause,
+    transport_cause,
 };
 use crate::upload::resume::ResumeRecord;
 use crate::upload::timing::{DRAW_INTERVAL_MS, LOAD_RETRY_MAX_MS, LOAD_RETRY_MS};
@@ -520,20 +520,14 @@ impl Component for App {
             }
             Msg::XhrFailed { id, request, url } => {
                 // What the queue knows now: whether any of the body went out.
-                let nothing_sent = match request {
-                    StorageRequest::Part { number, .. } => self.queue.part_sent(id, number) == 0,
-                    StorageRequest::Form { .. } => self
-                        .queue
-                        .entry(id)
-                        .is_some_and(|e| e.status == Status::Uploading && e.sent == 0),
+                let part = match request {
+                    StorageRequest::Part { number, .. } => Some(number),
+                    StorageRequest::Form { .. } => None,
                 };
+                let nothing_sent = self.queue.nothing_sent(id, part);
                 let link = ctx.link().clone();
                 spawn_local(async move {
-                    let cause = match (xhr::reachable(&url).await, nothing_sent) {
-                        (false, _) => TransportCause::Unreachable,
-                        (true, true) => TransportCause::Blocked,
-                        (true, false) => TransportCause::Dropped,
-                    };
+                    let cause = transport_cause(xhr::reachable(&url).await, nothing_sent);
                     let event = match request {
                         StorageRequest::Part { number, try_ } => Event::PartFailed {
                             id,

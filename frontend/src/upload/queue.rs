@@ -99,6 +99,18 @@ pub enum TransportCause {
     Blocked,
 }
 
+/// Why a request to storage failed, from what the page can see: whether storage answers at all
+/// (probed after the failure) and whether any of the request went out (`Queue::nothing_sent`):
+/// nothing at storage's address is unreachable; reachable with nothing sent is a refused CORS
+/// preflight; anything else a dropped connection.
+pub fn transport_cause(reachable: bool, nothing_sent: bool) -> TransportCause {
+    match (reachable, nothing_sent) {
+        (false, _) => TransportCause::Unreachable,
+        (true, true) => TransportCause::Blocked,
+        (true, false) => TransportCause::Dropped,
+    }
+}
+
 /// What the page knows about a file (its bytes stay in the browser's `File`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileInfo {
@@ -608,6 +620,17 @@ impl Queue {
     /// Bytes a part has sent in its current try (what the edge's failure probe asks).
     pub fn part_sent(&self, id: FileId, number: u32) -> u64 {
         self.multiparts.get(&id).map_or(0, |m| m.part_sent(number))
+    }
+
+    /// Whether none of a failed request's body went out: a part's current try (`part`), or the
+    /// file's form POST while it was still sending.
+    pub fn nothing_sent(&self, id: FileId, part: Option<u32>) -> bool {
+        match part {
+            Some(number) => self.part_sent(id, number) == 0,
+            None => self
+                .entry(id)
+                .is_some_and(|e| e.status == Status::Uploading && e.sent == 0),
+        }
     }
 
     /// Changes how many files may sign or upload at once (the page's `config.json` may say).
@@ -2109,6 +2132,39 @@ mod tests {
         assert!(
             matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5 == Some(digest::base64(&[0x22; 16]))),
             "{commands:?}"
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_sorted_by_what_the_page_saw() {
+        assert_eq!(transport_cause(false, true), TransportCause::Unreachable);
+        assert_eq!(transport_cause(false, false), TransportCause::Unreachable);
+        assert_eq!(transport_cause(true, true), TransportCause::Blocked);
+        assert_eq!(transport_cause(true, false), TransportCause::Dropped);
+        // Nothing sent: a form still sending with no byte out, or a part's try with none.
+        let mut j = Journey::new(1);
+        j.add(&[file("a.txt", 10, "text/plain")]);
+        j.at(
+            1.0,
+            Event::Signed {
+                id: 1,
+                attempt: 1,
+                response: signed("uploads/a"),
+            },
+        );
+        assert!(j.queue.nothing_sent(1, None));
+        j.at(
+            2.0,
+            Event::Progress {
+                id: 1,
+                attempt: 1,
+                sent: 4,
+            },
+        );
+        assert!(!j.queue.nothing_sent(1, None));
+        assert!(
+            j.queue.nothing_sent(1, Some(1)),
+            "no multipart upload: no part sent"
         );
     }
 
