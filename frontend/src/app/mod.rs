@@ -25,12 +25,13 @@ use crate::browser::xhr;
 use crate::browser::{auth, files, records, sent, signer};
 use crate::i18n::Lang;
 use crate::row::{FileRow, RowAction};
+use crate::upload::queue::backoff_ms;
 use crate::upload::queue::{
     Command, DEFAULT_CONCURRENCY, Event, Failure, FileId, FileInfo, PageCode, Queue, Status,
     transport_cause,
 };
 use crate::upload::resume::ResumeRecord;
-use crate::upload::timing::{DRAW_INTERVAL_MS, LOAD_RETRY_MAX_MS, LOAD_RETRY_MS};
+use crate::upload::timing::DRAW_INTERVAL_MS;
 
 /// Above this many files, only the rows in view (and a few around them) are in the page: a list
 /// of 10,000 rows took seconds to draw and made every redraw long. Below it, every row stays (the
@@ -106,7 +107,8 @@ pub struct App {
     retry_timers: VecMap<FileId, Timeout>,
     /// Loading `config.json` (before it is loaded) or the rules again, and the next wait.
     load_timer: Option<Timeout>,
-    load_retry_ms: u32,
+    /// Loads tried again since the last success: the wait is the queue's backoff for it.
+    load_retries: u32,
     _ticker: Interval,
     /// Paste, online, beforeunload and the window's own drag and drop.
     _listeners: Vec<EventListener>,
@@ -231,7 +233,7 @@ impl Component for App {
             parts: VecMap::new(),
             retry_timers: VecMap::new(),
             load_timer: None,
-            load_retry_ms: LOAD_RETRY_MS,
+            load_retries: 0,
             _ticker: ticker,
             _listeners: listeners,
             frame: None,
@@ -285,7 +287,7 @@ impl Component for App {
                 self.signer_url = Some(config.signer_url);
                 self.auth = config.auth;
                 self.config_error = None;
-                self.load_retry_ms = LOAD_RETRY_MS;
+                self.load_retries = 0;
                 ctx.link().send_message(Msg::FetchRules);
                 let waiting = std::mem::take(&mut self.waiting_for_config);
                 self.run(ctx, waiting);
@@ -316,7 +318,7 @@ impl Component for App {
                     self.auth = Some((sign_in.issuer.clone(), sign_in.client_id.clone()));
                 }
                 self.rules_error = None;
-                self.load_retry_ms = LOAD_RETRY_MS;
+                self.load_retries = 0;
                 self.apply(ctx, Event::RulesLoaded(rules));
             }
             Msg::Rules(Err(error)) => {
@@ -351,7 +353,7 @@ impl Component for App {
                 if self.rules_error.is_some() && self.signer_url.is_some() {
                     // The user is waiting now: ask at once.
                     self.load_timer = None;
-                    self.load_retry_ms = LOAD_RETRY_MS;
+                    self.load_retries = 0;
                     ctx.link().send_message(Msg::FetchRules);
                 }
                 // Files this browser sent before keep their keys (a reload, a closed tab).
@@ -784,13 +786,13 @@ impl App {
         self.run(ctx, commands);
     }
 
-    /// Sends `msg` again after the current wait, and doubles the wait (up to a limit).
+    /// Sends `msg` again after the retry policy's wait (`backoff_ms` at its fullest: 1 s, 2 s, 4 s
+    /// and so on up to 30 s; one page, so no jitter).
     fn retry_load(&mut self, ctx: &Context<Self>, msg: Msg) {
         let link = ctx.link().clone();
-        self.load_timer = Some(Timeout::new(self.load_retry_ms, move || {
-            link.send_message(msg)
-        }));
-        self.load_retry_ms = (self.load_retry_ms * 2).min(LOAD_RETRY_MAX_MS);
+        let wait = backoff_ms(self.load_retries, 1.0);
+        self.load_timer = Some(Timeout::new(wait, move || link.send_message(msg)));
+        self.load_retries += 1;
     }
 
     /// Whether the stored sign-in is good now (a minute to spare).

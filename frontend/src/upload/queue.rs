@@ -62,8 +62,9 @@ pub(super) enum Retry {
 
 /// The wait before retry number `streak + 1`: `BACKOFF_BASE_MS` doubled per retry up to
 /// `MAX_BACKOFF_MS`, then between half and all of it (`jitter` in 0..1), so files that failed
-/// together do not all come back at once.
-pub(super) fn backoff_ms(streak: u32, jitter: f64) -> u32 {
+/// together do not all come back at once. (`config.json` and the rules, loaded again, wait the
+/// whole of it.)
+pub fn backoff_ms(streak: u32, jitter: f64) -> u32 {
     let base = (BACKOFF_BASE_MS * f64::from(1u32 << streak.min(10))).min(MAX_BACKOFF_MS);
     (base * (0.5 + 0.5 * jitter)) as u32
 }
@@ -2133,6 +2134,15 @@ mod tests {
             matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5 == Some(digest::base64(&[0x22; 16]))),
             "{commands:?}"
         );
+    }
+
+    #[test]
+    fn the_backoff_doubles_to_thirty_seconds_and_jitter_takes_up_to_half() {
+        let full: Vec<u32> = (0..7).map(|streak| backoff_ms(streak, 1.0)).collect();
+        assert_eq!(full, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+        assert_eq!(backoff_ms(40, 1.0), 30_000);
+        assert_eq!(backoff_ms(0, 0.0), 500);
+        assert_eq!(backoff_ms(5, 0.0), 15_000);
     }
 
     #[test]

@@ -34,10 +34,6 @@ pub const SPEED_WINDOW_MS: f64 = 500.0;
 pub const SIGN_ANSWER_MS: f64 = 20_000.0;
 
 // Used by `app/mod.rs`.
-/// Loading `config.json` or the rules is tried again after this long, doubling up to
-/// `LOAD_RETRY_MAX_MS`.
-pub const LOAD_RETRY_MS: u32 = 1_000;
-pub const LOAD_RETRY_MAX_MS: u32 = 30_000;
 /// Uploads redraw the page at most this often (10 times a second): enough for moving bars, and
 /// the browser's main thread stays free for the uploads themselves (measured against radosgw,
 /// where the S3 server shares the machine's CPU: a redraw per frame cost a tenth of the
