@@ -4,7 +4,7 @@
 //! (`browser::host`).
 
 use gloo::timers::callback::Timeout;
-use shared::{ErrorCode, SignRequest, SignResponse};
+use shared::{ErrorCode, SignResponse};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -15,7 +15,7 @@ use crate::upload::form::form_parts;
 use crate::upload::multipart::{PartCommand, WHOLE_FILE};
 use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
 use crate::upload::resume::ResumeRecord;
-use crate::upload::timing::SIGN_ANSWER_MS;
+use crate::upload::sign_batch::SignJob;
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
 type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
@@ -105,7 +105,7 @@ impl App {
                     self.uploads.remove(&id);
                     self.parts.retain(|(file, _), _| *file != id);
                     self.retry_timers.remove(&id);
-                    self.signs.waiting.retain(|(file, _, _)| *file != id);
+                    self.signs.forget(id);
                 }
                 Command::Remember(record) => claim(ctx, record.upload_id.clone(), Some(record)),
                 Command::Claim { upload_id } => claim(ctx, upload_id, None),
@@ -198,7 +198,7 @@ impl App {
         } = command
         {
             // Sent with the others waiting, when a sign request is free (`flush_signs`).
-            self.signs.waiting.push((id, attempt, request));
+            self.signs.push((id, attempt, request));
             return;
         }
         let Some((id, attempt)) = signer_call_of(&command) else {
@@ -255,34 +255,18 @@ impl App {
     }
 
     /// Sends the files waiting to be signed, several to a request (`POST /sign/batch`), while
-    /// fewer than `SIGN_REQUESTS_AT_ONCE` sign requests are out: files that arrive meanwhile
+    /// fewer than `sign_batch::SIGN_REQUESTS_AT_ONCE` sign requests are out: files that arrive meanwhile
     /// wait for the next one, so with many small files a few requests sign them all (each
     /// request costs the page's main thread about a millisecond, and the signer an invocation).
     pub(super) fn flush_signs(&mut self, ctx: &Context<Self>) {
         // Called after every event's commands, progress included: nothing to do costs nothing.
-        if self.signs.waiting.is_empty() {
+        if self.signs.is_idle() {
             return;
         }
         let Some(url) = self.signer_url.clone() else {
             return;
         };
-        // A request unanswered this long no longer holds a place (a signer that never answers
-        // must not hold back every file: the queue's stall timeout signs its files again).
-        let now = super::now_ms();
-        self.signs
-            .out
-            .retain(|&(_, started)| now - started < SIGN_ANSWER_MS);
-        while self.signs.out.len() < SIGN_REQUESTS_AT_ONCE && !self.signs.waiting.is_empty() {
-            let take = if self.signs.one_by_one {
-                1
-            } else {
-                SIGN_BATCH_FILES.min(self.signs.waiting.len())
-            };
-            let rest = self.signs.waiting.split_off(take);
-            let files = std::mem::replace(&mut self.signs.waiting, rest);
-            let request = self.signs.next;
-            self.signs.next = request.wrapping_add(1);
-            self.signs.out.push((request, now));
+        for (request, files) in self.signs.take(super::now_ms()) {
             let (path, body) = match files.as_slice() {
                 [(_, _, request)] => ("/sign", json::sign_request(request)),
                 _ => (
@@ -297,13 +281,7 @@ impl App {
     /// A sign request ended; `again` are its files to sign one by one (the signer has no
     /// `/sign/batch`: one from before it).
     pub(super) fn signs_settled(&mut self, ctx: &Context<Self>, request: u32, again: Vec<SignJob>) {
-        self.signs.out.retain(|&(out, _)| out != request);
-        if !again.is_empty() {
-            self.signs.one_by_one = true;
-            let mut again = again;
-            again.append(&mut self.signs.waiting);
-            self.signs.waiting = again;
-        }
+        self.signs.settled(request, again);
         self.flush_signs(ctx);
     }
 
@@ -401,28 +379,6 @@ async fn sleep(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
-
-/// One file to sign: its id, the attempt and what the signer is asked.
-pub(super) type SignJob = (FileId, u32, SignRequest);
-
-/// The files waiting to be signed, and the sign requests out.
-#[derive(Default)]
-pub(super) struct Signs {
-    waiting: Vec<SignJob>,
-    /// The sign requests out: their number and when they were sent.
-    out: Vec<(u32, f64)>,
-    next: u32,
-    /// The signer answered a batch 404 or 405 (it has no `/sign/batch`): one file per request.
-    one_by_one: bool,
-}
-
-/// Sign requests out at once: one in flight while the next batch gathers files (two, so a
-/// slow answer does not hold every file back).
-const SIGN_REQUESTS_AT_ONCE: usize = 2;
-/// Files in one batch: half the signer's 32 (`shared::MAX_BATCH_FILES`), and a body far under its 128 KiB even with
-/// long names and upload tokens.
-const SIGN_BATCH_FILES: usize = 16;
-const _: () = assert!(SIGN_BATCH_FILES <= shared::MAX_BATCH_FILES);
 
 /// What a request to the signer was for: one file's call (its answer read by `read`), or files
 /// to sign.

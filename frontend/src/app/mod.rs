@@ -46,7 +46,7 @@ pub enum Msg {
     LoadConfig,
     /// A sign request ended (its files' events came before this); the files to sign again one
     /// by one, if any.
-    SignsSettled(u32, Vec<effects::SignJob>),
+    SignsSettled(u32, Vec<crate::upload::sign_batch::SignJob>),
     Configured(Result<PageConfig, String>),
     Rules(Result<UploadRules, String>),
     FetchRules,
@@ -99,7 +99,7 @@ pub struct App {
     /// Sign commands that arrived before `config.json` did.
     waiting_for_config: Vec<Command>,
     /// Files waiting to be signed, sent several to a request.
-    signs: effects::Signs,
+    signs: crate::upload::sign_batch::SignBatcher,
     /// In-flight requests by file, with their attempt; dropping one aborts it.
     uploads: VecMap<FileId, (u32, xhr::Upload)>,
     /// In-flight parts by file and part number, with their try.
@@ -228,7 +228,7 @@ impl Component for App {
             config_error: None,
             rules_error: None,
             waiting_for_config: Vec::new(),
-            signs: effects::Signs::default(),
+            signs: crate::upload::sign_batch::SignBatcher::default(),
             uploads: VecMap::new(),
             parts: VecMap::new(),
             retry_timers: VecMap::new(),

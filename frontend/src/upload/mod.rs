@@ -9,5 +9,6 @@ pub mod progress;
 pub mod queue;
 pub mod resume;
 pub mod s3_xml;
+pub mod sign_batch;
 pub mod timing;
 pub mod vec_map;

@@ -28,7 +28,7 @@ pub const URL_MARGIN_MS: f64 = 60_000.0;
 /// How often a new speed sample is taken; shorter windows make the number jump.
 pub const SPEED_WINDOW_MS: f64 = 500.0;
 
-// Used by `app/effects.rs`.
+// Used by `upload/sign_batch.rs`.
 /// A sign request out for this long stops counting toward `SIGN_REQUESTS_AT_ONCE` (less than the
 /// queue's 30 s stall timeout, so the files it stalled find a place when signed again).
 pub const SIGN_ANSWER_MS: f64 = 20_000.0;
