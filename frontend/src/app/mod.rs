@@ -371,20 +371,7 @@ impl Component for App {
                 self.sign_in_error = auth::error();
                 self.session_refused = false;
                 if self.signed_in() {
-                    // Files stopped because nobody was signed in go on by themselves.
-                    let stopped: Vec<FileId> = self
-                        .queue
-                        .entries()
-                        .iter()
-                        .filter(|e| {
-                            e.status == Status::Failed
-                                && e.failure.as_ref().is_some_and(Failure::is_sign_in)
-                        })
-                        .map(|e| e.id)
-                        .collect();
-                    for id in stopped {
-                        self.apply(ctx, Event::Retry(id));
-                    }
+                    self.apply(ctx, Event::SignedIn);
                 }
             }
             Msg::SignIn => {

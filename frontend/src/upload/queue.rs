@@ -384,6 +384,9 @@ pub enum Event {
     RetryAll,
     Retry(FileId),
     Remove(FileId),
+    /// The user signed in (again): files stopped because nobody was, or because the sign-in had
+    /// ended, go on by themselves.
+    SignedIn,
     /// The user signed out, or (anonymous) asked the page to forget this browser's uploads: every
     /// file goes from the list (uploads running stop; a multipart upload is not aborted in S3,
     /// whose lifecycle rule clears it), so the next person on this browser sees none of their
@@ -881,6 +884,20 @@ impl Queue {
                 }
             }
             Event::Retry(id) => self.retry(id, now_ms),
+            Event::SignedIn => {
+                let stopped: Vec<FileId> = self
+                    .entries
+                    .iter()
+                    .filter(|e| {
+                        e.status == Status::Failed
+                            && e.failure.as_ref().is_some_and(Failure::is_sign_in)
+                    })
+                    .map(|e| e.id)
+                    .collect();
+                for id in stopped {
+                    self.retry(id, now_ms);
+                }
+            }
             Event::Remove(id) => self.remove(id, &mut commands),
             Event::ForgetAll => self.forget_all(&mut commands),
             Event::Restored => {
@@ -2132,6 +2149,42 @@ mod tests {
         );
         assert!(
             matches!(&commands[..], [Command::Sign { request, .. }] if request.content_md5 == Some(digest::base64(&[0x22; 16]))),
+            "{commands:?}"
+        );
+    }
+
+    #[test]
+    fn signing_in_sends_again_the_files_stopped_for_it_and_no_others() {
+        let mut j = Journey::new(2);
+        j.add(&[
+            file("a.txt", 10, "text/plain"),
+            file("b.txt", 10, "text/plain"),
+        ]);
+        let refuse = |j: &mut Journey, id: FileId, code: ErrorCode| {
+            j.send(Event::SignFailed {
+                id,
+                attempt: 1,
+                error: SignError::Refused {
+                    code,
+                    message: "no".into(),
+                },
+            })
+        };
+        refuse(&mut j, 1, ErrorCode::SessionExpired);
+        refuse(&mut j, 2, ErrorCode::ContentTypeNotAllowed);
+        assert_eq!((j.status(1), j.status(2)), (Status::Failed, Status::Failed));
+        let commands = j.send(Event::SignedIn);
+        assert_eq!(j.status(1), Status::Signing);
+        assert_eq!(j.status(2), Status::Failed);
+        assert!(
+            commands.iter().any(|c| matches!(
+                c,
+                Command::Sign {
+                    id: 1,
+                    attempt: 2,
+                    ..
+                }
+            )),
             "{commands:?}"
         );
     }
