@@ -3,6 +3,7 @@
 
 pub mod digest;
 pub mod failure;
+pub mod file;
 pub mod form;
 pub mod multipart;
 pub mod progress;

@@ -38,6 +38,7 @@ use shared::{
 };
 
 pub use super::failure::{Failure, FailureCode, PageCode, StoreCode};
+pub use super::file::FileInfo;
 use super::multipart::{DEFAULT_PART_CONCURRENCY, Multipart, PartCommand, WHOLE_FILE};
 use super::progress::{Speed, parse_utc_ms, percent, use_until_ms};
 use super::resume::ResumeRecord;
@@ -110,17 +111,6 @@ pub fn transport_cause(reachable: bool, nothing_sent: bool) -> TransportCause {
         (true, true) => TransportCause::Blocked,
         (true, false) => TransportCause::Dropped,
     }
-}
-
-/// What the page knows about a file (its bytes stay in the browser's `File`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FileInfo {
-    pub name: String,
-    pub size: u64,
-    /// As the browser reports it; empty when unknown.
-    pub content_type: String,
-    /// `File.lastModified` (ms): with the name and size, what tells the same file picked twice.
-    pub last_modified: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

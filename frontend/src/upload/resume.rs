@@ -6,7 +6,7 @@
 //! A record says nothing about which parts are stored: S3 does (the signer lists them), and the
 //! page checks each stored part's MD5 against the file picked again before it trusts it.
 
-use super::queue::FileInfo;
+use super::file::FileInfo;
 
 /// One unfinished multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
