@@ -658,3 +658,30 @@ const script = document.createElement('script');
 script.src = 'uppy.js';
 document.head.append(script);
 </script>`;
+
+/// What the page keeps in this browser: its files' upload tokens (`localStorage`) and the number
+/// of resume records (IndexedDB).
+export function keptByPage(page) {
+  return page.evaluate(() => new Promise(resolve => {
+    const sent = Object.keys(localStorage).filter(k => k.startsWith('uploader-sent '));
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('uploads')) { db.close(); return resolve({ sent, records: 0 }); }
+      const count = db.transaction('uploads').objectStore('uploads').count();
+      count.onsuccess = () => { db.close(); resolve({ sent, records: count.result }); };
+    };
+  }));
+}
+
+/// Puts a resume record in the page's IndexedDB, as a reload mid-upload leaves one.
+export function putResumeRecord(page, record) {
+  return page.evaluate(record => new Promise((resolve, reject) => {
+    const open = indexedDB.open('uploader');
+    open.onsuccess = () => {
+      const put = open.result.transaction('uploads', 'readwrite').objectStore('uploads').put(record);
+      put.onsuccess = () => { open.result.close(); resolve(); };
+      put.onerror = () => reject(put.error);
+    };
+  }), record);
+}

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLOCK_NINE_HOURS_AHEAD, Stack, needs, rows, waitForStatus, test } from '../stack.mjs';
+import { CLOCK_NINE_HOURS_AHEAD, Stack, needs, rows, waitForStatus, test, keptByPage, putResumeRecord } from '../stack.mjs';
 
 let stack;
 let dir;
@@ -258,25 +258,9 @@ test('A8. signing out forgets what the page kept for the user: the list, the fil
   await page.getByText('Signed in as alice').waitFor();
   await pick(page, file('a8-private-name.bin').path);
   await waitForStatus(page, ['a8-private-name.bin'], ['done']);
-  const kept = () => page.evaluate(() => new Promise(resolve => {
-    const sent = Object.keys(localStorage).filter(k => k.startsWith('uploader-sent '));
-    const open = indexedDB.open('uploader');
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('uploads')) { db.close(); return resolve({ sent, records: 0 }); }
-      const count = db.transaction('uploads').objectStore('uploads').count();
-      count.onsuccess = () => { db.close(); resolve({ sent, records: count.result }); };
-    };
-  }));
+  const kept = () => keptByPage(page);
   // An unfinished upload's record, as a reload mid-upload leaves one.
-  await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('uploader');
-    open.onsuccess = () => {
-      const put = open.result.transaction('uploads', 'readwrite').objectStore('uploads').put({ uploadId: 'a8-upload', key: 'uploads/alice/x/a8-big.bin' });
-      put.onsuccess = () => { open.result.close(); resolve(); };
-      put.onerror = () => reject(put.error);
-    };
-  }));
+  await putResumeRecord(page, { uploadId: 'a8-upload', key: 'uploads/alice/x/a8-big.bin' });
   const before = await kept();
   assert.equal(before.sent.length, 1, JSON.stringify(before));
   assert.equal(before.records, 1);

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, closeSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, UPPY_LOADER, uppyWithReadmeGlue, waitForProgress, waitForStatus, test } from '../stack.mjs';
+import { BACKGROUND_TAB, BROWSER, BUCKET, MAX_BYTES, RADOSGW, Stack, needs, asleep, rows, throttleUploads, UPPY_LOADER, uppyWithReadmeGlue, waitForProgress, waitForStatus, test, keptByPage, putResumeRecord } from '../stack.mjs';
 
 const MIB = 1024 * 1024;
 /// Whether radosgw stores a POST whose bytes do not match its Content-MD5 field (measured: see 24).
@@ -782,25 +782,9 @@ test('29. anonymous: "Forget this browser\'s uploads" forgets the list, the file
   await page.setInputFiles('input[type=file]', path);
   await waitForStatus(page, ['forget-me.bin'], ['done']);
   const first = await row(page, 'forget-me.bin');
-  const kept = () => page.evaluate(() => new Promise(resolve => {
-    const sent = Object.keys(localStorage).filter(k => k.startsWith('uploader-sent '));
-    const open = indexedDB.open('uploader');
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('uploads')) { db.close(); return resolve({ sent, records: 0 }); }
-      const count = db.transaction('uploads').objectStore('uploads').count();
-      count.onsuccess = () => { db.close(); resolve({ sent, records: count.result }); };
-    };
-  }));
+  const kept = () => keptByPage(page);
   // An unfinished upload's record, as a reload mid-upload leaves one.
-  await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('uploader');
-    open.onsuccess = () => {
-      const put = open.result.transaction('uploads', 'readwrite').objectStore('uploads').put({ uploadId: 'u29-upload', key: 'uploads/x/u29-big.bin' });
-      put.onsuccess = () => { open.result.close(); resolve(); };
-      put.onerror = () => reject(put.error);
-    };
-  }));
+  await putResumeRecord(page, { uploadId: 'u29-upload', key: 'uploads/x/u29-big.bin' });
   const before = await kept();
   assert.equal(before.sent.length, 1, JSON.stringify(before));
   assert.equal(before.records, 1);

@@ -628,17 +628,7 @@ mod tests {
             let parts = 300;
             let size = parts * 8 * MIB;
             let mut multipart = Multipart::new(checksums);
-            assert!(multipart.created(
-                MultipartUpload {
-                    key: "uploads/id/big.iso".into(),
-                    upload_id: "up".into(),
-                    part_size: 8 * MIB,
-                    parts: parts as u32,
-                    token: "v1.t.s".into(),
-                    expires_at: "2100-01-01T00:00:00Z".into(),
-                },
-                size,
-            ));
+            assert!(multipart.created(upload(parts as u32), size));
             let (mut biggest, mut signed_parts, mut rounds) = (0, BTreeSet::new(), 0);
             let mut sending = Vec::new();
             while !multipart.all_stored() {
@@ -658,23 +648,8 @@ mod tests {
                             assert!(request.parts.len() <= MAX_PARTS_PER_SIGN);
                             biggest = biggest.max(request.parts.len());
                             signed_parts.extend(numbers);
-                            let signed = request
-                                .parts
-                                .iter()
-                                .map(|p| SignedPart {
-                                    number: p.number,
-                                    url: format!("http://s3/{}", p.number),
-                                    headers: FormFields(vec![(
-                                        "x-amz-date".into(),
-                                        "20991231T000000Z".into(),
-                                    )]),
-                                })
-                                .collect();
                             multipart.signed(
-                                SignedParts {
-                                    parts: signed,
-                                    expires_at: "2100-01-01T00:00:00Z".into(),
-                                },
+                                answer(&request, "20991231T000000Z", "2100-01-01T00:00:00Z"),
                                 0.0,
                             );
                         }
