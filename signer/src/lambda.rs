@@ -10,7 +10,8 @@ use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use crate::answer::Outgoing;
 use crate::auth::Caller;
 use crate::key::UploadId;
-use crate::service::{Incoming, Signer};
+use crate::service::Incoming;
+use crate::state::Signer;
 use crate::time::UnixTime;
 
 /// Polls the Lambda runtime API for events until the environment is shut down.
@@ -18,7 +19,7 @@ pub async fn run(signer: Arc<Signer>) -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |request: Request| {
         let signer = Arc::clone(&signer);
         async move {
-            let response = crate::s3::answer(&signer, &incoming(&request)).await;
+            let response = signer.answer(&incoming(&request)).await;
             Ok::<_, std::convert::Infallible>(into_lambda(response))
         }
     }))

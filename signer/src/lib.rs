@@ -15,8 +15,11 @@ pub mod s3;
 pub mod secrets;
 pub mod service;
 pub mod sigv4;
+pub mod state;
+pub mod step;
 pub mod time;
 pub mod token;
 
 pub use config::Config;
-pub use service::{Incoming, Signer};
+pub use service::Incoming;
+pub use state::Signer;

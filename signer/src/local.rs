@@ -21,7 +21,8 @@ use tokio::sync::Semaphore;
 
 use crate::answer::MAX_BATCH_BODY_BYTES;
 use crate::auth::Caller;
-use crate::service::{Incoming, Signer};
+use crate::service::Incoming;
+use crate::state::Signer;
 
 /// What one client may hold of the local server: a client that sends its headers or its body
 /// slowly, or opens connections without end, must not hold it for everyone.
@@ -138,9 +139,8 @@ async fn answer(
     if let Caller::Bearer(token) = caller {
         crate::oidc::refresh_keys_for(signer, token).await;
     }
-    let response = crate::s3::answer(
-        signer,
-        &Incoming {
+    let response = signer
+        .answer(&Incoming {
             method: &parts.method,
             path: parts.uri.path(),
             origin,
@@ -150,9 +150,8 @@ async fn answer(
                 .headers
                 .get(crate::service::ORIGIN_SECRET_HEADER)
                 .and_then(|v| v.to_str().ok()),
-        },
-    )
-    .await;
+        })
+        .await;
     response.map(|body| Full::new(Bytes::from(body)))
 }
 

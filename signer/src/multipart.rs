@@ -23,8 +23,9 @@ use shared::{
 use crate::answer::{MAX_BATCH_BODY_BYTES, Outgoing, error, json, read_body};
 use crate::key::{UploadId, content_disposition, object_key};
 use crate::policy::UPLOADER_METADATA;
-use crate::service::Signer;
 use crate::sigv4::{CanonicalRequest, object_url, sign_headers};
+use crate::state::Signer;
+use crate::step::{Pending, S3Answer, S3Call, Step};
 use crate::time::UnixTime;
 use crate::token::TokenError;
 
@@ -35,43 +36,6 @@ pub const MULTIPART_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
 const HEADER_SIGNATURE_SECONDS: u64 = 15 * 60;
 /// The SHA-256 of nothing, for bodiless S3 requests.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-/// What a route needs next.
-#[derive(Debug)]
-pub enum Step {
-    Done(Outgoing),
-    Call(S3Call),
-}
-
-/// One request to S3, signed, and what to do with its answer.
-#[derive(Debug)]
-pub struct S3Call {
-    pub method: Method,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub pending: Pending,
-}
-
-/// Where a multipart call stands while S3 answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    Create {
-        claims: UploadClaims,
-        plan: PartPlan,
-    },
-    /// Listing for `list` (`complete: false`) or before `complete` (`true`), page by page.
-    List {
-        claims: UploadClaims,
-        plan: PartPlan,
-        parts: Vec<ListedPart>,
-        complete: bool,
-    },
-    Complete {
-        claims: UploadClaims,
-    },
-    Abort,
-}
 
 /// The routes under `/multipart/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +59,6 @@ impl MultipartRoute {
         })
     }
 }
-
-/// An S3 answer: status and body, or why there was none.
-pub type S3Answer = Result<(u16, Vec<u8>), String>;
 
 impl Signer {
     /// The first step of a multipart call (a `POST` with a JSON body).

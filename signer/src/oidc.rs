@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
 use crate::auth::Verifier;
-use crate::service::Signer;
+use crate::state::Signer;
 use crate::time::UnixTime;
 
 const TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,6 +1,6 @@
 //! The S3 edge: the only module that sends requests to S3 (hyper's client, rustls for https). It
-//! runs the steps of a request through the pure core: `Signer::begin_now`, then for every
-//! [`S3Call`] the core asks for, the call and `Signer::resume` with its answer.
+//! sends each [`S3Call`] the pure core asks for and hands the answer back ([`run`]), knowing
+//! nothing of the routes.
 //!
 //! Why hyper and the project's own SigV4 rather than `aws-sdk-s3`: the signer makes four kinds of
 //! calls (create, list, complete, abort a multipart upload) and signs one for the page to send
@@ -17,9 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::answer::Outgoing;
-use crate::multipart::{Pending, S3Answer, S3Call, Step};
-use crate::service::{Incoming, Signer};
-use crate::time::UnixTime;
+use crate::step::{Pending, S3Answer, S3Call, Step};
 
 /// One S3 call may take this long.
 const CALL_TIMEOUT: Duration = Duration::from_secs(4);
@@ -103,10 +101,15 @@ impl Client {
     }
 }
 
-/// Answers one request, making the S3 calls it needs (at most `MAX_CALLS`; a call past that is
-/// answered as a storage failure, which `resume` turns into the request's answer).
-pub async fn answer(signer: &Signer, request: &Incoming<'_>) -> Outgoing {
-    let mut step = signer.begin_now(request);
+/// Runs a request's steps from `first`: each S3 call the core asks for (at most `MAX_CALLS`; a
+/// call past that is answered as a storage failure), then `resume` with its answer, until the
+/// core answers. `Signer::answer` is its one caller.
+pub async fn run(
+    client: &Client,
+    first: Step,
+    mut resume: impl FnMut(Pending, S3Answer) -> Step,
+) -> Outgoing {
+    let mut step = first;
     let mut calls = 0;
     loop {
         match step {
@@ -114,11 +117,11 @@ pub async fn answer(signer: &Signer, request: &Incoming<'_>) -> Outgoing {
             Step::Call(call) => {
                 calls += 1;
                 let answer = if calls <= MAX_CALLS {
-                    signer.s3().send(&call).await
+                    client.send(&call).await
                 } else {
                     Err("too many storage calls for one request".into())
                 };
-                step = signer.resume(call.pending, answer, UnixTime::now(), request.origin);
+                step = resume(call.pending, answer);
             }
         }
     }

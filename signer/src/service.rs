@@ -1,7 +1,7 @@
 //! The signer's HTTP API as pure steps from a request (plus the time and a random id) to a
 //! response: [`Signer::begin`] answers, or names the S3 call it needs ([`Step::Call`]), and
 //! [`Signer::resume`] goes on with S3's answer. Both edges, Lambda (`lambda.rs`) and the local
-//! server (`local.rs`), run those steps through `s3::answer`; neither knows the routes, and this
+//! server (`local.rs`), run those steps through [`Signer::answer`]; neither knows the routes, and this
 //! module knows neither runtime. [`Signer::handle`] is the shortcut tests and benches use for the
 //! routes that need no S3 call (it answers 502 to one that does).
 //!
@@ -22,8 +22,6 @@ use http::header::{
     ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, CACHE_CONTROL, HeaderValue, VARY,
     X_CONTENT_TYPE_OPTIONS,
 };
-use std::sync::{Arc, Mutex, RwLock};
-
 use http::{Method, Response, StatusCode};
 use shared::{
     BatchResult, ErrorBody, ErrorCode, MAX_BATCH_FILES, SignBatch, SignRequest, SignResponse,
@@ -32,14 +30,15 @@ use shared::{
 
 use crate::answer::{MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, Outgoing};
 use crate::answer::{error, json, read_body};
-use crate::auth::{AuthError, Caller, Verifier, user_space};
-use crate::config::{Config, MAX_POST_BYTES, TOKEN_TTL_SECONDS};
+use crate::auth::{AuthError, Caller, user_space};
+use crate::config::{MAX_POST_BYTES, TOKEN_TTL_SECONDS};
 use crate::key::{UploadId, content_disposition, object_key};
-use crate::multipart::{MultipartRoute, Pending, S3Answer, Step};
+use crate::multipart::MultipartRoute;
 use crate::policy::{ContentMd5, UploadPolicy, sign_post_policy};
-use crate::sigv4::SigningKey;
+use crate::state::Signer;
+use crate::step::{Pending, S3Answer, Step};
 use crate::time::UnixTime;
-use crate::token::{TokenError, TokenSecret};
+use crate::token::TokenError;
 
 /// What the edges pass as the origin of a request whose `Origin` header is not visible ASCII:
 /// never an allowed origin, so such a request is refused, not taken as one without an origin.
@@ -70,27 +69,6 @@ pub struct Incoming<'a> {
 /// The header the site's CloudFront adds to every request it forwards to the signer's API.
 pub const ORIGIN_SECRET_HEADER: &str = "x-origin-secret";
 
-/// The signing service, holding its validated configuration.
-#[derive(Debug)]
-pub struct Signer {
-    config: Config,
-    rules_json: String,
-    /// Today's SigV4 signing key, derived again when the UTC date changes.
-    signing_key: Mutex<SigningKey>,
-    /// Signs upload tokens: the configured secret, or one made at start. `None` only when the
-    /// system had no randomness for one; every sign request is then a 500.
-    token_secret: Option<TokenSecret>,
-    /// The connection pool for the multipart calls (used by `s3::answer`, never by the core).
-    s3: crate::s3::Client,
-    /// The issuer's keys, for the local server in the authenticated mode (`oidc.rs` fetches
-    /// them, and again when a token names a key they lack); under Lambda API Gateway verifies
-    /// tokens and this stays `None`.
-    verifier: RwLock<Option<Arc<Verifier>>>,
-    /// When the issuer's keys were last read again for an unknown key id (`oidc.rs`): held while
-    /// they are read, so requests that wait for the same new key read them once.
-    pub(crate) key_refresh: tokio::sync::Mutex<Option<UnixTime>>,
-}
-
 enum Route {
     Sign,
     SignBatch,
@@ -108,78 +86,14 @@ impl Route {
 }
 
 impl Signer {
-    pub fn new(config: Config) -> Signer {
-        let rules_json = serde_json::to_string(&config.rules).unwrap_or_default();
-        let signing_key = Mutex::new(SigningKey::derive(
-            &config.credentials.secret_access_key,
-            UnixTime::now(),
-            &config.region,
-        ));
-        let token_secret = match &config.token_secret {
-            Some(secret) => Some(secret.clone()),
-            None => TokenSecret::generate()
-                .inspect_err(|err| tracing::error!(%err, "no randomness for a token secret"))
-                .ok(),
-        };
-        Signer {
-            config,
-            rules_json,
-            signing_key,
-            token_secret,
-            s3: crate::s3::Client::new(),
-            verifier: RwLock::new(None),
-            key_refresh: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// The signer that verifies sign-in tokens itself with the issuer's keys (local server).
-    pub fn with_verifier(self, verifier: Verifier) -> Signer {
-        self.set_verifier(verifier);
-        self
-    }
-
-    /// The issuer's keys as read again (`oidc::refresh_keys`).
-    pub fn set_verifier(&self, verifier: Verifier) {
-        if let Ok(mut current) = self.verifier.write() {
-            *current = Some(Arc::new(verifier));
-        }
-    }
-
-    fn verifier(&self) -> Option<Arc<Verifier>> {
-        self.verifier.read().ok()?.clone()
-    }
-
-    /// Whether this signer verifies tokens itself and `token` names a key id its keys lack.
-    pub fn names_unknown_key(&self, token: &str) -> bool {
-        self.config.auth.is_some()
-            && self
-                .verifier()
-                .is_some_and(|verifier| verifier.names_unknown_key(token))
-    }
-
-    /// `key`'s upload id (`key::upload_id`): how logs name an upload.
-    pub(crate) fn upload_id<'k>(&self, key: &'k str) -> &'k str {
-        crate::key::upload_id(key, &self.config.rules.prefix, self.config.auth.is_some())
-    }
-
-    /// Who uploads into `space`, in the signed-in mode: their key segment (`auth::user_space`),
-    /// recorded on each object they store. `None` in the anonymous mode, whose forms are as before.
-    pub(crate) fn uploader<'s>(&self, space: &'s str) -> Option<&'s str> {
-        self.config.auth.as_ref()?;
-        space
-            .strip_prefix(self.config.rules.prefix.as_str())
-            .map(|segment| segment.trim_end_matches('/'))
-            .filter(|segment| !segment.is_empty())
-    }
-
     /// The key prefix this caller may write under: the configured prefix for everyone in the
     /// anonymous mode; `<prefix><subject>/` for a signed-in user; an error answer (401) when the
     /// signer takes only signed-in users and the caller is not one.
     // The refusal is the answer itself, built once per refused request.
     #[allow(clippy::result_large_err)]
     fn space(&self, caller: Caller, now: UnixTime) -> Result<String, Outgoing> {
-        let prefix = &self.config.rules.prefix;
-        let Some(auth) = &self.config.auth else {
+        let prefix = &self.config().rules.prefix;
+        let Some(auth) = &self.config().auth else {
             return Ok(prefix.clone());
         };
         let verified = match caller {
@@ -217,59 +131,16 @@ impl Signer {
         }
     }
 
-    pub fn s3(&self) -> &crate::s3::Client {
-        &self.s3
-    }
-
-    pub(crate) fn issue_token(&self, claims: &UploadClaims) -> String {
-        self.token_secret
-            .as_ref()
-            .map(|secret| secret.issue(claims))
-            .unwrap_or_default()
-    }
-
-    /// The token's claims, if this signer issued it, it has not expired, and its key is in the
-    /// caller's `space` ([`Signer::space`]): every route that takes a token checks it here.
-    pub(crate) fn verify_token(
-        &self,
-        token: &str,
-        now: UnixTime,
-        space: &str,
-    ) -> Result<UploadClaims, TokenError> {
-        let claims = self
-            .token_secret
-            .as_ref()
-            .ok_or(TokenError::Invalid)?
-            .verify(token, now)?;
-        if !claims.key.starts_with(space) {
-            tracing::info!("token for another user's space refused");
-            return Err(TokenError::OtherUser);
-        }
-        Ok(claims)
-    }
-
-    pub(crate) fn signing_key(&self, now: UnixTime) -> SigningKey {
-        // The lock only guards a 40-byte copy; a poisoned lock still holds a valid key.
-        let mut cached = self
-            .signing_key
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !cached.is_for(now) {
-            *cached = SigningKey::derive(
-                &self.config.credentials.secret_access_key,
-                now,
-                &self.config.region,
-            );
-        }
-        *cached
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// Answers one request, making the S3 calls it needs (`s3::run`): what both edges call.
+    pub async fn answer(&self, request: &Incoming<'_>) -> Outgoing {
+        crate::s3::run(self.s3(), self.begin_now(request), |pending, answer| {
+            self.resume(pending, answer, UnixTime::now(), request.origin)
+        })
+        .await
     }
 
     /// The first step of a request, with the clock and the randomness read here: the edge of the
-    /// pure core (`s3::answer` runs the steps).
+    /// pure core ([`Signer::answer`] runs the steps).
     pub fn begin_now(&self, request: &Incoming) -> Step {
         let mut id = [0u8; 16];
         if let Err(err) = getrandom::fill(&mut id) {
@@ -315,7 +186,7 @@ impl Signer {
     pub fn begin(&self, request: &Incoming, now: UnixTime, id: UploadId) -> Step {
         // Behind CloudFront, only what came through it: the API's own execute-api address would
         // bypass the distribution's per-client limit and its cache.
-        if let Some(secret) = &self.config.origin_secret
+        if let Some(secret) = &self.config().origin_secret
             && !request
                 .origin_secret
                 .is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
@@ -334,7 +205,7 @@ impl Signer {
         }
         let origin = request.origin;
         if let Some(origin) = origin
-            && !self.config.allowed_origins.allows(origin)
+            && !self.config().allowed_origins.allows(origin)
         {
             tracing::info!(origin, path = request.path, "origin refused");
             let message = if origin.is_ascii() {
@@ -445,7 +316,7 @@ impl Signer {
                 format!("A batch signs at most {MAX_BATCH_FILES} files."),
             );
         }
-        if self.token_secret.is_none() {
+        if self.token_secret().is_none() {
             return error(
                 ErrorCode::Internal,
                 "The signer has no secret to sign upload tokens with.".into(),
@@ -487,7 +358,7 @@ impl Signer {
                 );
             }
         };
-        if content_md5.is_none() && self.config.rules.require_md5 {
+        if content_md5.is_none() && self.config().rules.require_md5 {
             return error(
                 ErrorCode::Md5Required,
                 "This signer signs a form only with the file's MD5: send contentMd5 (its 16 bytes in standard base64), so the form and its upload token pin these bytes.".into(),
@@ -499,14 +370,14 @@ impl Signer {
                 "A single POST takes at most 5.0 GiB; larger files go up as multipart uploads (POST /multipart/create).".into(),
             );
         }
-        let content_type = match self.config.rules.check(request) {
+        let content_type = match self.config().rules.check(request) {
             Ok(content_type) => content_type,
             Err(refusal) => {
                 tracing::info!(code = %refusal.code, size = request.size, "sign request refused");
                 return error(refusal.code, refusal.message);
             }
         };
-        let Some(secret) = &self.token_secret else {
+        let Some(secret) = self.token_secret() else {
             return error(
                 ErrorCode::Internal,
                 "The signer has no secret to sign upload tokens with.".into(),
@@ -568,11 +439,11 @@ impl Signer {
                 (key, secret.issue(&claims))
             }
         };
-        let expires = now.plus_seconds(self.config.policy_ttl_seconds);
+        let expires = now.plus_seconds(self.config().policy_ttl_seconds);
         let disposition = content_disposition(&key);
         let policy = UploadPolicy {
-            bucket: &self.config.bucket,
-            region: &self.config.region,
+            bucket: &self.config().bucket,
+            region: &self.config().region,
             key: &key,
             content_type: &content_type,
             content_disposition: &disposition,
@@ -583,7 +454,7 @@ impl Signer {
         };
         let fields = sign_post_policy(
             &policy,
-            &self.config.credentials,
+            &self.config().credentials,
             &self.signing_key(now),
             now,
         );
@@ -600,7 +471,7 @@ impl Signer {
         tracing::debug!(key, "signed key");
         let response = SignResponse {
             method: "POST".into(),
-            url: self.config.upload_url.clone(),
+            url: self.config().upload_url.clone(),
             key,
             fields,
             expires_at: expires.rfc3339(),
@@ -613,7 +484,7 @@ impl Signer {
         let body = if head {
             String::new()
         } else {
-            self.rules_json.clone()
+            self.rules_json().to_string()
         };
         let mut response = json(StatusCode::OK, body);
         response.headers_mut().insert(
@@ -698,6 +569,7 @@ fn with_common_headers(mut response: Outgoing, allowed_origin: Option<&str>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn a_non_ascii_origin_is_refused_not_ignored() {

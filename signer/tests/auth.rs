@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared::{ErrorBody, ErrorCode, SignResponse};
 use signer::auth::{Caller, Verifier};
 use signer::key::UploadId;
-use signer::multipart::Step;
+use signer::step::Step;
 use signer::time::UnixTime;
 use signer::{Config, Incoming, Signer};
 
@@ -103,7 +103,7 @@ fn unauthorized(response: &http::Response<String>, expected: ErrorCode) {
 }
 
 /// The S3 call a `multipart/create` of a 100 MB file by `token`'s user asks for.
-fn create(signer: &Signer, token: &str, id: u8) -> signer::multipart::S3Call {
+fn create(signer: &Signer, token: &str, id: u8) -> signer::step::S3Call {
     let big = json!({"filename": "big.bin", "contentType": "application/octet-stream", "size": 100_000_000});
     let step = signer.begin(
         &Incoming {
