@@ -24,9 +24,25 @@
 //! signed for the same key: a retry after a lost answer overwrites, never duplicates. Once the
 //! whole body is sent (`finalizing`) the file waits for S3's answer (a timeout scaled to its
 //! size, not the stall timeout) and cannot be cancelled: S3 may already hold it.
+//!
+//! `update` hands each event to a named handler, then `go_on` starts what can start. The modules,
+//! by job: `protocol` (the `Event`s in, the `Command`s out), `entry` (one file and its `Status`),
+//! `schedule` (which files start, which are signed ahead), `single_post` and `multipart_files`
+//! (what each answer means on either path), `retry` (the one retry policy), `unfinished`
+//! (reloads and other tabs), `summary` (totals, and each end told once); the list's own
+//! handlers (add, retry, cancel, remove) are here. One single-POST file's walk: `added`, then
+//! `start_waiting` (its turn; `md5_ready` asks for its MD5 first), `signed`, `start_upload`
+//! (`Command::Upload`), `progress`, `body_sent`, `answered`.
 
+mod entry;
 /// The multipart side of the queue: what each answer of a multipart file's calls and parts means.
 mod multipart_files;
+mod protocol;
+mod retry;
+mod schedule;
+mod single_post;
+mod summary;
+mod unfinished;
 
 use std::collections::HashSet;
 
@@ -48,32 +64,16 @@ pub use crate::upload::timing::{
     SIGNED_AHEAD_MARGIN_MS, STALL_MS,
 };
 
+use entry::Ahead;
+pub use entry::{Entry, Status};
+pub use protocol::{Command, Event, SignError, Told};
+use retry::{Retry, StoreRefusal, sign_failure, storage_refusal, transport_failure};
+pub use retry::{TransportCause, backoff_ms, finalize_timeout_ms, transport_cause};
+use single_post::{is_fresh, md5_ready, sign_command, start_upload};
+pub use summary::Summary;
+
 pub type FileId = u32;
 
-/// What the retry policy (`Queue::next_retry`) decided for a file after a failure.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Retry {
-    /// It goes again at this time (a timer is set).
-    At(f64),
-    /// It has made no progress for `RETRY_WINDOW_MS`: it fails.
-    GiveUp,
-    /// It is no longer in the list.
-    Gone,
-}
-
-/// The wait before retry number `streak + 1`: `BACKOFF_BASE_MS` doubled per retry up to
-/// `MAX_BACKOFF_MS`, then between half and all of it (`jitter` in 0..1), so files that failed
-/// together do not all come back at once. (`config.json` and the rules, loaded again, wait the
-/// whole of it.)
-pub fn backoff_ms(streak: u32, jitter: f64) -> u32 {
-    let base = (BACKOFF_BASE_MS * f64::from(1u32 << streak.min(10))).min(MAX_BACKOFF_MS);
-    (base * (0.5 + 0.5 * jitter)) as u32
-}
-/// How long S3 may take to answer once the whole body is sent: a minute, plus a second for every
-/// 8 MiB (the store checks and writes what it received).
-pub fn finalize_timeout_ms(size: u64) -> f64 {
-    60_000.0 + (size / (8 * 1024 * 1024)) as f64 * 1_000.0
-}
 /// Files at once: as many as the browser's connections to storage (`MAX_STORAGE_REQUESTS`), as
 /// Uppy does (measured with 100 small files: four at once left storage idle a third of the time).
 pub const DEFAULT_CONCURRENCY: usize = 6;
@@ -88,471 +88,6 @@ pub const MAX_STORAGE_REQUESTS: usize = 6;
 pub const SIGN_AHEAD_PER_SLOT: usize = 3;
 /// What the browser reports for a file it knows no type for.
 pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
-
-/// Why a request to storage ended without an answer the page can read, as far as the browser
-/// lets the edge tell (it probes the storage URL after the failure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportCause {
-    /// The connection dropped during the request (storage was reachable).
-    Dropped,
-    /// Nothing answers at storage's address.
-    Unreachable,
-    /// Storage answers, yet nothing of the request went through: the CORS preflight was refused.
-    Blocked,
-}
-
-/// Why a request to storage failed, from what the page can see: whether storage answers at all
-/// (probed after the failure) and whether any of the request went out (`Queue::nothing_sent`):
-/// nothing at storage's address is unreachable; reachable with nothing sent is a refused CORS
-/// preflight; anything else a dropped connection.
-pub fn transport_cause(reachable: bool, nothing_sent: bool) -> TransportCause {
-    match (reachable, nothing_sent) {
-        (false, _) => TransportCause::Unreachable,
-        (true, true) => TransportCause::Blocked,
-        (true, false) => TransportCause::Dropped,
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Refused,
-    Queued,
-    Signing,
-    Uploading,
-    Finalizing,
-    Retrying,
-    Done,
-    Failed,
-    Cancelled,
-    /// A multipart upload the user paused: nothing in flight, parts stored stay.
-    Paused,
-    /// A multipart upload from before a reload: waits for its file to be picked again.
-    Unfinished,
-}
-
-impl Status {
-    pub const ALL: [Status; 11] = [
-        Status::Queued,
-        Status::Signing,
-        Status::Uploading,
-        Status::Finalizing,
-        Status::Retrying,
-        Status::Paused,
-        Status::Unfinished,
-        Status::Done,
-        Status::Failed,
-        Status::Cancelled,
-        Status::Refused,
-    ];
-
-    /// The `data-status` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Refused => "refused",
-            Status::Queued => "queued",
-            Status::Signing => "signing",
-            Status::Uploading => "uploading",
-            Status::Finalizing => "finalizing",
-            Status::Retrying => "retrying",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-            Status::Paused => "paused",
-            Status::Unfinished => "unfinished",
-        }
-    }
-
-    /// Holding one of the `concurrency` slots.
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            Status::Signing | Status::Uploading | Status::Finalizing
-        )
-    }
-
-    /// Not once the whole body is sent (`finalizing`): S3 may have stored the file already, and a
-    /// cancel could not take that back.
-    pub fn can_cancel(self) -> bool {
-        matches!(
-            self,
-            Status::Queued
-                | Status::Signing
-                | Status::Uploading
-                | Status::Retrying
-                | Status::Paused
-        )
-    }
-
-    pub fn can_retry(self) -> bool {
-        matches!(self, Status::Failed | Status::Cancelled)
-    }
-
-    /// Whether this entry offers Retry: failed or cancelled, or a duplicate held back (Retry then
-    /// means "upload it anyway").
-    pub fn offers_retry(entry: &Entry) -> bool {
-        entry.status.can_retry()
-            || (entry.status == Status::Refused
-                && entry
-                    .failure
-                    .as_ref()
-                    .is_some_and(|f| f.code == FailureCode::Page(PageCode::Duplicate)))
-    }
-
-    /// Cleared by "clear finished".
-    pub fn is_finished(self) -> bool {
-        matches!(self, Status::Done | Status::Cancelled | Status::Refused)
-    }
-}
-
-/// A form asked for while the file is still `queued`.
-#[derive(Debug, Clone, PartialEq)]
-enum Ahead {
-    No,
-    /// Asked for the current attempt; no answer yet.
-    Asked,
-    Ready {
-        response: SignResponse,
-        signed_at_ms: f64,
-    },
-    /// The signer did not sign: the file is signed in its turn, as if never asked.
-    Failed,
-}
-
-/// One file in the list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub id: FileId,
-    pub file: FileInfo,
-    pub status: Status,
-    /// 1 on the first try, +1 for each retry (automatic or not) and each fresh signature.
-    pub attempt: u32,
-    /// The key the signer issued for the latest attempt.
-    pub key: Option<String>,
-    /// The signer's upload token for `key`: every later sign request for this file sends it, so
-    /// the key stays the same.
-    token: Option<String>,
-    pub failure: Option<Failure>,
-    /// Bytes sent in the current attempt.
-    pub sent: u64,
-    pub speed: Speed,
-    /// S3's answer once done.
-    pub etag: Option<String>,
-    pub location: Option<String>,
-    /// Transient failures in a row (the backoff grows with it).
-    streak: u32,
-    /// When the current run of failures began; `None` while the file makes progress.
-    failing_since_ms: Option<f64>,
-    /// A policy that expired is signed again once per try.
-    re_signed_after_expiry: bool,
-    /// When this attempt last showed signs of life (for the stall timeout).
-    last_activity_ms: f64,
-    ahead: Ahead,
-    /// Goes up as a multipart upload (its parts are the queue's `multiparts`).
-    pub multipart: bool,
-    /// A single-POST file's MD5 (base64), when checksums are on: the signer pins it in the
-    /// policy, so the form can only ever store these bytes. Computed before the first signature.
-    md5: Option<String>,
-    /// Its MD5 is being computed (`Command::Part` with `PartCommand::Hash` of part 0, the whole
-    /// file).
-    hashing: bool,
-    /// Its end (done, failed or refused) was told to the page's host (`Command::Tell`); cleared
-    /// when it runs again, so a retried file's next end is told too.
-    told: bool,
-    /// Shown as retrying because the rules could not be loaded yet; queued again once they are.
-    waits_for_rules: bool,
-}
-
-impl Entry {
-    /// The upload token its key was signed with, if the signer gave one.
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-
-    /// 100 only once S3 said it stored the file; a file whose bytes are all sent and that waits
-    /// for S3's answer shows 99.
-    pub fn percent(&self) -> u8 {
-        match self.status {
-            Status::Done => 100,
-            _ => percent(self.sent, self.file.size).min(99),
-        }
-    }
-
-    /// Pause is offered to a multipart upload on its way (Resume to a paused one).
-    pub fn can_pause(&self) -> bool {
-        self.multipart
-            && self.key.is_some()
-            && matches!(
-                self.status,
-                Status::Queued | Status::Uploading | Status::Retrying
-            )
-    }
-
-    pub fn seconds_left(&self) -> Option<f64> {
-        (self.status == Status::Uploading)
-            .then(|| {
-                self.speed
-                    .seconds_left(self.file.size.saturating_sub(self.sent))
-            })
-            .flatten()
-    }
-}
-
-/// Why the signer did not sign.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignError {
-    /// A 4xx `ErrorBody`: the signer's final word on this file.
-    Refused { code: ErrorCode, message: String },
-    /// A 5xx: the signer failed; try again later.
-    Failed { status: u16, message: String },
-    /// A 429: wait at least `retry_after_ms` (its `Retry-After`, when the page may read it).
-    Throttled { retry_after_ms: Option<u32> },
-    /// No answer (network, CORS, no configuration).
-    Unreachable { message: String },
-}
-
-/// Everything that can happen to the queue.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// Files picked, dropped or pasted; the ids are the edge's handles for the `File`s.
-    /// `earlier`: the upload tokens of those this browser sent before (a reload, a closed tab):
-    /// they are signed with them, so they keep their keys.
-    Added {
-        files: Vec<(FileId, FileInfo)>,
-        earlier: Vec<(FileId, String)>,
-    },
-    RulesLoaded(UploadRules),
-    /// The rules could not be loaded (they are asked for again); files wait for them, with why.
-    RulesUnavailable(Failure),
-    Signed {
-        id: FileId,
-        attempt: u32,
-        response: SignResponse,
-    },
-    SignFailed {
-        id: FileId,
-        attempt: u32,
-        error: SignError,
-    },
-    /// Bytes of the body sent so far (reported as they happen, also in a hidden tab).
-    Progress {
-        id: FileId,
-        attempt: u32,
-        sent: u64,
-    },
-    /// The last byte has left the browser; S3 has not answered yet.
-    BodySent {
-        id: FileId,
-        attempt: u32,
-    },
-    /// S3 answered.
-    Answered {
-        id: FileId,
-        attempt: u32,
-        status: u16,
-        body: String,
-    },
-    /// The request failed without an answer (network error, connection reset, CORS).
-    TransportFailed {
-        id: FileId,
-        attempt: u32,
-        cause: TransportCause,
-    },
-    /// Periodic: lets the queue notice stalled uploads.
-    Tick,
-    /// The browser says it is online again: files waiting to retry go at once.
-    Online,
-    /// A retry timer fired.
-    RetryDue {
-        id: FileId,
-        attempt: u32,
-    },
-    Cancel(FileId),
-    /// Cancel every file that can be cancelled.
-    CancelAll,
-    /// Retry every failed or cancelled file (not the duplicates held back: each of those is the
-    /// user's own decision).
-    RetryAll,
-    Retry(FileId),
-    Remove(FileId),
-    /// The user signed in (again): files stopped because nobody was, or because the sign-in had
-    /// ended, go on by themselves.
-    SignedIn,
-    /// The user signed out, or (anonymous) asked the page to forget this browser's uploads: every
-    /// file goes from the list (uploads running stop; a multipart upload is not aborted in S3,
-    /// whose lifecycle rule clears it), so the next person on this browser sees none of their
-    /// names and can resume, complete or remove none of them.
-    ForgetAll,
-    /// The page was shown again from the back-forward cache, where Safari let go of its locks:
-    /// the multipart uploads it runs or lists are claimed again.
-    Restored,
-    /// Another tab of the page took the lock of a multipart upload this tab runs or lists (while
-    /// this page was in the back-forward cache): it is that tab's now, and this one lets it be
-    /// (stops sending, never aborts it in S3).
-    HandedOver {
-        upload_id: String,
-    },
-    ClearFinished,
-    /// Multipart: `create` answered.
-    Created {
-        id: FileId,
-        attempt: u32,
-        upload: MultipartUpload,
-    },
-    /// Multipart: what S3 holds of the upload.
-    Listed {
-        id: FileId,
-        attempt: u32,
-        parts: ListedParts,
-    },
-    /// Multipart: a part's MD5 is ready.
-    PartHashed {
-        id: FileId,
-        number: u32,
-        md5: [u8; 16],
-    },
-    /// Multipart: the file could not be read for hashing.
-    HashFailed {
-        id: FileId,
-        number: u32,
-        message: String,
-    },
-    PartsSigned {
-        id: FileId,
-        attempt: u32,
-        parts: SignedParts,
-    },
-    PartProgress {
-        id: FileId,
-        number: u32,
-        try_: u32,
-        sent: u64,
-    },
-    PartAnswered {
-        id: FileId,
-        number: u32,
-        try_: u32,
-        status: u16,
-        body: String,
-    },
-    PartFailed {
-        id: FileId,
-        number: u32,
-        try_: u32,
-        cause: TransportCause,
-    },
-    Completed {
-        id: FileId,
-        attempt: u32,
-        upload: CompletedUpload,
-    },
-    Pause(FileId),
-    Resume(FileId),
-    /// Resume records found at start, with ids the edge gave them.
-    Unfinished {
-        records: Vec<(FileId, ResumeRecord)>,
-    },
-}
-
-/// Effects for the browser edge to run.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Sign {
-        id: FileId,
-        attempt: u32,
-        request: SignRequest,
-    },
-    /// POST the form: `fields` in order, then the file.
-    Upload {
-        id: FileId,
-        attempt: u32,
-        url: String,
-        fields: FormFields,
-    },
-    /// Keep `file`'s upload token in this browser (its single POST is about to start), so the
-    /// same file picked again after a reload is signed for the same key (`browser/sent.rs`).
-    KeepToken { file: FileInfo, token: String },
-    /// Forget every upload token this browser keeps (`Event::ForgetAll`).
-    ForgetTokens,
-    /// Stop the file's requests in flight, if any (its form's POST or its parts' PUTs); nothing in
-    /// S3 changes (that is `AbortMultipart`).
-    StopRequests { id: FileId },
-    /// Send `RetryDue { id, attempt }` after `delay_ms`.
-    RetryAfter {
-        id: FileId,
-        attempt: u32,
-        delay_ms: u32,
-    },
-    /// The edge may forget the `File` (removed from the list).
-    Forget { id: FileId },
-    /// Multipart: `POST /multipart/create`; answers `Created` or `SignFailed`.
-    CreateMultipart {
-        id: FileId,
-        attempt: u32,
-        request: SignRequest,
-    },
-    /// `POST /multipart/list`; answers `Listed` or `SignFailed`.
-    ListParts {
-        id: FileId,
-        attempt: u32,
-        token: String,
-    },
-    /// Hash a part (`PartHashed`), sign parts (`PartsSigned` or `SignFailed`), send a part
-    /// (`PartProgress`…, then `PartAnswered` or `PartFailed`).
-    Part {
-        id: FileId,
-        attempt: u32,
-        command: PartCommand,
-    },
-    /// Stop one part's request.
-    AbortPart { id: FileId, number: u32 },
-    /// `POST /multipart/complete`; answers `Completed` or `SignFailed`.
-    CompleteMultipart {
-        id: FileId,
-        attempt: u32,
-        token: String,
-    },
-    /// `POST /multipart/abort` (no parts left in S3); the edge also forgets its record.
-    AbortMultipart { upload_id: String, token: String },
-    /// Keep this record for resuming after a reload.
-    Remember(ResumeRecord),
-    /// Claim the lock of an upload this tab runs or lists (see `Event::Restored`); one another
-    /// tab holds comes back as `Event::HandedOver`.
-    Claim { upload_id: String },
-    /// The upload completed or was aborted: its record goes.
-    ForgetRecord { upload_id: String },
-    /// Forget every resume record this browser keeps (`Event::ForgetAll`).
-    ForgetAllRecords,
-    /// Tell the page's host (its parent window, its document) that a file or the list ended.
-    Tell(Told),
-}
-
-/// What the page tells its host (`browser/host.rs`): each file's end once, and the list's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Told {
-    /// Stored: S3 answered for it.
-    Done(FileId),
-    /// Failed for good (it offers Retry), or refused before any request.
-    Failed(FileId),
-    /// Nothing is left to run, after at least one file ended: how many are done and how many
-    /// failed or were refused, of the whole list.
-    AllDone { done: usize, failed: usize },
-}
-
-/// Totals across the list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
-    pub sent: u64,
-    pub total: u64,
-    pub percent: u8,
-    pub counts: Vec<(Status, usize)>,
-    /// Sum of the speeds of the files uploading now.
-    pub bytes_per_second: f64,
-    /// Time to send what is left at that speed, while something uploads.
-    pub seconds_left: Option<f64>,
-    /// Whether "Cancel all" / "Retry all" would do anything.
-    pub can_cancel_any: bool,
-    pub can_retry_any: bool,
-}
 
 #[derive(Debug, Clone)]
 pub struct Queue {
@@ -659,292 +194,83 @@ impl Queue {
         self.entries.iter().filter(|e| e.status.is_active()).count()
     }
 
-    pub fn summary(&self) -> Summary {
-        let counted = |e: &&Entry| {
-            !matches!(
-                e.status,
-                Status::Refused | Status::Cancelled | Status::Failed | Status::Unfinished
-            )
-        };
-        let total: u64 = self
-            .entries
-            .iter()
-            .filter(counted)
-            .map(|e| e.file.size)
-            .sum();
-        let sent: u64 = self
-            .entries
-            .iter()
-            .filter(counted)
-            .map(|e| {
-                if e.status == Status::Done {
-                    e.file.size
-                } else {
-                    e.sent
-                }
-            })
-            .sum();
-        let all_done = self
-            .entries
-            .iter()
-            .filter(counted)
-            .all(|e| e.status == Status::Done);
-        let counts = Status::ALL
-            .iter()
-            .map(|&s| (s, self.entries.iter().filter(|e| e.status == s).count()))
-            .filter(|&(_, n)| n > 0)
-            .collect();
-        let bytes_per_second = self
-            .entries
-            .iter()
-            .filter(|e| e.status == Status::Uploading)
-            .map(|e| e.speed.bytes_per_second())
-            .sum();
-        let seconds_left =
-            (bytes_per_second > 0.0).then(|| total.saturating_sub(sent) as f64 / bytes_per_second);
-        Summary {
-            seconds_left,
-            can_cancel_any: self.entries.iter().any(|e| e.status.can_cancel()),
-            can_retry_any: self.entries.iter().any(|e| e.status.can_retry()),
-            sent,
-            total,
-            // A batch of 0-byte files is done at 100% too.
-            percent: if all_done && self.entries.iter().any(|e| counted(&e)) {
-                100
-            } else {
-                percent(sent, total)
-            },
-            counts,
-            bytes_per_second,
-        }
-    }
-
-    /// Applies one event that happened at `now_ms` (ms since the epoch; only differences count).
+    /// Applies one event that happened at `now_ms` (ms since the epoch; only differences count):
+    /// the event's handler, then whatever can start now (`go_on`).
     pub fn update(&mut self, now_ms: f64, event: Event) -> Vec<Command> {
         let mut commands = Vec::new();
         self.now_ms = self.now_ms.max(now_ms);
         let now_ms = self.now_ms;
+        let c = &mut commands;
         match event {
+            // The list
             Event::Added { files, earlier } => self.added(files, earlier, now_ms),
             Event::RulesLoaded(rules) => self.rules_loaded(rules),
-            Event::RulesUnavailable(failure) => {
-                if self.rules.is_none() {
-                    for entry in &mut self.entries {
-                        wait_for_rules(entry, &failure);
-                    }
-                    self.rules_failure = Some(failure);
-                }
-            }
+            Event::RulesUnavailable(failure) => self.rules_unavailable(failure),
+            Event::Cancel(id) => self.cancel_one(id, c),
+            Event::CancelAll => self.cancel_all(c),
+            Event::Retry(id) => self.retry(id, now_ms),
+            Event::RetryAll => self.retry_all(now_ms),
+            Event::SignedIn => self.signed_in(now_ms),
+            Event::Remove(id) => self.remove(id, c),
+            Event::ForgetAll => self.forget_all(c),
+            Event::ClearFinished => self.clear_finished(c),
+            // Time and the network (retry.rs)
+            Event::Tick => self.tick(now_ms, c),
+            Event::Online => self.online(c),
+            Event::RetryDue { id, attempt } => self.retry_due(id, attempt, c),
+            // A single POST (single_post.rs)
             Event::Signed {
                 id,
                 attempt,
                 response,
-            } => {
-                if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
-                    start_upload(entry, response, now_ms, &mut commands);
-                } else if let Some(entry) = self.current(id, attempt, &[Status::Queued])
-                    && entry.ahead == Ahead::Asked
-                {
-                    entry.ahead = Ahead::Ready {
-                        response,
-                        signed_at_ms: now_ms,
-                    };
-                }
-            }
+            } => self.signed(id, attempt, response, now_ms, c),
             Event::SignFailed { id, attempt, error } if self.is_multipart(id) => {
-                self.multipart_call_failed(id, attempt, error, &mut commands);
+                self.multipart_call_failed(id, attempt, error, c)
             }
             Event::SignFailed { id, attempt, error } => {
-                self.sign_failed(id, attempt, error, now_ms, &mut commands)
+                self.sign_failed(id, attempt, error, now_ms, c)
             }
             Event::Progress { id, attempt, sent } => {
-                if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
-                    if sent > entry.sent {
-                        entry.streak = 0;
-                        entry.failing_since_ms = None;
-                    }
-                    entry.sent = sent.clamp(entry.sent, entry.file.size);
-                    entry.speed.sample(now_ms, entry.sent);
-                    entry.last_activity_ms = now_ms;
-                }
                 // Progress frees no slot and starts nothing: its file found through the index,
                 // the work is the same with 10 files or 10,000 (no scan of the list).
+                self.progress(id, attempt, sent, now_ms);
                 return commands;
             }
-            Event::BodySent { id, attempt } => {
-                if let Some(entry) = self.current(id, attempt, &[Status::Uploading]) {
-                    entry.status = Status::Finalizing;
-                    entry.sent = entry.file.size;
-                    entry.last_activity_ms = now_ms;
-                }
-            }
+            Event::BodySent { id, attempt } => self.body_sent(id, attempt, now_ms),
             Event::Answered {
                 id,
                 attempt,
                 status,
                 body,
-            } => {
-                if self
-                    .current(id, attempt, &[Status::Uploading, Status::Finalizing])
-                    .is_some()
-                {
-                    self.answered(id, status, &body, &mut commands);
-                }
-            }
+            } => self.answered(id, attempt, status, &body, c),
             Event::TransportFailed { id, attempt, cause } => {
-                if self
-                    .current(id, attempt, &[Status::Uploading, Status::Finalizing])
-                    .is_some()
-                {
-                    self.retry_or_fail(id, transport_failure(cause), &mut commands);
-                }
+                self.transport_failed(id, attempt, cause, c)
             }
-            Event::Tick => {
-                let stalled: Vec<FileId> = self
-                    .entries
-                    .iter()
-                    .filter(|e| {
-                        let quiet = now_ms - e.last_activity_ms;
-                        match e.status {
-                            // A multipart upload's parts have stall clocks of their own.
-                            Status::Uploading if e.multipart => false,
-                            Status::Signing | Status::Uploading => quiet > STALL_MS,
-                            Status::Finalizing => quiet > finalize_timeout_ms(e.file.size),
-                            _ => false,
-                        }
-                    })
-                    .map(|e| e.id)
-                    .collect();
-                for id in stalled {
-                    commands.push(Command::StopRequests { id });
-                    let failure = Failure::page(PageCode::Timeout);
-                    self.retry_or_fail(id, failure, &mut commands);
-                }
-                self.parts_tick(&mut commands);
-            }
-            Event::Online => {
-                for multipart in self.multiparts.values_mut() {
-                    multipart.release_all();
-                }
-                self.parts_tick(&mut commands);
-                for entry in &mut self.entries {
-                    if entry.status == Status::Retrying {
-                        entry.status = Status::Queued;
-                        entry.attempt += 1;
-                        entry.ahead = Ahead::No;
-                    }
-                }
-            }
-            Event::RetryDue { id, attempt } => {
-                if let Some(entry) = self.current(id, attempt, &[Status::Retrying]) {
-                    entry.status = Status::Queued;
-                    entry.attempt += 1;
-                    entry.ahead = Ahead::No;
-                } else {
-                    // A part's wait is over.
-                    self.next_steps(id, &mut commands);
-                }
-            }
-            Event::Cancel(id) => {
-                if self.entry(id).is_some_and(|e| e.status.can_cancel()) {
-                    self.cancel(id, &mut commands);
-                }
-            }
-            Event::CancelAll => {
-                let ids: Vec<FileId> = self
-                    .entries
-                    .iter()
-                    .filter(|e| e.status.can_cancel())
-                    .map(|e| e.id)
-                    .collect();
-                for id in ids {
-                    self.cancel(id, &mut commands);
-                }
-            }
-            Event::RetryAll => {
-                let ids: Vec<FileId> = self
-                    .entries
-                    .iter()
-                    .filter(|e| e.status.can_retry())
-                    .map(|e| e.id)
-                    .collect();
-                for id in ids {
-                    // The same as each file's own Retry.
-                    commands.extend(self.update(now_ms, Event::Retry(id)));
-                }
-            }
-            Event::Retry(id) => self.retry(id, now_ms),
-            Event::SignedIn => {
-                let stopped: Vec<FileId> = self
-                    .entries
-                    .iter()
-                    .filter(|e| {
-                        e.status == Status::Failed
-                            && e.failure.as_ref().is_some_and(Failure::is_sign_in)
-                    })
-                    .map(|e| e.id)
-                    .collect();
-                for id in stopped {
-                    self.retry(id, now_ms);
-                }
-            }
-            Event::Remove(id) => self.remove(id, &mut commands),
-            Event::ForgetAll => self.forget_all(&mut commands),
-            Event::Restored => {
-                for (id, multipart) in self.multiparts.iter() {
-                    if let Some(upload) = &multipart.upload
-                        && self.entry(*id).is_some_and(|e| e.status != Status::Done)
-                    {
-                        commands.push(Command::Claim {
-                            upload_id: upload.upload_id.clone(),
-                        });
-                    }
-                }
-            }
-            Event::HandedOver { upload_id } => self.handed_over(upload_id, &mut commands),
-            Event::ClearFinished => self.clear_finished(&mut commands),
-            Event::Created {
-                id,
-                attempt,
-                upload,
-            } => self.created(id, attempt, upload, &mut commands),
-            Event::Listed { id, attempt, parts } => self.listed(id, attempt, parts, &mut commands),
             Event::PartHashed {
                 id,
                 number: WHOLE_FILE,
                 md5,
-            } => self.file_hashed(id, md5, &mut commands),
-            Event::PartHashed { id, number, md5 } => {
-                self.part_hashed(id, number, md5, &mut commands)
-            }
+            } => self.file_hashed(id, md5, c),
             Event::HashFailed {
                 id,
                 number: WHOLE_FILE,
                 message,
-            } => {
-                if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
-                    entry.hashing = false;
-                    if matches!(entry.status, Status::Signing | Status::Queued) {
-                        entry.status = Status::Failed;
-                        entry.failure = Some(Failure::page_with(PageCode::FileUnreadable, message));
-                    }
-                }
-            }
+            } => self.file_unreadable(id, message),
+            // A multipart file (multipart_files.rs)
+            Event::Created {
+                id,
+                attempt,
+                upload,
+            } => self.created(id, attempt, upload, c),
+            Event::Listed { id, attempt, parts } => self.listed(id, attempt, parts, c),
+            Event::PartHashed { id, number, md5 } => self.part_hashed(id, number, md5, c),
             Event::HashFailed {
                 id,
                 number,
                 message,
-            } => self.hash_failed(id, number, message, &mut commands),
+            } => self.hash_failed(id, number, message, c),
             Event::PartsSigned { id, attempt, parts } => {
-                if let Some(multipart) = self.multiparts.get_mut(&id)
-                    && self
-                        .index
-                        .get(&id)
-                        .is_some_and(|&at| self.entries[at].attempt == attempt)
-                {
-                    multipart.signed(parts, now_ms);
-                    self.next_steps(id, &mut commands);
-                }
+                self.parts_signed(id, attempt, parts, now_ms, c)
             }
             Event::PartProgress {
                 id,
@@ -961,57 +287,86 @@ impl Queue {
                 try_,
                 status,
                 body,
-            } => self.part_answered(id, number, try_, status, &body, &mut commands),
+            } => self.part_answered(id, number, try_, status, &body, c),
             Event::PartFailed {
                 id,
                 number,
                 try_,
                 cause,
-            } => {
-                if self
-                    .multiparts
-                    .get(&id)
-                    .is_some_and(|m| m.is_current(number, try_))
-                {
-                    let failure = transport_failure(cause);
-                    self.part_retry(id, number, failure, 0, &mut commands);
-                }
-            }
+            } => self.part_failed(id, number, try_, cause, c),
             Event::Completed {
                 id,
                 attempt,
                 upload,
-            } => self.completed(id, attempt, upload, &mut commands),
-            Event::Pause(id) => self.pause(id, &mut commands),
-            Event::Resume(id) => {
-                if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
-                    .filter(|e| e.status == Status::Paused)
-                {
-                    entry.status = Status::Queued;
-                    entry.failure = None;
-                    entry.streak = 0;
-                    entry.failing_since_ms = None;
-                    entry.last_activity_ms = now_ms;
-                }
-            }
-            Event::Unfinished { records } => self.unfinished(records, &mut commands),
+            } => self.completed(id, attempt, upload, c),
+            Event::Pause(id) => self.pause(id, c),
+            Event::Resume(id) => self.resume(id, now_ms),
+            // Other tabs and reloads (unfinished.rs)
+            Event::Restored => self.restored(c),
+            Event::HandedOver { upload_id } => self.handed_over(upload_id, c),
+            Event::Unfinished { records } => self.unfinished(records, c),
         }
-        self.start_waiting(&mut commands);
-        // A request that ended may have freed a slot another big file's parts can use.
-        let uploading: Vec<FileId> = self
-            .multiparts
-            .keys()
-            .copied()
-            .filter(|id| {
-                self.entry(*id)
-                    .is_some_and(|e| e.status == Status::Uploading)
-            })
-            .collect();
-        for id in uploading {
-            self.next_steps(id, &mut commands);
-        }
-        self.tell(&mut commands);
+        self.go_on(&mut commands);
         commands
+    }
+
+    /// The rules could not be loaded (they are asked for again): files wait for them, with why.
+    fn rules_unavailable(&mut self, failure: Failure) {
+        if self.rules.is_none() {
+            for entry in &mut self.entries {
+                wait_for_rules(entry, &failure);
+            }
+            self.rules_failure = Some(failure);
+        }
+    }
+
+    /// The user's Cancel of one file, if it can be cancelled.
+    fn cancel_one(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        if self.entry(id).is_some_and(|e| e.status.can_cancel()) {
+            self.cancel(id, commands);
+        }
+    }
+
+    /// Cancel every file that can be cancelled.
+    fn cancel_all(&mut self, commands: &mut Vec<Command>) {
+        let ids: Vec<FileId> = self
+            .entries
+            .iter()
+            .filter(|e| e.status.can_cancel())
+            .map(|e| e.id)
+            .collect();
+        for id in ids {
+            self.cancel(id, commands);
+        }
+    }
+
+    /// Each failed or cancelled file's own Retry (not the duplicates held back: each of those is
+    /// the user's own decision).
+    fn retry_all(&mut self, now_ms: f64) {
+        let ids: Vec<FileId> = self
+            .entries
+            .iter()
+            .filter(|e| e.status.can_retry())
+            .map(|e| e.id)
+            .collect();
+        for id in ids {
+            self.retry(id, now_ms);
+        }
+    }
+
+    /// The user signed in (again): the files stopped for a sign-in go again.
+    fn signed_in(&mut self, now_ms: f64) {
+        let stopped: Vec<FileId> = self
+            .entries
+            .iter()
+            .filter(|e| {
+                e.status == Status::Failed && e.failure.as_ref().is_some_and(Failure::is_sign_in)
+            })
+            .map(|e| e.id)
+            .collect();
+        for id in stopped {
+            self.retry(id, now_ms);
+        }
     }
 
     /// Files picked, dropped or pasted: each listed (a second copy of one already listed is held back as a duplicate), with the upload token kept for one sent before a reload.
@@ -1068,55 +423,6 @@ impl Queue {
             {
                 entry.status = Status::Refused;
                 entry.failure = Some(failure);
-            }
-        }
-    }
-
-    /// A single-POST file's sign request failed: a new key for a stale token (once), a refusal shown, anything else retried.
-    fn sign_failed(
-        &mut self,
-        id: FileId,
-        attempt: u32,
-        error: SignError,
-        now_ms: f64,
-        commands: &mut Vec<Command>,
-    ) {
-        if let Some(entry) = self.current(id, attempt, &[Status::Queued])
-            && entry.ahead == Ahead::Asked
-        {
-            entry.ahead = Ahead::Failed;
-        } else if let Some(entry) = self.current(id, attempt, &[Status::Signing]) {
-            match error {
-                SignError::Refused {
-                    code: ErrorCode::InvalidToken | ErrorCode::TokenExpired,
-                    ..
-                } if entry.token.is_some() => {
-                    // The token is too old (or from a signer since restarted with another
-                    // secret): ask for a new key, once.
-                    entry.token = None;
-                    entry.attempt += 1;
-                    entry.last_activity_ms = now_ms;
-                    commands.push(sign_command(entry));
-                }
-                SignError::Refused { code, message } => {
-                    self.fail(id, Failure::signer(code, message));
-                }
-                SignError::Failed { status, message } => {
-                    let failure =
-                        Failure::signer(ErrorCode::Internal, format!("{status}: {message}"));
-                    self.retry_or_fail(id, failure, commands);
-                }
-                SignError::Throttled { retry_after_ms } => {
-                    let failure = Failure::page(PageCode::Throttled);
-                    self.retry_after_at_least(id, failure, retry_after_ms.unwrap_or(0), commands);
-                }
-                SignError::Unreachable { message } => {
-                    self.retry_or_fail(
-                        id,
-                        Failure::page_with(PageCode::SignerUnreachable, message),
-                        commands,
-                    );
-                }
             }
         }
     }
@@ -1190,28 +496,6 @@ impl Queue {
         commands.push(Command::ForgetTokens);
     }
 
-    /// Another tab took over this upload (its lock): this tab stops sending it and tells no end of it.
-    fn handed_over(&mut self, upload_id: String, commands: &mut Vec<Command>) {
-        let id = self.multiparts.iter().find_map(|(id, m)| {
-            m.upload
-                .as_ref()
-                .is_some_and(|u| u.upload_id == upload_id)
-                .then_some(*id)
-        });
-        if let Some(id) = id {
-            self.multiparts.remove(&id);
-            if let Some(entry) = entry_at(&mut self.entries, &self.index, id)
-                && entry.status != Status::Done
-            {
-                if entry.status.is_active() {
-                    commands.push(Command::StopRequests { id });
-                }
-                entry.status = Status::Refused;
-                entry.failure = Some(Failure::page(PageCode::OtherTab));
-            }
-        }
-    }
-
     /// Finished files leave the list.
     fn clear_finished(&mut self, commands: &mut Vec<Command>) {
         let multiparts = &mut self.multiparts;
@@ -1224,65 +508,6 @@ impl Queue {
             keep
         });
         self.reindex();
-    }
-
-    /// Each file's end told once (done; failed or refused), and the list's once nothing is left
-    /// to run after some file ended. A file that runs again (Retry) is told again when it ends.
-    /// One pass over the list, as `start_waiting` makes; progress events never get here.
-    fn tell(&mut self, commands: &mut Vec<Command>) {
-        let (mut running, mut done, mut failed) = (false, 0, 0);
-        for entry in &mut self.entries {
-            let told = match entry.status {
-                Status::Done => {
-                    done += 1;
-                    Told::Done(entry.id)
-                }
-                // Another tab took it over: that tab tells its end.
-                Status::Refused
-                    if entry
-                        .failure
-                        .as_ref()
-                        .is_some_and(|f| f.code == FailureCode::Page(PageCode::OtherTab)) =>
-                {
-                    continue;
-                }
-                Status::Failed | Status::Refused => {
-                    failed += 1;
-                    Told::Failed(entry.id)
-                }
-                status => {
-                    running |= !matches!(status, Status::Cancelled | Status::Unfinished);
-                    entry.told = false;
-                    continue;
-                }
-            };
-            if !entry.told {
-                entry.told = true;
-                self.ends_told = true;
-                commands.push(Command::Tell(told));
-            }
-        }
-        if self.ends_told && !running {
-            self.ends_told = false;
-            commands.push(Command::Tell(Told::AllDone { done, failed }));
-        }
-    }
-
-    /// Requests to storage in flight or about to be (files signing or uploading as one POST, and
-    /// the parts holding a slot), but for `except`'s.
-    fn storage_requests(&self, except: Option<FileId>) -> usize {
-        let singles = self
-            .entries
-            .iter()
-            .filter(|e| !e.multipart && e.status.is_active() && Some(e.id) != except)
-            .count();
-        let parts: usize = self
-            .multiparts
-            .iter()
-            .filter(|(id, _)| Some(**id) != except)
-            .map(|(_, m)| m.open())
-            .sum();
-        singles + parts
     }
 
     fn add(&mut self, id: FileId, file: FileInfo, duplicate: bool, now_ms: f64) {
@@ -1328,317 +553,6 @@ impl Queue {
         entry_at(&mut self.entries, &self.index, id)
             .filter(|e| e.attempt == attempt && states.contains(&e.status))
     }
-
-    fn answered(&mut self, id: FileId, status: u16, body: &str, commands: &mut Vec<Command>) {
-        if (200..300).contains(&status) {
-            let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-                return;
-            };
-            let response = s3_xml::parse_post_response(body);
-            entry.status = Status::Done;
-            entry.sent = entry.file.size;
-            entry.failure = None;
-            entry.streak = 0;
-            entry.failing_since_ms = None;
-            if let Some(response) = response {
-                entry.key = response.key.or(entry.key.take());
-                entry.etag = response.etag;
-                entry.location = response.location;
-            }
-            return;
-        }
-        let (failure, expired) = match storage_refusal(status, body) {
-            StoreRefusal::Transient(failure) => {
-                self.retry_or_fail(id, failure, commands);
-                return;
-            }
-            StoreRefusal::Expired(failure) => (failure, true),
-            StoreRefusal::Final(failure) => (failure, false),
-        };
-        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-            return;
-        };
-        if failure.code == FailureCode::Store(StoreCode::BadDigest) {
-            // The file's bytes are not the ones hashed (changed on disk): a Retry hashes it
-            // again, under a new key (the token states the old MD5; nothing was stored).
-            entry.md5 = None;
-            entry.token = None;
-        }
-        if expired && !entry.re_signed_after_expiry {
-            // Sign again at once, keeping the slot: the form was fine, only late.
-            entry.re_signed_after_expiry = true;
-            entry.attempt += 1;
-            entry.status = Status::Signing;
-            entry.sent = 0;
-            entry.last_activity_ms = self.now_ms;
-            commands.push(sign_command(entry));
-        } else {
-            self.fail(id, failure);
-        }
-    }
-
-    /// A single-POST file's MD5 is known: sign now if the file is waiting for it.
-    fn file_hashed(&mut self, id: FileId, md5: [u8; 16], commands: &mut Vec<Command>) {
-        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-            return;
-        };
-        entry.hashing = false;
-        entry.md5 = Some(digest::base64(&md5));
-        if entry.status == Status::Signing {
-            entry.ahead = Ahead::No;
-            commands.push(sign_command(entry));
-        }
-    }
-
-    fn fail(&mut self, id: FileId, failure: Failure) {
-        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
-            entry.status = Status::Failed;
-            entry.failure = Some(failure);
-        }
-    }
-
-    /// A transient failure: wait and try again (signing again, with the token: same key), unless
-    /// the file has made no progress for `RETRY_WINDOW_MS`.
-    fn retry_or_fail(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
-        self.retry_after_at_least(id, failure, 0, commands);
-    }
-
-    /// The same, waiting at least `min_delay_ms` (a throttled answer's `Retry-After`); a short
-    /// such wait (up to `QUIET_THROTTLE_MS`) is no error to show: being asked to wait a moment
-    /// is not a failure.
-    fn retry_after_at_least(
-        &mut self,
-        id: FileId,
-        failure: Failure,
-        min_delay_ms: u32,
-        commands: &mut Vec<Command>,
-    ) {
-        let retry = self.next_retry(id, min_delay_ms, commands);
-        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-            return;
-        };
-        match retry {
-            Retry::GiveUp => {
-                entry.status = Status::Failed;
-                entry.failure = Some(failure);
-            }
-            Retry::At(_) => {
-                entry.status = Status::Retrying;
-                entry.failure =
-                    (min_delay_ms == 0 || min_delay_ms > QUIET_THROTTLE_MS).then_some(failure);
-            }
-            Retry::Gone => {}
-        }
-    }
-
-    /// The retry policy, one for both paths: after a failure, the file goes again after the
-    /// backoff (`backoff_ms`, at least `min_delay_ms`), with a timer for it (`Command::RetryAfter`)
-    /// and its streak counted, unless it has made no progress for `RETRY_WINDOW_MS`: then it gives
-    /// up, and the caller fails it its own way.
-    pub(super) fn next_retry(
-        &mut self,
-        id: FileId,
-        min_delay_ms: u32,
-        commands: &mut Vec<Command>,
-    ) -> Retry {
-        let jitter = self.next_unit();
-        let now_ms = self.now_ms;
-        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-            return Retry::Gone;
-        };
-        let since = *entry.failing_since_ms.get_or_insert(now_ms);
-        if now_ms - since >= RETRY_WINDOW_MS {
-            return Retry::GiveUp;
-        }
-        let delay_ms = backoff_ms(entry.streak, jitter).max(min_delay_ms);
-        entry.streak += 1;
-        commands.push(Command::RetryAfter {
-            id,
-            attempt: entry.attempt,
-            delay_ms,
-        });
-        Retry::At(now_ms + f64::from(delay_ms))
-    }
-
-    /// Starts queued files, in order, while there are free slots (with the form signed ahead
-    /// when there is a fresh one), then signs ahead for the files next in line.
-    fn start_waiting(&mut self, commands: &mut Vec<Command>) {
-        // Until the rules are known nothing starts: a file may be one they refuse, or one to send
-        // in parts (issue #21: picked the moment the page appeared, before `/rules` answered).
-        if self.rules.is_none() {
-            return;
-        }
-        let now_ms = self.now_ms;
-        let threshold = self.multipart_threshold();
-        let checksums = self.md5s();
-        let mut free = self.concurrency.saturating_sub(self.active());
-        let mut requests = MAX_STORAGE_REQUESTS.saturating_sub(self.storage_requests(None));
-        let mut big = Vec::new();
-        for entry in &mut self.entries {
-            if free == 0 {
-                break;
-            }
-            if entry.status != Status::Queued {
-                continue;
-            }
-            free -= 1;
-            if entry.multipart || entry.file.size > threshold {
-                big.push(entry.id);
-                continue;
-            }
-            // No request beyond what the browser runs at once (big files' parts use some).
-            if requests == 0 {
-                free += 1;
-                continue;
-            }
-            requests -= 1;
-            entry.re_signed_after_expiry = false;
-            entry.sent = 0;
-            entry.last_activity_ms = now_ms;
-            entry.status = Status::Signing;
-            // Its MD5 first (no form is signed without it); `file_hashed` signs.
-            if checksums && !md5_ready(entry, commands) {
-                continue;
-            }
-            match std::mem::replace(&mut entry.ahead, Ahead::No) {
-                Ahead::Ready {
-                    response,
-                    signed_at_ms,
-                } if is_fresh(&response, signed_at_ms, now_ms) => {
-                    start_upload(entry, response, now_ms, commands);
-                }
-                // The answer on its way is for this attempt: it arrives as `Signed`.
-                Ahead::Asked => {}
-                _ => commands.push(sign_command(entry)),
-            }
-        }
-        for id in big {
-            self.start_multipart(id, commands);
-        }
-        let mut ahead = self
-            .entries
-            .iter()
-            .filter(|e| {
-                e.status == Status::Queued && matches!(e.ahead, Ahead::Asked | Ahead::Ready { .. })
-            })
-            .count();
-        for entry in &mut self.entries {
-            if ahead >= SIGN_AHEAD_PER_SLOT * self.concurrency {
-                break;
-            }
-            if entry.status == Status::Queued
-                && entry.ahead == Ahead::No
-                && !entry.multipart
-                && entry.file.size <= threshold
-            {
-                // Hashed ahead too, then signed ahead once hashed.
-                if checksums && !md5_ready(entry, commands) {
-                    ahead += 1;
-                    continue;
-                }
-                entry.ahead = Ahead::Asked;
-                commands.push(sign_command(entry));
-                ahead += 1;
-            }
-        }
-    }
-
-    /// A number in [0, 1) from xorshift64.
-    fn next_unit(&mut self) -> f64 {
-        let mut x = self.random;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.random = x;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// What a refusal from storage means for the request, with the failure to show.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum StoreRefusal {
-    /// Worth another try: 5xx, 429, S3's `RequestTimeout` (the connection was too slow).
-    Transient(Failure),
-    /// The request was only late (its signature or policy expired): sign it again.
-    Expired(Failure),
-    /// Another try would be refused the same way.
-    Final(Failure),
-}
-
-/// What S3's refusal (`status`, `body`) says.
-fn storage_refusal(status: u16, body: &str) -> StoreRefusal {
-    let error = s3_xml::parse_error(body);
-    let transient = status >= 500
-        || status == 429
-        || error.as_ref().is_some_and(|e| e.code == "RequestTimeout");
-    let expired = error.as_ref().is_some_and(s3_xml::means_sign_again);
-    let failure = match error {
-        Some(error) => Failure::store(&error.code, error.message),
-        None => Failure {
-            code: FailureCode::Store(StoreCode::Http(status)),
-            detail: String::new(),
-        },
-    };
-    if transient {
-        StoreRefusal::Transient(failure)
-    } else if expired {
-        StoreRefusal::Expired(failure)
-    } else {
-        StoreRefusal::Final(failure)
-    }
-}
-
-fn transport_failure(cause: TransportCause) -> Failure {
-    match cause {
-        TransportCause::Dropped => Failure::page(PageCode::Network),
-        TransportCause::Unreachable => Failure::page(PageCode::StoreUnreachable),
-        TransportCause::Blocked => Failure::page(PageCode::CorsBlocked),
-    }
-}
-
-/// Whether a form signed ahead may still be used: until a minute before it expires, counted from
-/// when it arrived (`use_until_ms`: the page's clock may be hours off the signer's), or for
-/// `SIGNED_AHEAD_FRESH_MS` when it has no readable `expiresAt`.
-fn is_fresh(response: &SignResponse, signed_at_ms: f64, now_ms: f64) -> bool {
-    let signed = response.fields.get("x-amz-date");
-    match use_until_ms(
-        &response.expires_at,
-        signed,
-        signed_at_ms,
-        SIGNED_AHEAD_MARGIN_MS,
-    ) {
-        Some(until_ms) => now_ms < until_ms,
-        None => now_ms - signed_at_ms < SIGNED_AHEAD_FRESH_MS,
-    }
-}
-
-/// The file has its form: it uploads now, its upload token kept first (so a reload, a crash or
-/// the file picked again signs the same key).
-fn start_upload(
-    entry: &mut Entry,
-    response: SignResponse,
-    now_ms: f64,
-    commands: &mut Vec<Command>,
-) {
-    entry.status = Status::Uploading;
-    entry.key = Some(response.key);
-    // A signer from before upload tokens answers none.
-    entry.token = Some(response.token).filter(|t| !t.is_empty());
-    entry.sent = 0;
-    entry.speed = Speed::start(now_ms, 0);
-    entry.last_activity_ms = now_ms;
-    if let Some(token) = &entry.token {
-        commands.push(Command::KeepToken {
-            file: entry.file.clone(),
-            token: token.clone(),
-        });
-    }
-    commands.push(Command::Upload {
-        id: entry.id,
-        attempt: entry.attempt,
-        url: response.url,
-        fields: response.fields,
-    });
 }
 
 /// File `id`'s entry, through the index (a function of the two fields, so the caller may hold
@@ -1649,44 +563,6 @@ fn entry_at<'a>(
     id: FileId,
 ) -> Option<&'a mut Entry> {
     index.get(&id).and_then(|&at| entries.get_mut(at))
-}
-
-/// MD5 of no bytes, base64.
-const EMPTY_MD5: &str = "1B2M2Y8AsgTpgAmY7PhCfg==";
-
-/// Whether a single-POST file's MD5 is known; if not, it is asked for (once): part 0, the whole
-/// file, through the part hasher. An empty file's is known.
-fn md5_ready(entry: &mut Entry, commands: &mut Vec<Command>) -> bool {
-    if entry.md5.is_none() && entry.file.size == 0 {
-        entry.md5 = Some(EMPTY_MD5.into());
-    }
-    if entry.md5.is_some() {
-        return true;
-    }
-    if !entry.hashing {
-        entry.hashing = true;
-        commands.push(Command::Part {
-            id: entry.id,
-            attempt: entry.attempt,
-            command: PartCommand::Hash {
-                number: WHOLE_FILE,
-                offset: 0,
-                length: entry.file.size,
-            },
-        });
-    }
-    false
-}
-
-fn sign_command(entry: &Entry) -> Command {
-    let mut request = sign_request(&entry.file);
-    request.token = entry.token.clone();
-    request.content_md5 = entry.md5.clone();
-    Command::Sign {
-        id: entry.id,
-        attempt: entry.attempt,
-        request,
-    }
 }
 
 /// What the signer is asked for: the browser's type, or the generic one when it has none.
@@ -1723,6 +599,7 @@ fn prevalidate(rules: Option<&UploadRules>, file: &FileInfo) -> Option<Failure> 
 
 #[cfg(test)]
 mod tests {
+    use super::single_post::EMPTY_MD5;
     use super::*;
     use shared::ContentTypePattern;
 

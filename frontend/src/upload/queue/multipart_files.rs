@@ -11,9 +11,59 @@
 
 use super::*;
 use crate::upload::multipart::{Outcome, Phase};
-use crate::upload::resume::looks_like;
 
 impl Queue {
+    /// Part URLs signed for the current attempt: the parts go.
+    pub(super) fn parts_signed(
+        &mut self,
+        id: FileId,
+        attempt: u32,
+        parts: SignedParts,
+        now_ms: f64,
+        commands: &mut Vec<Command>,
+    ) {
+        if let Some(multipart) = self.multiparts.get_mut(&id)
+            && self
+                .index
+                .get(&id)
+                .is_some_and(|&at| self.entries[at].attempt == attempt)
+        {
+            multipart.signed(parts, now_ms);
+            self.next_steps(id, commands);
+        }
+    }
+
+    /// A part's request failed without an answer: that part alone waits and goes again.
+    pub(super) fn part_failed(
+        &mut self,
+        id: FileId,
+        number: u32,
+        try_: u32,
+        cause: TransportCause,
+        commands: &mut Vec<Command>,
+    ) {
+        if self
+            .multiparts
+            .get(&id)
+            .is_some_and(|m| m.is_current(number, try_))
+        {
+            self.part_retry(id, number, transport_failure(cause), 0, commands);
+        }
+    }
+
+    /// The user's Resume of a paused upload: it queues for a slot again.
+    pub(super) fn resume(&mut self, id: FileId, now_ms: f64) {
+        if let Some(entry) =
+            entry_at(&mut self.entries, &self.index, id).filter(|e| e.status == Status::Paused)
+        {
+            entry.status = Status::Queued;
+            entry.failure = None;
+            entry.streak = 0;
+            entry.failing_since_ms = None;
+            entry.last_activity_ms = now_ms;
+        }
+    }
+
     pub(super) fn multipart_threshold(&self) -> u64 {
         self.rules
             .as_ref()
@@ -224,52 +274,6 @@ impl Queue {
                 self.next_steps(id, commands);
             }
             _ => {}
-        }
-    }
-
-    /// Whether `file` fits an unfinished upload no other file has taken.
-    pub(super) fn fits_unfinished(&self, file: &FileInfo) -> bool {
-        self.unfinished_for(file).is_some()
-    }
-
-    fn unfinished_for(&self, file: &FileInfo) -> Option<FileId> {
-        let taken: HashSet<FileId> = self
-            .multiparts
-            .values()
-            .filter_map(|m| m.resume_of)
-            .collect();
-        self.entries
-            .iter()
-            .find(|e| {
-                e.status == Status::Unfinished
-                    && !taken.contains(&e.id)
-                    && looks_like(&e.file, file)
-            })
-            .map(|e| e.id)
-    }
-
-    /// A file picked again that fits an unfinished upload (name, size, modification time) takes
-    /// it over: its stored parts are checked against this file before anything is sent.
-    pub(super) fn adopt(&mut self, id: FileId) {
-        let Some(file) = self
-            .entry(id)
-            .filter(|e| e.status == Status::Queued)
-            .map(|e| e.file.clone())
-        else {
-            return;
-        };
-        let Some(from) = self.unfinished_for(&file) else {
-            return;
-        };
-        let key = self.entry(from).and_then(|e| e.key.clone());
-        let Some(mut multipart) = self.multiparts.get(&from).cloned() else {
-            return;
-        };
-        multipart.resume_of = Some(from);
-        self.multiparts.insert(id, multipart);
-        if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
-            entry.multipart = true;
-            entry.key = key;
         }
     }
 
@@ -515,7 +519,7 @@ impl Queue {
             }
             (Status::Uploading, error) => {
                 // `sign-parts` failed: the parts wait, like a failed part.
-                let (failure, min_delay_ms) = transient_sign_failure(error);
+                let (failure, min_delay_ms) = sign_failure(error);
                 let at_ms = self.backoff(id, failure, min_delay_ms, commands);
                 if let Some(multipart) = self.multiparts.get_mut(&id) {
                     multipart.sign_failed(at_ms.unwrap_or(f64::MAX));
@@ -553,7 +557,7 @@ impl Queue {
                 self.retry_after_at_least(id, failure, retry_after_ms.unwrap_or(0), commands);
             }
             (Status::Signing | Status::Finalizing, error) => {
-                let (failure, _) = transient_sign_failure(error);
+                let (failure, _) = sign_failure(error);
                 self.retry_or_fail(id, failure, commands);
             }
             _ => {}
@@ -679,81 +683,6 @@ impl Queue {
         }
         if let Some(from) = multipart.resume_of {
             self.drop_unfinished(from, commands);
-        }
-    }
-
-    /// The unfinished entry a live one took over goes from the list (the same upload).
-    fn drop_unfinished(&mut self, from: FileId, commands: &mut Vec<Command>) {
-        self.entries.retain(|e| e.id != from);
-        self.reindex();
-        self.multiparts.remove(&from);
-        commands.push(Command::Forget { id: from });
-    }
-
-    /// The resume records found at start: each is listed (to show how much S3 holds) and waits
-    /// for its file; one older than its token is dropped, with a word.
-    pub(super) fn unfinished(
-        &mut self,
-        records: Vec<(FileId, ResumeRecord)>,
-        commands: &mut Vec<Command>,
-    ) {
-        let now_ms = self.now_ms;
-        let checksums = self.md5s();
-        for (id, record) in records {
-            self.add(id, record.file.clone(), false, now_ms);
-            let upload = MultipartUpload {
-                key: record.key.clone(),
-                upload_id: record.upload_id.clone(),
-                part_size: record.part_size,
-                parts: record.parts,
-                token: record.token.clone(),
-                expires_at: record.expires_at.clone(),
-            };
-            let live = parse_utc_ms(&record.expires_at).is_some_and(|t| t > now_ms);
-            let multipart =
-                Multipart::resumed(upload, record.file.size, checksums).filter(|_| live);
-            let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-                continue;
-            };
-            entry.multipart = true;
-            entry.key = Some(record.key);
-            match multipart {
-                Some(multipart) => {
-                    entry.status = Status::Unfinished;
-                    entry.failure = None;
-                    commands.push(Command::ListParts {
-                        id,
-                        attempt: entry.attempt,
-                        token: record.token,
-                    });
-                    self.multiparts.insert(id, multipart);
-                }
-                None => {
-                    entry.status = Status::Failed;
-                    entry.failure = Some(Failure::page(PageCode::ResumeExpired));
-                    commands.push(Command::ForgetRecord {
-                        upload_id: record.upload_id,
-                    });
-                }
-            }
-        }
-    }
-}
-
-/// A signer call that failed for a reason worth another try, and the least wait it asked for.
-fn transient_sign_failure(error: SignError) -> (Failure, u32) {
-    match error {
-        SignError::Refused { code, message } => (Failure::signer(code, message), 0),
-        SignError::Failed { status, message } => (
-            Failure::signer(ErrorCode::Internal, format!("{status}: {message}")),
-            0,
-        ),
-        SignError::Throttled { retry_after_ms } => (
-            Failure::page(PageCode::Throttled),
-            retry_after_ms.unwrap_or(0),
-        ),
-        SignError::Unreachable { message } => {
-            (Failure::page_with(PageCode::SignerUnreachable, message), 0)
         }
     }
 }
