@@ -13,16 +13,14 @@ use crate::browser::xhr::{self, XhrEvent};
 use crate::browser::{hash, host, json, records, sent, signer};
 use crate::upload::form::form_parts;
 use crate::upload::multipart::{PartCommand, WHOLE_FILE};
-use crate::upload::queue::{Command, Event, FileId, SignError, Told, TransportCause, asked_type};
+use crate::upload::queue::{
+    Command, Event, FileId, SignError, Told, TransportCause, asked_type, next_abort_ms,
+};
 use crate::upload::resume::ResumeRecord;
 use crate::upload::sign_batch::SignJob;
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
 type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
-
-/// An abort is sent this many times at most (a part that was still arriving when the first one
-/// landed may leave a part behind: S3 asks for a second abort then).
-const ABORT_TRIES: u32 = 3;
 
 impl App {
     /// Runs the queue's commands against the browser.
@@ -174,18 +172,18 @@ impl App {
         };
         if let Command::AbortMultipart { upload_id, token } = command {
             spawn_local(async move {
-                // Twice when it works (the second after a moment, for a part that was still
-                // arriving when the first landed), up to `ABORT_TRIES` times when it does not.
+                // As often as the retry policy says (`next_abort_ms`), then the record goes.
                 let body = json::token_body(&token);
-                let mut aborted = 0;
-                for tried in 1..=ABORT_TRIES {
+                let (mut tried, mut answered) = (0, 0);
+                loop {
+                    tried += 1;
                     if signer::post(&url, "/multipart/abort", &body).await.is_ok() {
-                        aborted += 1;
-                        if aborted == 2 {
-                            break;
-                        }
+                        answered += 1;
                     }
-                    sleep(1_000 * tried as i32).await;
+                    match next_abort_ms(tried, answered) {
+                        Some(wait) => sleep(wait as i32).await,
+                        None => break,
+                    }
                 }
                 let _ = records::remove(Some(&upload_id)).await;
             });

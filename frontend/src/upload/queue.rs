@@ -60,15 +60,15 @@ use super::progress::{Speed, parse_utc_ms, percent, use_until_ms};
 use super::resume::ResumeRecord;
 use super::{digest, s3_xml};
 pub use crate::upload::timing::{
-    BACKOFF_BASE_MS, MAX_BACKOFF_MS, QUIET_THROTTLE_MS, RETRY_WINDOW_MS, SIGNED_AHEAD_FRESH_MS,
-    SIGNED_AHEAD_MARGIN_MS, STALL_MS,
+    ABORT_AGAIN_MS, BACKOFF_BASE_MS, MAX_BACKOFF_MS, QUIET_THROTTLE_MS, RETRY_WINDOW_MS,
+    SIGNED_AHEAD_FRESH_MS, SIGNED_AHEAD_MARGIN_MS, STALL_MS,
 };
 
 use entry::Ahead;
 pub use entry::{Entry, Status};
 pub use protocol::{Command, Event, SignError, Told};
 use retry::{Retry, StoreRefusal, sign_failure, storage_refusal, transport_failure};
-pub use retry::{TransportCause, backoff_ms, finalize_timeout_ms, transport_cause};
+pub use retry::{TransportCause, backoff_ms, finalize_timeout_ms, next_abort_ms, transport_cause};
 use single_post::{is_fresh, md5_ready, sign_command, start_upload};
 pub use summary::Summary;
 

@@ -19,6 +19,8 @@ pub const SIGNED_AHEAD_FRESH_MS: f64 = 60_000.0;
 pub const SIGNED_AHEAD_MARGIN_MS: f64 = 60_000.0;
 /// A throttled answer that asks for at most this long a wait is not shown as an error.
 pub const QUIET_THROTTLE_MS: u32 = 10_000;
+/// The wait before a multipart upload's second abort (and each later one grows by it).
+pub const ABORT_AGAIN_MS: u32 = 1_000;
 
 // Used by `upload/multipart.rs`.
 /// A part URL is used only while at least this long remains before it expires.

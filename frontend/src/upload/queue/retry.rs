@@ -114,6 +114,17 @@ pub(super) fn sign_failure(error: SignError) -> (Failure, u32) {
     }
 }
 
+/// Aborts of one multipart upload sent at most.
+pub const ABORT_TRIES: u32 = 3;
+
+/// After `tried` aborts of a multipart upload, `answered` of them answered: the wait before
+/// another, or `None` when no more goes. Twice when it works, the second after a moment (a part
+/// that was still arriving when the first landed leaves a part behind, and S3 asks for a second
+/// abort then); up to `ABORT_TRIES` when it does not, each wait longer.
+pub fn next_abort_ms(tried: u32, answered: u32) -> Option<u32> {
+    (answered < 2 && tried < ABORT_TRIES).then_some(ABORT_AGAIN_MS * tried)
+}
+
 impl Queue {
     /// Periodic: a file that showed no sign of life for `STALL_MS` (or, once its body is sent,
     /// for `finalize_timeout_ms`) is stopped and retried; so are stalled parts.
@@ -249,5 +260,24 @@ impl Queue {
         x ^= x << 17;
         self.random = x;
         (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abort_goes_twice_when_answered_and_at_most_three_times() {
+        // Answered: once more after a second, then no more.
+        assert_eq!(next_abort_ms(1, 1), Some(1_000));
+        assert_eq!(next_abort_ms(2, 2), None);
+        // Unanswered: again after one second, then two, then given up.
+        assert_eq!(next_abort_ms(1, 0), Some(1_000));
+        assert_eq!(next_abort_ms(2, 0), Some(2_000));
+        assert_eq!(next_abort_ms(3, 0), None);
+        // One answer of three tries is all it gets.
+        assert_eq!(next_abort_ms(2, 1), Some(2_000));
+        assert_eq!(next_abort_ms(3, 1), None);
     }
 }
