@@ -501,23 +501,6 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
     assert!(past.is_err(), "a range past the end: {past:?}");
 }
 
-#[wasm_bindgen_test]
-async fn md5_of_64_mib_reports_its_speed() {
-    let size = 64 * MIB;
-    let file = file(&test_bytes(size), "big.bin");
-    let started = js_sys::Date::now();
-    let digest = hash::md5_of(&file, 0, size as u64, true)
-        .await
-        .expect("the file reads");
-    let seconds = (js_sys::Date::now() - started) / 1000.0;
-    assert_eq!(digest::hex(&digest), "5f73f609358d5483c5f8a8a8709f75a1");
-    let line = format!(
-        "md5_of: 64 MiB in {seconds:.2} s, {:.0} MB/s",
-        size as f64 / 1e6 / seconds.max(0.001)
-    );
-    web_sys::console::log_1(&line.into());
-}
-
 // The JSON edge (`frontend/src/browser/json.rs`) spells every wire field by hand (serde would
 // weigh KBs in the page): each reader and writer round-trips against `shared`'s serde types, so a
 // field renamed in `shared` fails here, not only in the end-to-end suite.

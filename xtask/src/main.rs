@@ -14,7 +14,8 @@
 //! - `radosgw`: only the strict S3 suites: the signer's forms and the end-to-end suite against a
 //!   one-node Ceph radosgw (`radosgw e2e`: the end-to-end suite only).
 //! - `size`: builds the page for release and prints its size report.
-//! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything.
+//! - `bench`: the upload throughput benchmark (e2e/bench.mjs) with release builds of everything;
+//!   `bench md5`: the page's MD5 speed in headless Chromium (`frontend/tests/md5_speed.rs`).
 //! - `package`, `deploy --stack NAME --region REGION`, `teardown --stack NAME --region REGION`:
 //!   the AWS deployment (see `deploy.rs`); `check-deploy` its offline checks (also part of `test`).
 
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         Some("teardown") => deploy::teardown(&args[1..]),
         Some("check-deploy") => deploy::offline_checks(),
         _ => Err(
-            "usage: cargo xtask dev [--auth] | test | e2e | radosgw [e2e] | browser | size | bench [radosgw] \
+            "usage: cargo xtask dev [--auth] | test | e2e | radosgw [e2e] | browser | size | bench [radosgw | md5] \
              | package | deploy | teardown | check-deploy"
                 .to_string(),
         ),
@@ -133,6 +134,30 @@ fn test() -> Result<(), String> {
 
 /// The page's browser tests (frontend/tests/browser.rs): XHR uploads from headless Chromium to
 /// the echo server, whose URL is compiled into the test binary.
+/// The page's MD5 speed in headless Chromium (`frontend/tests/md5_speed.rs`, a release build).
+fn md5_speed() -> Result<(), String> {
+    let mut bench = cargo();
+    bench
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "md5_speed",
+            "--",
+            "--nocapture",
+        ])
+        .env("PATH", tools::path_with_tools())
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    run(bench)
+}
+
 fn browser_tests() -> Result<(), String> {
     let echo =
         echo::EchoServer::start().map_err(|e| format!("cannot start the echo server: {e}"))?;
@@ -224,6 +249,9 @@ fn signer_against_secrets_manager() -> Result<(), String> {
 fn bench(server: Option<&str>) -> Result<(), String> {
     tools::ensure_page_tools()?;
     tools::ensure_browser()?;
+    if server == Some("md5") {
+        return md5_speed();
+    }
     let mut build = cargo();
     build.args([
         "build",
@@ -248,7 +276,7 @@ fn bench(server: Option<&str>) -> Result<(), String> {
             run_e2e("bench", &release, &env)
         }
         Some(other) => Err(format!(
-            "cargo xtask bench [local-s3 | radosgw]: no server {other:?}"
+            "cargo xtask bench [local-s3 | radosgw | md5]: no server {other:?}"
         )),
     }
 }

@@ -689,258 +689,47 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashSet, VecDeque};
+    use std::collections::{HashSet, VecDeque};
 
-    use shared::{ContentTypePattern, ListedPart, SignParts, SignedPart};
+    use shared::{SignParts, SignedPart};
 
     use super::*;
-    use crate::upload::digest;
     use crate::upload::multipart::PartCommand;
-
-    const MIB: u64 = 1024 * 1024;
-    /// 5 parts of 8 MiB, the last 4 MiB.
-    const SIZE: u64 = 36 * MIB;
-
-    fn queue(checksums: bool, parts: usize) -> Queue {
-        let mut queue = Queue::new(4, 7);
-        queue.set_checksums(checksums);
-        queue.set_part_concurrency(parts);
-        queue.update(
-            0.0,
-            Event::RulesLoaded(UploadRules {
-                max_bytes: 5 << 40,
-                allow_empty: false,
-                allowed_content_types: vec![ContentTypePattern::parse("*/*").unwrap()],
-                prefix: "uploads/".into(),
-                multipart_threshold_bytes: 16 * MIB,
-                sign_in: None,
-                require_md5: false,
-            }),
-        );
-        queue
-    }
-
-    fn big_file() -> FileInfo {
-        FileInfo {
-            name: "big.iso".into(),
-            size: SIZE,
-            content_type: "application/octet-stream".into(),
-            last_modified: 1_700_000_000_000,
-        }
-    }
-
-    fn upload() -> MultipartUpload {
-        MultipartUpload {
-            key: "uploads/id/big.iso".into(),
-            upload_id: "up-1".into(),
-            part_size: 8 * MIB,
-            parts: 5,
-            token: "v1.t.s".into(),
-            expires_at: "2100-01-01T00:00:00Z".into(),
-        }
-    }
-
-    /// The MD5 the fake file's part `n` has (`other`: a different file's).
-    fn md5(number: u32, other: bool) -> [u8; 16] {
-        [number as u8 + if other { 100 } else { 0 }; 16]
-    }
-
-    /// The signer's answer to `request`: a URL per part, each with `headers`.
-    fn parts_signed(
-        id: FileId,
-        attempt: u32,
-        request: &SignParts,
-        headers: FormFields,
-        expires_at: String,
-    ) -> Event {
-        Event::PartsSigned {
-            id,
-            attempt,
-            parts: SignedParts {
-                parts: request
-                    .parts
-                    .iter()
-                    .map(|p| SignedPart {
-                        number: p.number,
-                        url: format!("http://s3/k?partNumber={}", p.number),
-                        headers: headers.clone(),
-                    })
-                    .collect(),
-                expires_at,
-            },
-        }
-    }
-
-    /// A browser edge that answers everything at once, except what `fault` answers instead.
-    #[derive(Default)]
-    struct Edge {
-        sends: BTreeMap<u32, u32>,
-        signed: Vec<u32>,
-        hashed: Vec<u32>,
-        seen: Vec<Command>,
-        other_file: bool,
-    }
-
-    impl Edge {
-        /// Runs `commands` and everything they lead to; returns when nothing is left.
-        fn drive(
-            &mut self,
-            queue: &mut Queue,
-            now: f64,
-            commands: Vec<Command>,
-            fault: &mut dyn FnMut(&Command) -> Option<Vec<Event>>,
-        ) {
-            let mut work: VecDeque<Command> = commands.into();
-            while let Some(command) = work.pop_front() {
-                self.seen.push(command.clone());
-                if let Command::Part {
-                    command: PartCommand::Send { number, .. },
-                    ..
-                } = &command
-                {
-                    *self.sends.entry(*number).or_default() += 1;
-                }
-                let events = match fault(&command) {
-                    Some(events) => events,
-                    None => self.answer(&command),
-                };
-                for event in events {
-                    work.extend(queue.update(now, event));
-                }
-            }
-        }
-
-        fn answer(&mut self, command: &Command) -> Vec<Event> {
-            match command {
-                Command::CreateMultipart { id, attempt, .. } => vec![Event::Created {
-                    id: *id,
-                    attempt: *attempt,
-                    upload: upload(),
-                }],
-                Command::Part {
-                    id,
-                    attempt,
-                    command,
-                } => match command {
-                    PartCommand::Hash { number, .. } => {
-                        self.hashed.push(*number);
-                        vec![Event::PartHashed {
-                            id: *id,
-                            number: *number,
-                            md5: md5(*number, self.other_file),
-                        }]
-                    }
-                    PartCommand::Sign(request) => {
-                        self.signed.extend(request.parts.iter().map(|p| p.number));
-                        vec![parts_signed(
-                            *id,
-                            *attempt,
-                            request,
-                            FormFields(vec![]),
-                            "2100-01-01T00:00:00Z".into(),
-                        )]
-                    }
-                    PartCommand::Send {
-                        number,
-                        try_,
-                        length,
-                        ..
-                    } => {
-                        vec![
-                            Event::PartProgress {
-                                id: *id,
-                                number: *number,
-                                try_: *try_,
-                                sent: length / 2,
-                            },
-                            Event::PartAnswered {
-                                id: *id,
-                                number: *number,
-                                try_: *try_,
-                                status: 200,
-                                body: String::new(),
-                            },
-                        ]
-                    }
-                },
-                Command::CompleteMultipart { id, attempt, .. } => vec![Event::Completed {
-                    id: *id,
-                    attempt: *attempt,
-                    upload: CompletedUpload {
-                        key: "uploads/id/big.iso".into(),
-                        etag: "\"e-5\"".into(),
-                    },
-                }],
-                Command::ListParts { id, attempt, .. } => vec![Event::Listed {
-                    id: *id,
-                    attempt: *attempt,
-                    parts: ListedParts {
-                        parts: (1..=2)
-                            .map(|number| ListedPart {
-                                number,
-                                size: 8 * MIB,
-                                etag: format!("\"{}\"", digest::hex(&md5(number, false))),
-                            })
-                            .collect(),
-                    },
-                }],
-                _ => vec![],
-            }
-        }
-
-        fn count(&self, matches: impl Fn(&Command) -> bool) -> usize {
-            self.seen.iter().filter(|c| matches(c)).count()
-        }
-    }
-
-    fn no_fault(_: &Command) -> Option<Vec<Event>> {
-        None
-    }
-
-    fn added(queue: &mut Queue, now: f64, id: FileId) -> Vec<Command> {
-        queue.update(
-            now,
-            Event::Added {
-                earlier: vec![],
-                files: vec![(id, big_file())],
-            },
-        )
-    }
+    use crate::upload::queue::harness::*;
 
     #[test]
     fn a_big_file_goes_up_in_parts_each_hashed_signed_and_sent_once() {
-        let mut queue = queue(true, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 1.0, 1);
+        let mut j = Journey::multipart(true, 2);
+        let commands = added(&mut j.queue, 1.0, 1);
         assert!(matches!(
             commands[..],
             [Command::CreateMultipart { id: 1, .. }]
         ));
-        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
-        let entry = queue.entry(1).unwrap();
+        j.drive(2.0, commands, &mut no_fault);
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Done);
         assert_eq!(entry.percent(), 100);
         assert_eq!(entry.key.as_deref(), Some("uploads/id/big.iso"));
-        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
-        assert_eq!(edge.hashed, vec![1, 2, 3, 4, 5]);
-        let mut signed = edge.signed.clone();
+        assert_eq!(j.sends, (1..=5).map(|n| (n, 1)).collect());
+        assert_eq!(j.hashed, vec![1, 2, 3, 4, 5]);
+        let mut signed = j.signed.clone();
         signed.sort();
         assert_eq!(signed, vec![1, 2, 3, 4, 5]);
         assert_eq!(
-            edge.count(|c| matches!(c, Command::CompleteMultipart { .. })),
+            j.count(|c| matches!(c, Command::CompleteMultipart { .. })),
             1
         );
         // Remembered once created, forgotten once complete.
         assert_eq!(
-            edge.count(|c| matches!(c, Command::Remember(r) if r.upload_id == "up-1")),
+            j.count(|c| matches!(c, Command::Remember(r) if r.upload_id == "up-1")),
             1
         );
         assert_eq!(
-            edge.count(|c| matches!(c, Command::ForgetRecord { upload_id } if upload_id == "up-1")),
+            j.count(|c| matches!(c, Command::ForgetRecord { upload_id } if upload_id == "up-1")),
             1
         );
         // Every signed part carried its MD5 (checksums on).
-        for command in &edge.seen {
+        for command in &j.seen {
             if let Command::Part {
                 command: PartCommand::Sign(request),
                 ..
@@ -953,10 +742,10 @@ mod tests {
 
     #[test]
     fn parts_in_flight_stay_within_the_limit_and_hashing_runs_ahead() {
-        let mut queue = queue(false, 2);
-        let commands = added(&mut queue, 1.0, 1);
+        let mut j = Journey::multipart(false, 2);
+        let commands = added(&mut j.queue, 1.0, 1);
         assert!(matches!(commands[..], [Command::CreateMultipart { .. }]));
-        let commands = queue.update(
+        let commands = j.queue.update(
             2.0,
             Event::Created {
                 id: 1,
@@ -978,7 +767,7 @@ mod tests {
         assert_eq!(signs.len(), 1);
         assert!(signs[0].parts.len() >= 2 && signs[0].parts.iter().all(|p| p.md5.is_none()));
         let numbers: Vec<u32> = signs[0].parts.iter().map(|p| p.number).collect();
-        let commands = queue.update(
+        let commands = j.queue.update(
             3.0,
             Event::PartsSigned {
                 id: 1,
@@ -1009,7 +798,7 @@ mod tests {
             })
             .count();
         assert_eq!(sends, 2, "{commands:?}");
-        assert_eq!(queue.entry(1).unwrap().status, Status::Uploading);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Uploading);
         // Progress of the parts in flight adds up; a failed one takes back only its own bytes.
         let try_of = |number: u32| {
             commands
@@ -1027,7 +816,7 @@ mod tests {
                 .unwrap()
         };
         for number in [1, 2] {
-            queue.update(
+            j.queue.update(
                 4.0,
                 Event::PartProgress {
                     id: 1,
@@ -1037,8 +826,8 @@ mod tests {
                 },
             );
         }
-        assert_eq!(queue.entry(1).unwrap().sent, 8 * MIB);
-        let commands = queue.update(
+        assert_eq!(j.queue.entry(1).unwrap().sent, 8 * MIB);
+        let commands = j.queue.update(
             5.0,
             Event::PartFailed {
                 id: 1,
@@ -1047,7 +836,7 @@ mod tests {
                 cause: TransportCause::Dropped,
             },
         );
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.sent, 4 * MIB);
         assert_eq!(entry.status, Status::Uploading);
         assert_eq!(
@@ -1060,7 +849,7 @@ mod tests {
                 .any(|c| matches!(c, Command::RetryAfter { id: 1, .. }))
         );
         // A late answer to the failed try changes nothing.
-        queue.update(
+        j.queue.update(
             6.0,
             Event::PartAnswered {
                 id: 1,
@@ -1070,17 +859,16 @@ mod tests {
                 body: String::new(),
             },
         );
-        assert_eq!(queue.entry(1).unwrap().sent, 4 * MIB);
+        assert_eq!(j.queue.entry(1).unwrap().sent, 4 * MIB);
     }
 
     #[test]
     fn a_failed_part_is_retried_alone_with_a_fresh_url() {
-        let mut queue = queue(true, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 1.0, 1);
+        let mut j = Journey::multipart(true, 2);
+        let commands = added(&mut j.queue, 1.0, 1);
         let mut failed_once = false;
         let mut waits = Vec::new();
-        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+        j.drive(2.0, commands, &mut |command| match command {
             Command::Part {
                 id,
                 command:
@@ -1105,26 +893,27 @@ mod tests {
         });
         // Everything else went (its progress cleared the word about the failure); part 3
         // waits for its timer.
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Uploading);
         assert_eq!(entry.failure, None);
         assert_eq!(waits, vec![(1, 1)]);
-        let commands = queue.update(60_000.0, Event::RetryDue { id: 1, attempt: 1 });
-        edge.drive(&mut queue, 60_000.0, commands, &mut no_fault);
-        let entry = queue.entry(1).unwrap();
+        let commands = j
+            .queue
+            .update(60_000.0, Event::RetryDue { id: 1, attempt: 1 });
+        j.drive(60_000.0, commands, &mut no_fault);
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Done);
         assert_eq!(entry.attempt, 1, "the file itself never restarted");
-        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 2), (4, 1), (5, 1)].into());
+        assert_eq!(j.sends, [(1, 1), (2, 1), (3, 2), (4, 1), (5, 1)].into());
         // Part 3 was signed twice (a fresh URL), hashed once.
-        assert_eq!(edge.signed.iter().filter(|&&n| n == 3).count(), 2);
-        assert_eq!(edge.hashed.iter().filter(|&&n| n == 3).count(), 1);
+        assert_eq!(j.signed.iter().filter(|&&n| n == 3).count(), 2);
+        assert_eq!(j.hashed.iter().filter(|&&n| n == 3).count(), 1);
     }
 
     #[test]
     fn during_an_outage_only_the_parts_in_flight_are_tried_again() {
-        let mut queue = queue(false, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 2);
+        let commands = added(&mut j.queue, 0.0, 1);
         let mut failed = HashSet::new();
         let mut down = |command: &Command| match command {
             Command::Part {
@@ -1142,30 +931,29 @@ mod tests {
             }
             _ => None,
         };
-        edge.drive(&mut queue, 0.0, commands, &mut down);
+        j.drive(0.0, commands, &mut down);
         // A minute of failures: the retries go to the same two parts, no new one starts.
         let mut now = 0.0;
         while now < 60_000.0 {
             now += 1_000.0;
-            let commands = queue.update(now, Event::Tick);
-            edge.drive(&mut queue, now, commands, &mut down);
+            let commands = j.queue.update(now, Event::Tick);
+            j.drive(now, commands, &mut down);
         }
         assert_eq!(failed, HashSet::from([1, 2]));
-        assert!(edge.sends[&1] > 2 && !edge.sends.contains_key(&3));
+        assert!(j.sends[&1] > 2 && !j.sends.contains_key(&3));
         // Storage is back: everything goes, each part stored once.
-        let commands = queue.update(now + 1.0, Event::Online);
-        edge.drive(&mut queue, now + 1.0, commands, &mut no_fault);
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
-        assert_eq!(edge.sends[&3], 1);
+        let commands = j.queue.update(now + 1.0, Event::Online);
+        j.drive(now + 1.0, commands, &mut no_fault);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.sends[&3], 1);
     }
 
     #[test]
     fn an_expired_part_url_is_signed_again_at_once() {
-        let mut queue = queue(false, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 1.0, 1);
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, 1.0, 1);
         let mut expired_once = false;
-        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+        j.drive(2.0, commands, &mut |command| match command {
             Command::Part {
                 id,
                 command: PartCommand::Send { number: 2, try_, .. },
@@ -1182,13 +970,13 @@ mod tests {
             }
             _ => None,
         });
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
-        assert_eq!(edge.sends[&2], 2);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.sends[&2], 2);
     }
 
     /// Answers a part sign request with URLs signed on the signer's clock (`x-amz-date` at 0,
     /// expiring after `lifetime_s`), noting the parts in `signed`; other commands are left to
-    /// the edge.
+    /// the j.
     fn sign_at_zero(
         command: &Command,
         signed: &mut Vec<u32>,
@@ -1224,15 +1012,14 @@ mod tests {
         // it but with URLs that live 50 s (less than the minute kept in hand): every part is sent
         // once, each URL signed once. Compared as written, both signed the same parts forever.
         for (now, lifetime_s) in [(9.0 * 3_600_000.0, 600), (1.0, 50)] {
-            let mut queue = queue(false, 2);
-            let mut edge = Edge::default();
-            let commands = added(&mut queue, now, 1);
+            let mut j = Journey::multipart(false, 2);
+            let commands = added(&mut j.queue, now, 1);
             let mut signed = Vec::new();
-            edge.drive(&mut queue, now, commands, &mut |command| {
+            j.drive(now, commands, &mut |command| {
                 sign_at_zero(command, &mut signed, lifetime_s)
             });
-            assert_eq!(queue.entry(1).unwrap().status, Status::Done, "{now}");
-            assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
+            assert_eq!(j.queue.entry(1).unwrap().status, Status::Done, "{now}");
+            assert_eq!(j.sends, (1..=5).map(|n| (n, 1)).collect());
             signed.sort();
             assert_eq!(signed, vec![1, 2, 3, 4, 5]);
         }
@@ -1243,11 +1030,10 @@ mod tests {
         // Signed at 9 h on the page's clock with ten minutes to live: at 9 h + 9 min (a minute
         // left) it is no longer used.
         let start = 9.0 * 3_600_000.0;
-        let mut queue = queue(false, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, start, 1);
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, start, 1);
         let mut signed = Vec::new();
-        edge.drive(&mut queue, start, commands, &mut |command| match command {
+        j.drive(start, commands, &mut |command| match command {
             // Part 1 stays in flight: the others wait, signed ahead.
             Command::Part {
                 command: PartCommand::Send { number: 1, .. },
@@ -1258,8 +1044,8 @@ mod tests {
         let before = signed.len();
         assert!(before >= 2, "{signed:?}");
         let later = start + 9.0 * 60_000.0;
-        let commands = queue.update(later, Event::Tick);
-        edge.drive(&mut queue, later, commands, &mut |command| {
+        let commands = j.queue.update(later, Event::Tick);
+        j.drive(later, commands, &mut |command| {
             sign_at_zero(command, &mut signed, 600)
         });
         assert!(
@@ -1270,9 +1056,8 @@ mod tests {
 
     #[test]
     fn a_part_refused_as_expired_again_and_again_waits_between_tries() {
-        let mut queue = queue(false, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, 0.0, 1);
         let denied = |command: &Command| match command {
             Command::Part {
                 id,
@@ -1289,25 +1074,24 @@ mod tests {
             _ => None,
         };
         let mut fault = denied;
-        edge.drive(&mut queue, 0.0, commands, &mut fault);
+        j.drive(0.0, commands, &mut fault);
         // Sent twice at once (the first refusal may be a mere expiry), then it waits.
-        assert_eq!(edge.sends[&1], 2);
+        assert_eq!(j.sends[&1], 2);
         let mut now = 0.0;
         while now < 60_000.0 {
             now += 1_000.0;
-            let commands = queue.update(now, Event::Tick);
-            edge.drive(&mut queue, now, commands, &mut fault);
+            let commands = j.queue.update(now, Event::Tick);
+            j.drive(now, commands, &mut fault);
         }
-        assert!(edge.sends[&1] < 12, "{} tries in a minute", edge.sends[&1]);
+        assert!(j.sends[&1] < 12, "{} tries in a minute", j.sends[&1]);
     }
 
     #[test]
     fn a_refused_part_fails_the_file_and_retry_sends_only_what_is_missing() {
-        let mut queue = queue(true, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 1.0, 1);
+        let mut j = Journey::multipart(true, 1);
+        let commands = added(&mut j.queue, 1.0, 1);
         let mut refused_once = false;
-        edge.drive(&mut queue, 2.0, commands, &mut |command| match command {
+        j.drive(2.0, commands, &mut |command| match command {
             Command::Part {
                 id,
                 command:
@@ -1327,31 +1111,27 @@ mod tests {
             }
             _ => None,
         });
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Failed);
         assert_eq!(
             entry.failure.as_ref().unwrap().code,
             FailureCode::Store(StoreCode::BadDigest)
         );
         assert_eq!(entry.sent, 24 * MIB, "parts 1-3 stay stored");
-        let commands = queue.update(3.0, Event::Retry(1));
-        edge.drive(&mut queue, 3.0, commands, &mut no_fault);
-        let entry = queue.entry(1).unwrap();
+        let commands = j.queue.update(3.0, Event::Retry(1));
+        j.drive(3.0, commands, &mut no_fault);
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Done);
-        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 1), (4, 2), (5, 1)].into());
+        assert_eq!(j.sends, [(1, 1), (2, 1), (3, 1), (4, 2), (5, 1)].into());
         // The part was hashed again (the file may have changed), the same upload completed.
-        assert_eq!(edge.hashed.iter().filter(|&&n| n == 4).count(), 2);
-        assert_eq!(
-            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
-            1
-        );
+        assert_eq!(j.hashed.iter().filter(|&&n| n == 4).count(), 2);
+        assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 1);
     }
 
     #[test]
     fn parts_failing_for_five_minutes_fail_the_file() {
-        let mut queue = queue(false, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, 0.0, 1);
         let mut now = 0.0;
         let mut fail = |command: &Command| match command {
             Command::Part {
@@ -1366,13 +1146,13 @@ mod tests {
             }]),
             _ => None,
         };
-        edge.drive(&mut queue, now, commands, &mut fail);
-        while queue.entry(1).unwrap().status == Status::Uploading && now < 600_000.0 {
+        j.drive(now, commands, &mut fail);
+        while j.queue.entry(1).unwrap().status == Status::Uploading && now < 600_000.0 {
             now += 10_000.0;
-            let commands = queue.update(now, Event::Tick);
-            edge.drive(&mut queue, now, commands, &mut fail);
+            let commands = j.queue.update(now, Event::Tick);
+            j.drive(now, commands, &mut fail);
         }
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Failed);
         assert!(
             (RETRY_WINDOW_MS..RETRY_WINDOW_MS + 40_000.0).contains(&now),
@@ -1386,11 +1166,10 @@ mod tests {
 
     #[test]
     fn a_stalled_part_is_stopped_and_sent_again() {
-        let mut queue = queue(false, 1);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, 0.0, 1);
         let mut stalled_once = false;
-        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+        j.drive(0.0, commands, &mut |command| match command {
             Command::Part {
                 command: PartCommand::Send { number: 1, .. },
                 ..
@@ -1400,26 +1179,25 @@ mod tests {
             }
             _ => None,
         });
-        assert_eq!(queue.entry(1).unwrap().status, Status::Uploading);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Uploading);
         // Ticks do not stall it while it is young, then it is stopped.
-        assert!(queue.update(10_000.0, Event::Tick).is_empty());
-        let commands = queue.update(31_000.0, Event::Tick);
+        assert!(j.queue.update(10_000.0, Event::Tick).is_empty());
+        let commands = j.queue.update(31_000.0, Event::Tick);
         assert!(commands.contains(&Command::AbortPart { id: 1, number: 1 }));
-        edge.drive(&mut queue, 31_000.0, commands, &mut no_fault);
-        let commands = queue.update(70_000.0, Event::Tick);
-        edge.drive(&mut queue, 70_000.0, commands, &mut no_fault);
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
-        assert_eq!(edge.sends[&1], 2);
+        j.drive(31_000.0, commands, &mut no_fault);
+        let commands = j.queue.update(70_000.0, Event::Tick);
+        j.drive(70_000.0, commands, &mut no_fault);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.sends[&1], 2);
     }
 
     #[test]
     fn pause_stops_every_part_and_resume_sends_only_the_rest() {
-        let mut queue = queue(false, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 2);
+        let commands = added(&mut j.queue, 0.0, 1);
         let mut held = Vec::new();
         // Parts 3 and 4 hang in flight.
-        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+        j.drive(0.0, commands, &mut |command| match command {
             Command::Part {
                 command: PartCommand::Send { number, .. },
                 ..
@@ -1430,27 +1208,26 @@ mod tests {
             _ => None,
         });
         assert_eq!(held, vec![3, 4]);
-        assert!(queue.entry(1).unwrap().can_pause());
-        let commands = queue.update(1.0, Event::Pause(1));
+        assert!(j.queue.entry(1).unwrap().can_pause());
+        let commands = j.queue.update(1.0, Event::Pause(1));
         assert!(commands.contains(&Command::StopRequests { id: 1 }));
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Paused);
         assert_eq!(entry.sent, 16 * MIB);
         // A paused file never stalls, fails or frees its parts.
-        assert!(queue.update(600_000.0, Event::Tick).is_empty());
-        let commands = queue.update(600_001.0, Event::Resume(1));
-        edge.drive(&mut queue, 600_001.0, commands, &mut no_fault);
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
-        assert_eq!(edge.sends, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 1)].into());
+        assert!(j.queue.update(600_000.0, Event::Tick).is_empty());
+        let commands = j.queue.update(600_001.0, Event::Resume(1));
+        j.drive(600_001.0, commands, &mut no_fault);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.sends, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 1)].into());
     }
 
     #[test]
     fn an_upload_another_tab_took_over_stops_here_and_is_never_aborted() {
-        let mut queue = queue(false, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 2);
+        let commands = added(&mut j.queue, 0.0, 1);
         // Parts 3 and 4 hang in flight (the page went into the back-forward cache).
-        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+        j.drive(0.0, commands, &mut |command| match command {
             Command::Part {
                 command: PartCommand::Send { number, .. },
                 ..
@@ -1462,17 +1239,17 @@ mod tests {
             upload_id: "up-other".into(),
             ..record()
         };
-        let commands = queue.update(
+        let commands = j.queue.update(
             1.0,
             Event::Unfinished {
                 records: vec![(100, other)],
             },
         );
-        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
-        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
+        j.drive(1.0, commands, &mut no_fault);
+        assert_eq!(j.queue.entry(100).unwrap().status, Status::Unfinished);
 
         // Shown again from the back-forward cache: both uploads' locks are claimed again.
-        let mut claims = queue.update(2.0, Event::Restored);
+        let mut claims = j.queue.update(2.0, Event::Restored);
         claims.sort_by_key(|c| format!("{c:?}"));
         assert_eq!(
             claims,
@@ -1483,7 +1260,7 @@ mod tests {
         // Another tab holds them. A lock this tab never held, or an upload it no longer has:
         // nothing changes.
         assert!(
-            queue
+            j.queue
                 .update(
                     2.0,
                     Event::HandedOver {
@@ -1492,7 +1269,7 @@ mod tests {
                 )
                 .is_empty()
         );
-        let commands = queue.update(
+        let commands = j.queue.update(
             2.0,
             Event::HandedOver {
                 upload_id: "up-1".into(),
@@ -1500,7 +1277,7 @@ mod tests {
         );
         // Its end is the other tab's to tell the embedding site, not this one's.
         assert_eq!(commands, vec![Command::StopRequests { id: 1 }]);
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Refused);
         assert_eq!(
             entry.failure.as_ref().map(|f| f.code.clone()),
@@ -1508,49 +1285,48 @@ mod tests {
         );
         assert!(!Status::offers_retry(entry));
         // The listed one too; and removing either row leaves S3's upload to the other tab.
-        let commands = queue.update(
+        let commands = j.queue.update(
             3.0,
             Event::HandedOver {
                 upload_id: "up-other".into(),
             },
         );
         assert!(commands.is_empty());
-        assert_eq!(queue.entry(100).unwrap().status, Status::Refused);
+        assert_eq!(j.queue.entry(100).unwrap().status, Status::Refused);
         for id in [1, 100] {
-            let commands = queue.update(4.0, Event::Remove(id));
+            let commands = j.queue.update(4.0, Event::Remove(id));
             assert_eq!(commands, vec![Command::Forget { id }]);
         }
         // Nothing of it runs on in this tab.
-        assert!(queue.update(900_000.0, Event::Tick).is_empty());
+        assert!(j.queue.update(900_000.0, Event::Tick).is_empty());
     }
 
     #[test]
     fn cancel_aborts_the_upload_even_one_whose_create_answers_late() {
-        let mut queue = queue(false, 2);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
-        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+        let mut j = Journey::multipart(false, 2);
+        let commands = added(&mut j.queue, 0.0, 1);
+        j.drive(0.0, commands, &mut |command| match command {
             Command::Part {
                 command: PartCommand::Send { number: 2, .. },
                 ..
             } => Some(vec![]),
             _ => None,
         });
-        let commands = queue.update(1.0, Event::Cancel(1));
+        let commands = j.queue.update(1.0, Event::Cancel(1));
         assert!(commands.contains(&Command::StopRequests { id: 1 }));
         assert!(commands.contains(&Command::AbortMultipart {
             upload_id: "up-1".into(),
             token: "v1.t.s".into()
         }));
-        assert_eq!(queue.entry(1).unwrap().status, Status::Cancelled);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Cancelled);
         // Cancelled while `create` was on its way: the upload it answers is aborted too.
-        let commands = queue.update(2.0, Event::Retry(1));
+        let commands = j.queue.update(2.0, Event::Retry(1));
         assert!(matches!(
             commands[..],
             [Command::CreateMultipart { attempt: 2, .. }]
         ));
-        queue.update(3.0, Event::Cancel(1));
-        let commands = queue.update(
+        j.queue.update(3.0, Event::Cancel(1));
+        let commands = j.queue.update(
             4.0,
             Event::Created {
                 id: 1,
@@ -1569,11 +1345,10 @@ mod tests {
 
     #[test]
     fn a_lost_complete_answer_ends_done_not_failed() {
-        let mut queue = queue(false, 4);
-        let mut edge = Edge::default();
-        let commands = added(&mut queue, 0.0, 1);
+        let mut j = Journey::multipart(false, 4);
+        let commands = added(&mut j.queue, 0.0, 1);
         let mut completes = 0;
-        edge.drive(&mut queue, 0.0, commands, &mut |command| match command {
+        j.drive(0.0, commands, &mut |command| match command {
             Command::CompleteMultipart { id, attempt, .. } => {
                 completes += 1;
                 Some(vec![Event::SignFailed {
@@ -1593,31 +1368,26 @@ mod tests {
             }
             _ => None,
         });
-        assert_eq!(queue.entry(1).unwrap().status, Status::Retrying);
-        let attempt = queue.entry(1).unwrap().attempt;
-        let commands = queue.update(5_000.0, Event::RetryDue { id: 1, attempt });
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Retrying);
+        let attempt = j.queue.entry(1).unwrap().attempt;
+        let commands = j.queue.update(5_000.0, Event::RetryDue { id: 1, attempt });
         let mut completes = 1;
-        edge.drive(
-            &mut queue,
-            5_000.0,
-            commands,
-            &mut |command| match command {
-                Command::CompleteMultipart { id, attempt, .. } => {
-                    completes += 1;
-                    Some(vec![Event::SignFailed {
-                        id: *id,
-                        attempt: *attempt,
-                        error: SignError::Refused {
-                            code: ErrorCode::NoSuchUpload,
-                            message: "gone".into(),
-                        },
-                    }])
-                }
-                _ => None,
-            },
-        );
+        j.drive(5_000.0, commands, &mut |command| match command {
+            Command::CompleteMultipart { id, attempt, .. } => {
+                completes += 1;
+                Some(vec![Event::SignFailed {
+                    id: *id,
+                    attempt: *attempt,
+                    error: SignError::Refused {
+                        code: ErrorCode::NoSuchUpload,
+                        message: "gone".into(),
+                    },
+                }])
+            }
+            _ => None,
+        });
         assert_eq!(completes, 2);
-        let entry = queue.entry(1).unwrap();
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Done);
         assert_eq!(entry.key.as_deref(), Some("uploads/id/big.iso"));
     }
@@ -1637,44 +1407,39 @@ mod tests {
 
     #[test]
     fn after_a_reload_the_same_file_sends_only_the_missing_parts() {
-        let mut queue = queue(true, 2);
-        let mut edge = Edge::default();
-        let commands = queue.update(
+        let mut j = Journey::multipart(true, 2);
+        let commands = j.queue.update(
             1.0,
             Event::Unfinished {
                 records: vec![(100, record())],
             },
         );
         assert!(matches!(commands[..], [Command::ListParts { id: 100, .. }]));
-        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
-        let unfinished = queue.entry(100).unwrap();
+        j.drive(1.0, commands, &mut no_fault);
+        let unfinished = j.queue.entry(100).unwrap();
         assert_eq!(unfinished.status, Status::Unfinished);
         assert_eq!(unfinished.sent, 16 * MIB, "S3 holds parts 1 and 2");
         assert!(!unfinished.status.is_active());
         // Picked again: recognised, not a duplicate, the stored parts checked first.
-        let commands = added(&mut queue, 2.0, 1);
-        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
-        let entry = queue.entry(1).unwrap();
+        let commands = added(&mut j.queue, 2.0, 1);
+        j.drive(2.0, commands, &mut no_fault);
+        let entry = j.queue.entry(1).unwrap();
         assert_eq!(entry.status, Status::Done);
         assert!(
-            queue.entry(100).is_none(),
+            j.queue.entry(100).is_none(),
             "the unfinished row became this one"
         );
-        assert_eq!(edge.sends, [(3, 1), (4, 1), (5, 1)].into());
-        assert_eq!(edge.hashed[..2], [1, 2]);
-        assert_eq!(
-            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
-            0
-        );
-        assert_eq!(edge.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
+        assert_eq!(j.sends, [(3, 1), (4, 1), (5, 1)].into());
+        assert_eq!(j.hashed[..2], [1, 2]);
+        assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 0);
+        assert_eq!(j.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
     }
 
     #[test]
     fn an_unfinished_upload_with_no_part_stored_is_taken_over_whole() {
         // Its tab closed before the first part landed: S3 lists none. Picked again, the file
         // sends every part into that upload, and the unfinished row goes (it is this one now).
-        let mut queue = queue(true, 2);
-        let mut edge = Edge::default();
+        let mut j = Journey::multipart(true, 2);
         let mut nothing_stored = |command: &Command| match command {
             Command::ListParts { id, attempt, .. } => Some(vec![Event::Listed {
                 id: *id,
@@ -1683,69 +1448,57 @@ mod tests {
             }]),
             _ => None,
         };
-        let commands = queue.update(
+        let commands = j.queue.update(
             1.0,
             Event::Unfinished {
                 records: vec![(100, record())],
             },
         );
-        edge.drive(&mut queue, 1.0, commands, &mut nothing_stored);
-        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
-        assert_eq!(queue.entry(100).unwrap().sent, 0);
-        let commands = added(&mut queue, 2.0, 1);
-        edge.drive(&mut queue, 2.0, commands, &mut nothing_stored);
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
+        j.drive(1.0, commands, &mut nothing_stored);
+        assert_eq!(j.queue.entry(100).unwrap().status, Status::Unfinished);
+        assert_eq!(j.queue.entry(100).unwrap().sent, 0);
+        let commands = added(&mut j.queue, 2.0, 1);
+        j.drive(2.0, commands, &mut nothing_stored);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
         assert!(
-            queue.entry(100).is_none(),
+            j.queue.entry(100).is_none(),
             "the unfinished row is still listed"
         );
-        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
-        assert_eq!(
-            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
-            0
-        );
-        assert_eq!(edge.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
+        assert_eq!(j.sends, (1..=5).map(|n| (n, 1)).collect());
+        assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 0);
+        assert_eq!(j.count(|c| matches!(c, Command::Forget { id: 100 })), 1);
     }
 
     #[test]
     fn another_file_with_the_same_name_size_and_date_is_not_merged() {
-        let mut queue = queue(true, 2);
-        let mut edge = Edge {
-            other_file: true,
-            ..Edge::default()
-        };
-        let commands = queue.update(
+        let mut j = Journey::multipart(true, 2);
+        j.other_file = true;
+        let commands = j.queue.update(
             1.0,
             Event::Unfinished {
                 records: vec![(100, record())],
             },
         );
-        edge.drive(&mut queue, 1.0, commands, &mut no_fault);
-        let commands = added(&mut queue, 2.0, 1);
-        edge.drive(&mut queue, 2.0, commands, &mut no_fault);
+        j.drive(1.0, commands, &mut no_fault);
+        let commands = added(&mut j.queue, 2.0, 1);
+        j.drive(2.0, commands, &mut no_fault);
         // Uploaded as a new upload of its own; the unfinished one is still there, untouched.
-        assert_eq!(queue.entry(1).unwrap().status, Status::Done);
-        assert_eq!(
-            edge.count(|c| matches!(c, Command::CreateMultipart { .. })),
-            1
-        );
-        assert_eq!(queue.entry(100).unwrap().status, Status::Unfinished);
-        assert_eq!(edge.sends, (1..=5).map(|n| (n, 1)).collect());
-        assert_eq!(
-            edge.count(|c| matches!(c, Command::AbortMultipart { .. })),
-            0
-        );
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 1);
+        assert_eq!(j.queue.entry(100).unwrap().status, Status::Unfinished);
+        assert_eq!(j.sends, (1..=5).map(|n| (n, 1)).collect());
+        assert_eq!(j.count(|c| matches!(c, Command::AbortMultipart { .. })), 0);
     }
 
     #[test]
     fn old_or_gone_unfinished_uploads_are_dropped_with_a_word() {
-        let mut queue = queue(true, 2);
+        let mut j = Journey::multipart(true, 2);
         let old = ResumeRecord {
             expires_at: "2020-01-01T00:00:00Z".into(),
             upload_id: "old".into(),
             ..record()
         };
-        let commands = queue.update(
+        let commands = j.queue.update(
             1_700_000_000_000.0,
             Event::Unfinished {
                 records: vec![(100, old), (101, record())],
@@ -1754,14 +1507,14 @@ mod tests {
         assert!(commands.contains(&Command::ForgetRecord {
             upload_id: "old".into()
         }));
-        let entry = queue.entry(100).unwrap();
+        let entry = j.queue.entry(100).unwrap();
         assert_eq!(entry.status, Status::Failed);
         assert_eq!(
             entry.failure.as_ref().unwrap().code,
             FailureCode::Page(PageCode::ResumeExpired)
         );
         // S3 dropped the other (the lifecycle rule): said, and forgotten.
-        let commands = queue.update(
+        let commands = j.queue.update(
             1_700_000_000_001.0,
             Event::SignFailed {
                 id: 101,
@@ -1775,7 +1528,7 @@ mod tests {
         assert!(commands.contains(&Command::ForgetRecord {
             upload_id: "up-1".into()
         }));
-        let gone = queue.entry(101).unwrap();
+        let gone = j.queue.entry(101).unwrap();
         assert_eq!(gone.status, Status::Failed);
         // S3 cannot say whether it was completed (its page closing during `complete`) or
         // cleared: the row says both, and keeps the key to look under.
@@ -1785,14 +1538,14 @@ mod tests {
         );
         assert_eq!(gone.key.as_deref(), Some(upload().key.as_str()));
         // Removing an unfinished upload aborts it in S3.
-        let mut queue = self::queue(true, 2);
-        queue.update(
+        let mut j = Journey::multipart(true, 2);
+        j.queue.update(
             1.0,
             Event::Unfinished {
                 records: vec![(100, record())],
             },
         );
-        let commands = queue.update(2.0, Event::Remove(100));
+        let commands = j.queue.update(2.0, Event::Remove(100));
         assert!(commands.contains(&Command::AbortMultipart {
             upload_id: "up-1".into(),
             token: "v1.t.s".into()
@@ -1801,10 +1554,11 @@ mod tests {
 
     #[test]
     fn big_and_small_files_together_stay_within_the_browsers_six_requests() {
-        let mut queue = queue(false, 4);
+        let mut j = Journey::multipart(false, 4);
         let mut sending = HashSet::new();
         let mut most = 0;
-        let mut work: VecDeque<Command> = queue
+        let mut work: VecDeque<Command> = j
+            .queue
             .update(
                 0.0,
                 Event::Added {
@@ -1872,7 +1626,7 @@ mod tests {
             };
             most = most.max(sending.len());
             for event in events {
-                work.extend(queue.update(1.0, event));
+                work.extend(j.queue.update(1.0, event));
             }
         }
         assert_eq!(most, MAX_STORAGE_REQUESTS, "{sending:?}");
@@ -1898,8 +1652,8 @@ mod tests {
 
     #[test]
     fn small_files_still_go_as_one_post() {
-        let mut queue = queue(true, 2);
-        let commands = queue.update(
+        let mut j = Journey::multipart(true, 2);
+        let commands = j.queue.update(
             1.0,
             Event::Added {
                 earlier: vec![],
@@ -1923,7 +1677,7 @@ mod tests {
                 ..
             }]
         ));
-        let commands = queue.update(
+        let commands = j.queue.update(
             2.0,
             Event::PartHashed {
                 id: 1,
@@ -1932,6 +1686,6 @@ mod tests {
             },
         );
         assert!(matches!(commands[..], [Command::Sign { .. }]));
-        assert!(!queue.entry(1).unwrap().multipart);
+        assert!(!j.queue.entry(1).unwrap().multipart);
     }
 }
