@@ -5,6 +5,11 @@ use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// Never sent, and not going by itself; the failure says why: the rules refuse it (before
+    /// any request), it is a second copy of a file in the list held back until the user's Retry
+    /// (`PageCode::Duplicate`, `Status::offers_retry`), or another tab took its upload over
+    /// (`PageCode::OtherTab`). One status for the three because the page's DOM contract has one
+    /// (`data-status="refused"`, with `data-error` naming the reason).
     Refused,
     Queued,
     Signing,
