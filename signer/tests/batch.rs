@@ -11,24 +11,20 @@ use serde_json::json;
 use shared::{BatchResult, ErrorBody, ErrorCode, MAX_BATCH_FILES, SignResponse, SignedBatch};
 use signer::key::UploadId;
 use signer::time::UnixTime;
-use signer::{Config, Incoming, Signer};
+use signer::{Incoming, Signer};
 
 const NOW: UnixTime = UnixTime(1_800_000_000);
 
 fn signer() -> Signer {
-    let vars = [
+    common::signer(&[
         ("UPLOAD_BUCKET", "batch-bucket"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "AKID"),
-        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
         (
             "UPLOAD_TOKEN_SECRET",
             "a token secret of at least 32 bytes!",
         ),
         ("MAX_UPLOAD_BYTES", "1000000"),
         ("ALLOWED_CONTENT_TYPES", "text/plain,image/*"),
-    ];
-    Signer::new(Config::from_pairs(&vars).unwrap())
+    ])
 }
 
 fn post(signer: &Signer, path: &str, body: &str, id: UploadId) -> http::Response<String> {

@@ -5,6 +5,8 @@
 //! refuses one (parts pin their own). The stores' side is in `s3_upload.rs` (local-s3) and
 //! `radosgw.rs`.
 
+mod common;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::Method;
@@ -12,25 +14,21 @@ use serde_json::{Value, json};
 use shared::{ErrorBody, ErrorCode, SignResponse};
 use signer::key::UploadId;
 use signer::time::UnixTime;
-use signer::{Config, Incoming, Signer};
+use signer::{Incoming, Signer};
 
 const NOW: UnixTime = UnixTime(1_800_000_000);
 /// The MD5 of `abc`.
 const MD5: &str = "kAFQmDzST7DWlj99KOF/cg==";
 
 fn signer() -> Signer {
-    let vars = [
+    common::signer(&[
         ("UPLOAD_BUCKET", "pinned-bucket"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "AKID"),
-        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
         ("AWS_SESSION_TOKEN", "FwoGZXIvYXdzE+/="),
         (
             "UPLOAD_TOKEN_SECRET",
             "a token secret of at least 32 bytes!",
         ),
-    ];
-    Signer::new(Config::from_pairs(&vars).unwrap())
+    ])
 }
 
 fn sign(signer: &Signer, body: &Value) -> http::Response<String> {

@@ -1,6 +1,8 @@
 //! The Lambda edge on saved API Gateway HTTP API (payload 2.0) and Function URL events, parsed with
 //! `lambda_http::request::from_str` exactly as the runtime does, answered at a fixed time and id.
 
+mod common;
+
 use base64::Engine;
 use lambda_http::{Body, Response};
 use serde_json::Value;
@@ -12,7 +14,7 @@ const ORIGIN: &str = "https://uploads.example.com";
 const NOW: UnixTime = UnixTime(1_795_995_600); // 2026-11-29T23:40:00Z
 
 fn signer() -> Signer {
-    let vars = [
+    common::signer(&[
         ("UPLOAD_BUCKET", "example-uploads"),
         ("AWS_REGION", "eu-west-1"),
         ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEROLE"),
@@ -20,8 +22,7 @@ fn signer() -> Signer {
         ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLETOKEN=="),
         ("ALLOWED_ORIGINS", ORIGIN),
         ("ALLOWED_CONTENT_TYPES", "image/*"),
-    ];
-    Signer::new(Config::from_pairs(&vars).unwrap())
+    ])
 }
 
 fn respond(event: &str) -> Response<Body> {

@@ -1,20 +1,19 @@
 //! Property tests over the whole HTTP API (`Signer::handle`, no network): whatever arrives, the
 //! answer is a 200 or a 4xx `ErrorBody`, and every issued key is a safe key under the prefix.
 
+mod common;
+
 use http::Method;
 use proptest::prelude::*;
 use signer::key::UploadId;
 use signer::time::UnixTime;
-use signer::{Config, Incoming, Signer};
+use signer::{Incoming, Signer};
 
 const PREFIX: &str = "incoming/web/";
 
 fn signer() -> Signer {
-    let vars = [
+    common::signer(&[
         ("UPLOAD_BUCKET", "prop-bucket"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "AKID"),
-        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
         ("UPLOAD_PREFIX", PREFIX),
         ("ALLOWED_ORIGINS", "https://page.example"),
         (
@@ -22,8 +21,7 @@ fn signer() -> Signer {
             "image/*,application/pdf,text/plain",
         ),
         ("MAX_UPLOAD_BYTES", "1000000"),
-    ];
-    Signer::new(Config::from_pairs(&vars).unwrap())
+    ])
 }
 
 fn assert_ok_or_client_error(response: &http::Response<String>) -> Result<(), TestCaseError> {

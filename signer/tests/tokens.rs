@@ -2,6 +2,8 @@
 //! token of the first answer gets the same key; a token that was changed, made with another secret,
 //! for another file, or expired is refused with a 403 `ErrorBody`, and nothing is signed.
 
+mod common;
+
 use http::Method;
 use serde_json::json;
 use shared::{ErrorBody, ErrorCode, SignResponse};
@@ -13,14 +15,10 @@ const NOW: UnixTime = UnixTime(1_800_000_000);
 const SECRET: &str = "a token secret of at least 32 bytes!";
 
 fn signer(secret: &str) -> Signer {
-    let vars = [
+    common::signer(&[
         ("UPLOAD_BUCKET", "token-bucket"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "AKID"),
-        ("AWS_SECRET_ACCESS_KEY", "SECRET"),
         ("UPLOAD_TOKEN_SECRET", secret),
-    ];
-    Signer::new(Config::from_pairs(&vars).unwrap())
+    ])
 }
 
 fn sign(signer: &Signer, body: serde_json::Value, now: UnixTime, id: u8) -> http::Response<String> {

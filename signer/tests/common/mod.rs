@@ -1,4 +1,4 @@
-//! Helpers for the signer's integration tests: `local_s3`'s minimal blocking HTTP/1.1 client (so
+//! Helpers for the signer's integration tests: `signer`, the pure tests' signer; `local_s3`'s minimal blocking HTTP/1.1 client (so
 //! the tests send exactly the bytes they mean to, forged ones included), a multipart/form-data
 //! builder, and a guard that runs the signer binary in local mode and stops it when dropped.
 
@@ -11,6 +11,26 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
 pub use local_s3::client::HttpResponse;
+use signer::{Config, Signer};
+
+/// The variables every pure test's signer starts from: a bucket, a region and keys.
+const BASE: [(&str, &str); 4] = [
+    ("UPLOAD_BUCKET", "test-bucket"),
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_ACCESS_KEY_ID", "AKID"),
+    ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+];
+
+/// A signer for the tests that call `Signer::handle` or `begin` directly (no process): `BASE`
+/// with `vars` over it (a variable in `vars` replaces the base's).
+pub fn signer(vars: &[(&str, &str)]) -> Signer {
+    let mut all: Vec<(&str, &str)> = BASE
+        .into_iter()
+        .filter(|(name, _)| !vars.iter().any(|(given, _)| given == name))
+        .collect();
+    all.extend_from_slice(vars);
+    Signer::new(Config::from_pairs(&all).unwrap_or_else(|e| panic!("a test config: {e}")))
+}
 
 /// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
 pub fn request(
