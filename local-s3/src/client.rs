@@ -246,24 +246,15 @@ fn amz_date(seconds: u64) -> String {
     format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
 }
 
-/// Seconds since the epoch as UTC `[year, month, day, hour, minute, second]` (Howard Hinnant's
-/// civil_from_days): the tests' SigV4 dates and the store's event times.
+/// Seconds since the epoch as UTC `[year, month, day, hour, minute, second]`
+/// (`shared::calendar`): the tests' SigV4 dates and the store's event times.
 pub(crate) fn utc(seconds: u64) -> [u64; 6] {
-    let days = (seconds / 86_400) as i64;
     let rem = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = shared::calendar::civil_from_days((seconds / 86_400) as i64);
     [
         year as u64,
-        month as u64,
-        day as u64,
+        u64::from(month),
+        u64::from(day),
         rem / 3600,
         rem % 3600 / 60,
         rem % 60,

@@ -3,6 +3,7 @@
 //! Everything here is plain data and pure functions: it compiles for the host and for `wasm32`, so the
 //! page pre-checks a file with exactly the code the signer enforces.
 
+pub mod calendar;
 mod multipart;
 mod parts;
 mod rules;

@@ -36,11 +36,11 @@ impl UnixTime {
     pub fn utc(self) -> Utc {
         let days = self.0 / 86_400;
         let rem = self.0 % 86_400;
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = shared::calendar::civil_from_days(days as i64);
         Utc {
-            year,
-            month,
-            day,
+            year: year as u64,
+            month: u64::from(month),
+            day: u64::from(day),
             hour: rem / 3600,
             minute: rem % 3600 / 60,
             second: rem % 60,
@@ -79,21 +79,6 @@ impl UnixTime {
             t.year, t.month, t.day, t.hour, t.minute, t.second
         )
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's `civil_from_days`, restricted to dates after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! `FormData`); anything else is a 411. Dropping the [`EchoServer`] stops its runtime, which ends
 //! every open connection.
 
+use crate::fnv::fnv1a64;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
@@ -314,22 +315,9 @@ fn unused_port() -> Answer {
     }
 }
 
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1a64_matches_the_published_vectors() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn multipart_parts_come_back_in_order_with_their_bytes_and_cors() {

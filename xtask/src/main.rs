@@ -22,6 +22,7 @@
 mod deploy;
 mod e2e;
 mod echo;
+mod fnv;
 mod size;
 mod tools;
 

@@ -139,14 +139,7 @@ fn civil_ms(text: &str, at: [usize; 6]) -> Option<f64> {
     {
         return None;
     }
-    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = shared::calendar::days_from_civil(year, month as u32, day as u32);
     Some(((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000) as f64)
 }
 

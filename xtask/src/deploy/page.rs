@@ -176,7 +176,7 @@ pub(super) fn inline_scripts_to_files(html: &str) -> (String, Vec<(String, Strin
         if tag.contains(" src=") || script.trim().is_empty() {
             page.push_str(&rest[start..close]);
         } else {
-            let name = format!("boot-{:016x}.js", fnv1a(script.as_bytes()));
+            let name = format!("boot-{:016x}.js", crate::fnv::fnv1a64(script.as_bytes()));
             page.push_str(&format!("{tag} src=\"./{name}\">"));
             files.push((name, script.to_string()));
         }
@@ -186,12 +186,4 @@ pub(super) fn inline_scripts_to_files(html: &str) -> (String, Vec<(String, Strin
     }
     page.push_str(rest);
     (page, files)
-}
-
-/// FNV-1a, 64 bits: a stable name for a script's content (not a security property; the bytes
-/// are served from the page's own origin).
-pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
