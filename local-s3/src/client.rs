@@ -5,10 +5,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
 
 pub struct HttpResponse {
     pub status: u16,
@@ -107,7 +111,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Credentials and a region: signs requests with SigV4 headers (path-style, like the signer).
+/// Credentials and a region: signs requests with SigV4 headers (path-style, like the signer), by
+/// `aws-sigv4`, the AWS SDK's own signer: the tests' requests are signed independently of the
+/// signer's SigV4 (`signer/src/sigv4.rs`, the product's).
 #[derive(Clone)]
 pub struct Aws {
     pub addr: SocketAddr,
@@ -128,71 +134,63 @@ impl Aws {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<HttpResponse, String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let amz_date = amz_date(now);
-        let date = &amz_date[..8];
-        let payload_hash = hex(&Sha256::digest(body));
-        let mut signed: Vec<(String, String)> = headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        signed.push(("host".into(), self.addr.to_string()));
-        signed.push(("x-amz-content-sha256".into(), payload_hash.clone()));
-        signed.push(("x-amz-date".into(), amz_date.clone()));
-        if let Some(token) = &self.session_token {
-            signed.push(("x-amz-security-token".into(), token.clone()));
-        }
-        signed.sort();
-        let mut query: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
-            .collect();
-        query.sort();
         let query = query
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
             .collect::<Vec<_>>()
             .join("&");
         let path = uri_encode(path, false);
-        let names = signed
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(";");
-        let canonical_headers: String = signed.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
-        let canonical =
-            format!("{method}\n{path}\n{query}\n{canonical_headers}\n{names}\n{payload_hash}");
-        let scope = format!("{date}/{}/{service}/aws4_request", self.region);
-        let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex(&Sha256::digest(canonical.as_bytes()))
-        );
-        let mut key = hmac(
-            format!("AWS4{}", self.secret_key).as_bytes(),
-            date.as_bytes(),
-        );
-        for part in [self.region.as_str(), service, "aws4_request"] {
-            key = hmac(&key, part.as_bytes());
-        }
-        let authorization = format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={names}, Signature={}",
-            self.access_key,
-            hex(&hmac(&key, to_sign.as_bytes()))
-        );
-        let mut sent: Vec<(&str, &str)> = signed
-            .iter()
-            .filter(|(n, _)| n != "host")
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        sent.push(("Authorization", &authorization));
         let target = if query.is_empty() {
             path
         } else {
             format!("{path}?{query}")
         };
+        let url = format!("http://{}{target}", self.addr);
+        let host = self.addr.to_string();
+        let mut given: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.trim())).collect();
+        given.push(("host", &host));
+        let identity = Credentials::new(
+            &self.access_key,
+            &self.secret_key,
+            self.session_token.clone(),
+            None,
+            "tests",
+        )
+        .into();
+        let mut settings = SigningSettings::default();
+        // As S3 wants it (and radosgw's IAM and STS take it): the payload's SHA-256 in a
+        // header, the path encoded once as sent.
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(service)
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            &url,
+            given.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        let mut signed = http::Request::builder()
+            .uri(&url)
+            .body(())
+            .map_err(|e| e.to_string())?;
+        instructions.apply_to_request_http1x(&mut signed);
+        let mut sent: Vec<(&str, &str)> = given.into_iter().filter(|(n, _)| *n != "host").collect();
+        for (name, value) in signed.headers() {
+            sent.push((name.as_str(), value.to_str().map_err(|e| e.to_string())?));
+        }
         request(self.addr, method, &target, &sent, body)
     }
 
@@ -229,23 +227,6 @@ pub fn uri_encode(text: &str, encode_slash: bool) -> String {
     out
 }
 
-fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(message);
-    mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `20151229T000000Z` for seconds since the epoch.
-fn amz_date(seconds: u64) -> String {
-    let [year, month, day, hour, minute, second] = utc(seconds);
-    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
-}
-
 /// Seconds since the epoch as UTC `[year, month, day, hour, minute, second]`
 /// (`shared::calendar`): the tests' SigV4 dates and the store's event times.
 pub(crate) fn utc(seconds: u64) -> [u64; 6] {
@@ -267,8 +248,8 @@ mod tests {
 
     #[test]
     fn dates_and_encoding() {
-        assert_eq!(amz_date(1_451_347_200), "20151229T000000Z");
-        assert_eq!(amz_date(951_825_600 + 3_723), "20000229T130203Z");
+        assert_eq!(utc(1_451_347_200), [2015, 12, 29, 0, 0, 0]);
+        assert_eq!(utc(951_825_600 + 3_723), [2000, 2, 29, 13, 2, 3]);
         assert_eq!(uri_encode("uploads/a b+c", false), "uploads/a%20b%2Bc");
         assert_eq!(uri_encode("a/b", true), "a%2Fb");
     }
