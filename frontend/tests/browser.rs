@@ -678,4 +678,143 @@ mod wire {
             }
         );
     }
+
+    /// Each multipart command goes to its route with its body, and its answer is read into its
+    /// event (`app::effects::signer_call`): a path or reader paired with the wrong command
+    /// would otherwise fail only in the end-to-end suite.
+    #[wasm_bindgen_test]
+    fn each_multipart_command_asks_its_route_and_reads_its_answer() {
+        use frontend::app::effects::signer_call;
+        use frontend::upload::multipart::PartCommand;
+        use frontend::upload::queue::{Command, Event};
+
+        let request = SignRequest::new("big.iso", "application/octet-stream", 1 << 30);
+        let upload = MultipartUpload {
+            key: "uploads/ab/big.iso".into(),
+            upload_id: "2~abc".into(),
+            part_size: 8_388_608,
+            parts: 128,
+            token: "v2.abcd1234.e30.AA".into(),
+            expires_at: "2026-12-05T10:00:00Z".into(),
+        };
+        let call = signer_call(Command::CreateMultipart {
+            id: 7,
+            attempt: 2,
+            request: request.clone(),
+        })
+        .unwrap();
+        assert_eq!(call.path, "/multipart/create");
+        assert_eq!(
+            serde_json::from_str::<SignRequest>(&call.body).unwrap(),
+            request
+        );
+        assert_eq!(
+            (call.read)(7, 2, &serde_json::to_string(&upload).unwrap()),
+            Some(Event::Created {
+                id: 7,
+                attempt: 2,
+                upload: upload.clone()
+            })
+        );
+        assert_eq!((call.read)(7, 2, "{}"), None, "not an upload");
+
+        let token = UploadToken {
+            token: upload.token.clone(),
+        };
+        let listed = ListedParts {
+            parts: vec![ListedPart {
+                number: 1,
+                size: 8_388_608,
+                etag: "\"abc\"".into(),
+            }],
+        };
+        let call = signer_call(Command::ListParts {
+            id: 7,
+            attempt: 3,
+            token: token.token.clone(),
+        })
+        .unwrap();
+        assert_eq!(call.path, "/multipart/list");
+        assert_eq!(
+            serde_json::from_str::<UploadToken>(&call.body).unwrap(),
+            token
+        );
+        assert_eq!(
+            (call.read)(7, 3, &serde_json::to_string(&listed).unwrap()),
+            Some(Event::Listed {
+                id: 7,
+                attempt: 3,
+                parts: listed
+            })
+        );
+
+        let completed = CompletedUpload {
+            key: upload.key.clone(),
+            etag: "\"abc-128\"".into(),
+        };
+        let call = signer_call(Command::CompleteMultipart {
+            id: 7,
+            attempt: 4,
+            token: token.token.clone(),
+        })
+        .unwrap();
+        assert_eq!(call.path, "/multipart/complete");
+        assert_eq!(
+            serde_json::from_str::<UploadToken>(&call.body).unwrap(),
+            token
+        );
+        assert_eq!(
+            (call.read)(7, 4, &serde_json::to_string(&completed).unwrap()),
+            Some(Event::Completed {
+                id: 7,
+                attempt: 4,
+                upload: completed
+            })
+        );
+
+        let parts = SignParts {
+            token: token.token.clone(),
+            parts: vec![PartToSign {
+                number: 5,
+                md5: Some("1B2M2Y8AsgTpgAmY7PhCfg==".into()),
+            }],
+        };
+        let signed = SignedParts {
+            parts: vec![SignedPart {
+                number: 5,
+                url: "https://bucket.s3.amazonaws.com/k?partNumber=5&uploadId=x".into(),
+                headers: FormFields(vec![("Content-Length".into(), "8388608".into())]),
+            }],
+            expires_at: "2026-12-04T10:15:00Z".into(),
+        };
+        let call = signer_call(Command::Part {
+            id: 7,
+            attempt: 4,
+            command: PartCommand::Sign(parts.clone()),
+        })
+        .unwrap();
+        assert_eq!(call.path, "/multipart/sign-parts");
+        assert_eq!(
+            serde_json::from_str::<SignParts>(&call.body).unwrap(),
+            parts
+        );
+        assert_eq!(
+            (call.read)(7, 4, &serde_json::to_string(&signed).unwrap()),
+            Some(Event::PartsSigned {
+                id: 7,
+                attempt: 4,
+                parts: signed
+            })
+        );
+
+        // Every other command is no call of this kind (signing goes in batches; abort alone).
+        assert!(signer_call(Command::Forget { id: 7 }).is_none());
+        assert!(
+            signer_call(Command::AbortMultipart {
+                upload_id: upload.upload_id,
+                token: token.token
+            })
+            .is_none()
+        );
+    }
 }

@@ -20,7 +20,7 @@ use crate::upload::resume::ResumeRecord;
 use crate::upload::sign_batch::SignJob;
 
 /// Reads a signer's answer into the event for the queue (the file and attempt it is for first).
-type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
+pub type ReadAnswer = fn(FileId, u32, &str) -> Option<Event>;
 
 impl App {
     /// Runs the queue's commands against the browser.
@@ -203,51 +203,8 @@ impl App {
             return;
         };
         // One request, its answer read into the event for the queue.
-        let (path, body, read): (&str, String, ReadAnswer) = match command {
-            Command::CreateMultipart { request, .. } => (
-                "/multipart/create",
-                json::sign_request(&request),
-                |id, attempt, text| {
-                    let upload = json::multipart_upload(text)?;
-                    Some(Event::Created {
-                        id,
-                        attempt,
-                        upload,
-                    })
-                },
-            ),
-            Command::ListParts { token, .. } => (
-                "/multipart/list",
-                json::token_body(&token),
-                |id, attempt, text| {
-                    let parts = json::listed_parts(text)?;
-                    Some(Event::Listed { id, attempt, parts })
-                },
-            ),
-            Command::CompleteMultipart { token, .. } => (
-                "/multipart/complete",
-                json::token_body(&token),
-                |id, attempt, text| {
-                    let upload = json::completed_upload(text)?;
-                    Some(Event::Completed {
-                        id,
-                        attempt,
-                        upload,
-                    })
-                },
-            ),
-            Command::Part {
-                command: PartCommand::Sign(request),
-                ..
-            } => (
-                "/multipart/sign-parts",
-                json::sign_parts(&request),
-                |id, attempt, text| {
-                    let parts = json::signed_parts(text)?;
-                    Some(Event::PartsSigned { id, attempt, parts })
-                },
-            ),
-            _ => return,
+        let Some(SignerCall { path, body, read }) = signer_call(command) else {
+            return;
         };
         ask(ctx, url, path, body, Asked::File { id, attempt, read });
     }
@@ -465,6 +422,67 @@ fn settle(asked: Asked, answer: Result<(u16, String), SignError>) -> Vec<Msg> {
 }
 
 /// The file and attempt a signer call is for (to report its failure).
+/// One multipart call to the signer: where it goes, its JSON body, and how its answer becomes
+/// the queue's event.
+pub struct SignerCall {
+    pub path: &'static str,
+    pub body: String,
+    pub read: ReadAnswer,
+}
+
+/// The request a multipart command makes of the signer (`create`, `list`, `complete`,
+/// `sign-parts`); `None` for any other command. Pure: the browser tests check each path, body
+/// and reader against `shared`'s types (`frontend/tests/browser.rs`).
+pub fn signer_call(command: Command) -> Option<SignerCall> {
+    let (path, body, read): (&'static str, String, ReadAnswer) = match command {
+        Command::CreateMultipart { request, .. } => (
+            "/multipart/create",
+            json::sign_request(&request),
+            |id, attempt, text| {
+                let upload = json::multipart_upload(text)?;
+                Some(Event::Created {
+                    id,
+                    attempt,
+                    upload,
+                })
+            },
+        ),
+        Command::ListParts { token, .. } => (
+            "/multipart/list",
+            json::token_body(&token),
+            |id, attempt, text| {
+                let parts = json::listed_parts(text)?;
+                Some(Event::Listed { id, attempt, parts })
+            },
+        ),
+        Command::CompleteMultipart { token, .. } => (
+            "/multipart/complete",
+            json::token_body(&token),
+            |id, attempt, text| {
+                let upload = json::completed_upload(text)?;
+                Some(Event::Completed {
+                    id,
+                    attempt,
+                    upload,
+                })
+            },
+        ),
+        Command::Part {
+            command: PartCommand::Sign(request),
+            ..
+        } => (
+            "/multipart/sign-parts",
+            json::sign_parts(&request),
+            |id, attempt, text| {
+                let parts = json::signed_parts(text)?;
+                Some(Event::PartsSigned { id, attempt, parts })
+            },
+        ),
+        _ => return None,
+    };
+    Some(SignerCall { path, body, read })
+}
+
 fn signer_call_of(command: &Command) -> Option<(FileId, u32)> {
     match command {
         Command::Sign { id, attempt, .. }

@@ -4,7 +4,7 @@
 //! holds the page-wide listeners (paste, online, leaving, drops beside the zone) and the
 //! remembered language; `summary.rs` the parts of the view around the list.
 
-mod effects;
+pub mod effects;
 mod summary;
 mod view;
 mod window;
