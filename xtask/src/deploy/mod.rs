@@ -80,6 +80,8 @@ fn lambda_zip(krate: &str) -> PathBuf {
 /// their sizes.
 pub fn package() -> Result<(), String> {
     tools::ensure_cargo_lambda()?;
+    // trunk, wasm-bindgen and wasm-opt: `deploy` from a fresh clone builds the page too.
+    tools::ensure_page_tools()?;
     package_lambda()?;
     crate::build_page_and_report().map(drop)
 }
