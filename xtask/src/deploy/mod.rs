@@ -164,9 +164,20 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
         output("PageUrl")?,
     );
     // Behind CloudFront this is `https://<page's domain>/api`: the signer on the page's origin.
+    // What a deployer set in the deployed config.json themselves (concurrency, checksums, ...)
+    // stays: the deploy owns only the signer's URL and the embedding sites.
+    let earlier = aws_text(&[
+        "s3",
+        "cp",
+        &format!("s3://{bucket}/page/config.json"),
+        "-",
+        "--region",
+        &args.region,
+    ])
+    .ok();
     std::fs::write(
         dist.join("config.json"),
-        page_config(&signer_url, &options.embed_origins),
+        page_config(&signer_url, &options.embed_origins, earlier.as_deref()),
     )
     .map_err(|e| format!("config.json: {e}"))?;
     sync_page(&bucket, &args.region, options.cloudfront)?;
@@ -195,15 +206,26 @@ pub fn deploy(args: &[String]) -> Result<(), String> {
 
 /// The page's config.json: the signer's URL and, when sites may frame the page, their origins
 /// (`embedOrigins`, the same list as the CSP's frame-ancestors), so the page knows which parent
-/// may embed it. Every value is JSON-escaped by serde_json; without EmbedOrigins the file is
-/// exactly what it was before there were any.
-fn page_config(signer_url: &str, embed_origins: &[String]) -> String {
+/// may embed it; then every other setting of the `earlier` deployed file (a deployer's own
+/// `concurrency`, `checksums`, ...), kept as it was. Every value is JSON-escaped by serde_json;
+/// without EmbedOrigins or earlier settings the file is exactly what it was before there were any.
+fn page_config(signer_url: &str, embed_origins: &[String], earlier: Option<&str>) -> String {
     let mut config = format!("{{\"signerUrl\": {}", serde_json::Value::from(signer_url));
     if !embed_origins.is_empty() {
         config.push_str(&format!(
             ", \"embedOrigins\": {}",
             serde_json::Value::from(embed_origins.to_vec())
         ));
+    }
+    let kept = earlier
+        .and_then(|text| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()
+        })
+        .unwrap_or_default();
+    for (name, value) in kept {
+        if name != "signerUrl" && name != "embedOrigins" {
+            config.push_str(&format!(", {}: {value}", serde_json::Value::from(name)));
+        }
     }
     config.push_str("}\n");
     config
@@ -851,12 +873,13 @@ mod name_tests {
     fn config_json_names_the_signer_and_the_embedding_sites() {
         // Without EmbedOrigins, the file of before.
         assert_eq!(
-            page_config("https://d111.cloudfront.net/api", &[]),
+            page_config("https://d111.cloudfront.net/api", &[], None),
             "{\"signerUrl\": \"https://d111.cloudfront.net/api\"}\n"
         );
         let config = page_config(
             "https://d111.cloudfront.net/api",
             &strings(&["https://shop.example.com", "https://partner.example:8443"]),
+            None,
         );
         assert!(config.ends_with("}\n"), "{config}");
         let config: serde_json::Value = serde_json::from_str(&config).unwrap();
@@ -866,10 +889,31 @@ mod name_tests {
                 "embedOrigins": ["https://shop.example.com", "https://partner.example:8443"]})
         );
         // Escaped: a quote or a backslash stays inside its string.
-        let odd = page_config("https://x/\"a\\", &strings(&["https://b\"\u{2028}"]));
+        let odd = page_config("https://x/\"a\\", &strings(&["https://b\"\u{2028}"]), None);
         let odd: serde_json::Value = serde_json::from_str(&odd).unwrap();
         assert_eq!(odd["signerUrl"], "https://x/\"a\\");
         assert_eq!(odd["embedOrigins"][0], "https://b\"\u{2028}");
+    }
+
+    #[test]
+    fn a_redeploy_keeps_the_deployers_own_page_settings() {
+        let earlier = r#"{"signerUrl": "https://old/api", "embedOrigins": ["https://gone.example"],
+            "concurrency": 2, "checksums": false, "auth": {"issuer": "https://id.example"}}"#;
+        let config = page_config("https://new/api", &[], Some(earlier));
+        let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+        // The deploy's own: the new signer, and no embedding sites now; the rest as it was.
+        assert_eq!(
+            config,
+            serde_json::json!({"signerUrl": "https://new/api", "concurrency": 2,
+                "checksums": false, "auth": {"issuer": "https://id.example"}})
+        );
+        // A first deploy (nothing there) or a file that is not a JSON object: the deploy's alone.
+        for earlier in [None, Some("not json"), Some("[1]")] {
+            assert_eq!(
+                page_config("https://new/api", &[], earlier),
+                "{\"signerUrl\": \"https://new/api\"}\n"
+            );
+        }
     }
 
     #[test]
