@@ -40,6 +40,8 @@ const PARAMETERS: &[&str] = &[
     "AllowedContentTypes",
     "PolicyTtlSeconds",
     "RequireMd5",
+    "AllowEmptyFiles",
+    "MultipartThresholdBytes",
     "UploadExpiryDays",
     "ThrottlingRateLimit",
     "ThrottlingBurstLimit",
