@@ -512,6 +512,10 @@ impl Multipart {
         let mut in_flight = self.open;
         let mut ahead = 0;
         let mut to_sign = Vec::new();
+        // A part waiting to be signed holds a slot already (a retry): sign now.
+        let mut urgent = false;
+        // Parts signed and waiting for a slot.
+        let mut ready_waiting = 0;
         let cursor = self.cursor;
         let plan = self.plan;
         for (i, part) in self.parts.iter_mut().enumerate().skip(cursor) {
@@ -553,6 +557,7 @@ impl Multipart {
                         continue;
                     } else {
                         ahead += 1;
+                        ready_waiting += 1;
                     }
                 }
                 Part::Waiting => {
@@ -580,6 +585,7 @@ impl Multipart {
             if let Part::Hashed { md5 } = part
                 && !self.signing
             {
+                urgent |= self.started[i];
                 to_sign.push(PartToSign {
                     number,
                     md5: md5.clone(),
@@ -590,6 +596,21 @@ impl Multipart {
             if ahead >= slots * AHEAD_PER_SLOT && in_flight >= slots {
                 break;
             }
+        }
+        // With checksums parts are hashed one by one: signing each as it is hashed cost a request
+        // per part. Hashed parts wait while at least a part per slot is signed and waiting to go,
+        // then go together; at once when fewer are (a slot would soon have nothing to send), or
+        // when one of them is a retry holding a slot.
+        let batch = !self.checksums || urgent || ready_waiting < slots;
+        if !batch {
+            for part in &to_sign {
+                if let Some(part) = self.part_mut(part.number)
+                    && let Part::Signing { md5 } = part
+                {
+                    *part = Part::Hashed { md5: md5.take() };
+                }
+            }
+            return;
         }
         if !to_sign.is_empty()
             && let Some(token) = self.token().map(str::to_string)
@@ -665,6 +686,54 @@ mod tests {
             // Well under the limit: two ahead per slot, 16 slots.
             assert!(biggest <= 48, "{biggest} parts in one request");
         }
+    }
+
+    /// A 1 GiB file (128 parts) with checksums, hashing faster than the parts upload (60 ms a
+    /// part against 320 ms a part at four at once, a sign answer in 10 ms), events in time order:
+    /// every part is sent once, no later than when each part was signed alone, in 49 requests
+    /// instead of 128.
+    #[test]
+    fn hashed_parts_are_signed_in_batches_without_keeping_a_slot_waiting() {
+        let parts = 128u32;
+        let mut multipart = Multipart::new(true);
+        assert!(multipart.created(upload(parts), u64::from(parts) * 8 * MIB));
+        // (when, what): 0 hashed, 1 signed, 2 stored.
+        let mut events: Vec<(f64, u8, u32, Option<SignParts>)> = Vec::new();
+        let (mut now, mut signs, mut sends) = (0.0, 0, BTreeSet::new());
+        while !multipart.all_stored() {
+            let mut out = Vec::new();
+            multipart.next_steps(4, now, &mut out);
+            for command in out {
+                match command {
+                    PartCommand::Hash { number, .. } => events.push((now + 60.0, 0, number, None)),
+                    PartCommand::Sign(request) => {
+                        signs += 1;
+                        events.push((now + 10.0, 1, 0, Some(request)));
+                    }
+                    PartCommand::Send { number, .. } => {
+                        assert!(sends.insert(number), "part {number} sent twice");
+                        events.push((now + 320.0, 2, number, None));
+                    }
+                }
+            }
+            events.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let (at, kind, number, request) = events.pop().expect("something is under way");
+            now = at;
+            match (kind, request) {
+                (0, _) => {
+                    multipart.hashed(number, [number as u8; 16]);
+                }
+                (1, Some(request)) => multipart.signed(
+                    answer(&request, "20991231T000000Z", "2100-01-01T00:00:00Z"),
+                    now,
+                ),
+                _ => multipart.stored_part(number),
+            }
+        }
+        assert_eq!(sends.len(), parts as usize);
+        // As fast as signing each part alone (measured with that rule: 10,490 ms, 128 requests).
+        assert!(now <= 10_490.0, "{now} ms: slots waited for signatures");
+        assert!(signs <= 50, "{signs} sign requests for {parts} parts");
     }
 
     fn upload(parts: u32) -> MultipartUpload {
