@@ -172,6 +172,15 @@ impl Queue {
         &self.entries
     }
 
+    /// The ids of the files `keep` picks, in the list's order (for handlers that change them).
+    fn ids_where(&self, keep: impl Fn(&Entry) -> bool) -> Vec<FileId> {
+        self.entries
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| e.id)
+            .collect()
+    }
+
     pub fn entry(&self, id: FileId) -> Option<&Entry> {
         self.index.get(&id).and_then(|&at| self.entries.get(at))
     }
@@ -329,13 +338,7 @@ impl Queue {
 
     /// Cancel every file that can be cancelled.
     fn cancel_all(&mut self, commands: &mut Vec<Command>) {
-        let ids: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|e| e.status.can_cancel())
-            .map(|e| e.id)
-            .collect();
-        for id in ids {
+        for id in self.ids_where(|e| e.status.can_cancel()) {
             self.cancel(id, commands);
         }
     }
@@ -343,27 +346,16 @@ impl Queue {
     /// Each failed or cancelled file's own Retry (not the duplicates held back: each of those is
     /// the user's own decision).
     fn retry_all(&mut self, now_ms: f64) {
-        let ids: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|e| e.status.can_retry())
-            .map(|e| e.id)
-            .collect();
-        for id in ids {
+        for id in self.ids_where(|e| e.status.can_retry()) {
             self.retry(id, now_ms);
         }
     }
 
     /// The user signed in (again): the files stopped for a sign-in go again.
     fn signed_in(&mut self, now_ms: f64) {
-        let stopped: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|e| {
-                e.status == Status::Failed && e.failure.as_ref().is_some_and(Failure::is_sign_in)
-            })
-            .map(|e| e.id)
-            .collect();
+        let stopped = self.ids_where(|e| {
+            e.status == Status::Failed && e.failure.as_ref().is_some_and(Failure::is_sign_in)
+        });
         for id in stopped {
             self.retry(id, now_ms);
         }

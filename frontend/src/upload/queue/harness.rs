@@ -93,8 +93,10 @@ impl Journey {
     /// A queue whose rules send files over 16 MiB in parts (`big_file`: 5 parts of 8 MiB), four
     /// files and `parts` parts at once, with or without checksums.
     pub(super) fn multipart(checksums: bool, parts: usize) -> Journey {
-        let mut journey = Journey::without_rules(4);
-        journey.queue = Queue::new(4, 7);
+        let mut journey = Journey {
+            queue: Queue::new(4, 7),
+            ..Journey::without_rules(4)
+        };
         journey.queue.set_checksums(checksums);
         journey.queue.set_part_concurrency(parts);
         journey.queue.update(

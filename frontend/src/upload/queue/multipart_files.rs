@@ -173,12 +173,7 @@ impl Queue {
     /// `STALL_MS` are stopped and retried; parts whose wait is over go.
     pub(super) fn parts_tick(&mut self, commands: &mut Vec<Command>) {
         let before_ms = self.now_ms - STALL_MS;
-        let uploading: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|e| e.multipart && e.status == Status::Uploading)
-            .map(|e| e.id)
-            .collect();
+        let uploading = self.ids_where(|e| e.multipart && e.status == Status::Uploading);
         for id in uploading {
             let stalled = self
                 .multiparts

@@ -129,21 +129,16 @@ impl Queue {
     /// Periodic: a file that showed no sign of life for `STALL_MS` (or, once its body is sent,
     /// for `finalize_timeout_ms`) is stopped and retried; so are stalled parts.
     pub(super) fn tick(&mut self, now_ms: f64, commands: &mut Vec<Command>) {
-        let stalled: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|e| {
-                let quiet = now_ms - e.last_activity_ms;
-                match e.status {
-                    // A multipart upload's parts have stall clocks of their own.
-                    Status::Uploading if e.multipart => false,
-                    Status::Signing | Status::Uploading => quiet > STALL_MS,
-                    Status::Finalizing => quiet > finalize_timeout_ms(e.file.size),
-                    _ => false,
-                }
-            })
-            .map(|e| e.id)
-            .collect();
+        let stalled = self.ids_where(|e| {
+            let quiet = now_ms - e.last_activity_ms;
+            match e.status {
+                // A multipart upload's parts have stall clocks of their own.
+                Status::Uploading if e.multipart => false,
+                Status::Signing | Status::Uploading => quiet > STALL_MS,
+                Status::Finalizing => quiet > finalize_timeout_ms(e.file.size),
+                _ => false,
+            }
+        });
         for id in stalled {
             commands.push(Command::StopRequests { id });
             self.retry_or_fail(id, Failure::page(PageCode::Timeout), commands);
