@@ -14,15 +14,19 @@
 // "Clear finished" takes to empty the list (and its longest task). The
 // `multipart` case (not in the default set; BENCH_MULTIPART_MIB, default 1024) uploads one big
 // file through the page as a multipart upload with part checksums (MD5 in WASM) and without, through
-// the page as one POST, and with curl as one POST, alternating, with Chromium's memory.
-// BENCH_PAGE_CONFIG adds config.json fields for the page (e.g. '{"checksums":false}').
+// the page as one POST, through Uppy 6.3 as one POST (the README's glue, with and without the
+// file's MD5), and with curl as one POST, alternating, with the CPU seconds each cost (the
+// machine's and each process group's, `cpu.mjs`), Chromium's memory and the page's long tasks;
+// BENCH_MODES picks some of them. BENCH_PAGE_CONFIG adds config.json fields for the page (e.g.
+// '{"checksums":false}'); BENCH_TIMEOUT_MS (default 600000) bounds one upload.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROWSER, Stack, UPPY_LOADER, rows, uppyWithReadmeGlue } from './stack.mjs';
+import { BROWSER, Stack, rows, uppyWithReadmeGlue } from './stack.mjs';
+import { chromiumResident, cpuSince, cpuSnapshot } from './cpu.mjs';
 
 const MIB = 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -58,7 +62,18 @@ function files(prefix, count, size) {
   });
 }
 
-async function viaPage(stack, paths) {
+/// `config`: config.json fields for this run only (else the stack's).
+async function viaPage(stack, paths, config) {
+  const saved = stack.pageConfig;
+  if (config) stack.pageConfig = config;
+  try {
+    return await pageRun(stack, paths);
+  } finally {
+    stack.pageConfig = saved;
+  }
+}
+
+async function pageRun(stack, paths) {
   const page = await stack.open();
   // Timing from the first row to the last "done", counted from the mutations themselves so the
   // measuring costs next to nothing (no query of the whole list per change).
@@ -76,19 +91,30 @@ async function viaPage(stack, paths) {
     }).observe(document.querySelector('.files'), {
       subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'], attributeOldValue: true,
     });
+    // The longest main-thread task while it uploads (Chromium reports long tasks).
+    window.longTasks = [];
+    new PerformanceObserver(list => { for (const e of list.getEntries()) window.longTasks.push([e.startTime, e.duration]); })
+      .observe({ type: 'longtask' });
   }, paths.length);
   const idle = sampleMemory().stop();
   const memory = sampleMemory();
+  const cpu = cpuSnapshot();
   await page.setInputFiles('input[type=file]', paths);
   // Waiting reads two variables per frame: polling the rows themselves (as the tests do) would
   // cost the page's main thread a few hundred ms on 100 files, which the bare page does not pay.
-  await page.waitForFunction(() => window.finished || window.stopped, null, { timeout: 600000 });
+  await page.waitForFunction(() => window.finished || window.stopped, null, { timeout: Number(process.env.BENCH_TIMEOUT_MS || 600000) })
+    .catch(async (error) => { throw new Error(`${error.message}; the rows: ${JSON.stringify(await rows(page))}`); });
   const bad = (await rows(page)).filter(r => r.status !== 'done');
   if (bad.length) throw new Error(`the page did not upload: ${JSON.stringify(bad)}`);
-  const ms = await page.evaluate(() => window.finished - window.started);
+  // Long tasks (over 50 ms): how many, the longest, and when it began (ms after the first row).
+  const { ms, longest } = await page.evaluate(() => {
+    const [at, duration] = window.longTasks.reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
+    return { ms: window.finished - window.started, longest: { count: window.longTasks.length, duration, at: at - window.started } };
+  });
+  const used = cpuSince(cpu);
   const peak = memory.stop();
   await page.context().close();
-  return { ms, peak, idle };
+  return { ms, peak, idle, cpu: used, longest };
 }
 
 async function viaBare(stack, paths) {
@@ -105,10 +131,18 @@ async function viaBare(stack, paths) {
 
 /// Uppy 6.3 with the README's glue (`uppyWithReadmeGlue`), as the e2e suite runs it: the uploader
 /// people would pick instead, on the same signer.
+/// `uppy-bench.html?nomd5` runs the glue without the file's MD5.
 async function uppyPage(stack) {
   if (stack.extraPages['uppy-bench.html']) return;
   stack.extraPages['uppy.js'] = await uppyWithReadmeGlue();
-  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple>${UPPY_LOADER}
+  stack.extraPages['uppy-nomd5.js'] = await uppyWithReadmeGlue({ md5: false });
+  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple>
+<script type="module">
+window.SIGNER_URL = (await (await fetch('config.json')).json()).signerUrl;
+const script = document.createElement('script');
+script.src = location.search === '?nomd5' ? 'uppy-nomd5.js' : 'uppy.js';
+document.head.append(script);
+</script>
 <script type="module">
 document.querySelector('input').onchange = async (e) => {
   window.started = performance.now();
@@ -120,21 +154,24 @@ document.querySelector('input').onchange = async (e) => {
 </script>`;
 }
 
-async function viaUppy(stack, paths) {
+async function viaUppy(stack, paths, { md5 = true } = {}) {
   await uppyPage(stack);
   const context = await stack.browser.newContext();
   const page = await context.newPage();
-  await page.goto(stack.pageUrl + 'uppy-bench.html');
+  await page.goto(stack.pageUrl + (md5 ? 'uppy-bench.html' : 'uppy-bench.html?nomd5'));
   await page.waitForFunction(() => window.uppy);
+  const cpu = cpuSnapshot();
   await page.setInputFiles('input[type=file]', paths);
   await page.waitForFunction(() => window.finished, null, { timeout: 600000 });
   const { ms, failed } = await page.evaluate(() => ({ ms: window.finished - window.started, failed: window.failed }));
+  const used = cpuSince(cpu);
   if (failed.length) throw new Error(`Uppy did not upload: ${failed.slice(0, 3).join('; ')}`);
   await context.close();
-  return { ms };
+  return { ms, cpu: used };
 }
 
 async function viaCurl(stack, paths, parallel) {
+  const cpu = cpuSnapshot();
   const started = performance.now();
   const queue = [...paths];
   const worker = async () => {
@@ -156,7 +193,7 @@ async function viaCurl(stack, paths, parallel) {
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  return { ms: performance.now() - started };
+  return { ms: performance.now() - started, cpu: cpuSince(cpu) };
 }
 
 /// Peak resident memory of Chromium's processes (the benchmark's is the only Chromium running)
@@ -164,14 +201,11 @@ async function viaCurl(stack, paths, parallel) {
 function sampleMemory() {
   let peak = 0;
   const sample = () => {
-    try {
-      const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss=']).toString();
-      peak = Math.max(peak, out.trim().split('\n').reduce((sum, kb) => sum + Number(kb), 0));
-    } catch { /* ps unavailable: no memory figure */ }
+    peak = Math.max(peak, chromiumResident());
   };
   sample();
   const timer = setInterval(sample, 100);
-  return { stop: () => { clearInterval(timer); sample(); return peak * 1024; } };
+  return { stop: () => { clearInterval(timer); sample(); return peak; } };
 }
 
 function median(values) {
@@ -253,44 +287,61 @@ async function many(stack, count) {
     `${stored} of ${count} objects stored; Clear finished: list empty after ${cleared.toFixed(0)} ms, longest task ${clearLongest.toFixed(0)} ms`);
   await page.close();
 }
-/// One big file: the page's multipart upload (checksums on and off) against its single POST and
-/// curl's, alternating. The signer is restarted between them with the threshold that decides.
+/// One big file: the page's multipart upload (checksums on and off) against its single POST, Uppy
+/// 6.3's single POST through the README's glue (with the file's MD5 and without) and curl's,
+/// alternating, each with the CPU seconds it cost: the whole machine's and each process group's
+/// (`cpu.mjs`). The signer is restarted between them with the threshold that decides.
+/// BENCH_MODES narrows the modes down (their names as printed, separated by `;`; curl always runs).
 async function multipart(stack, mib) {
   const paths = files('huge', 1, 0);
   const path = paths[0];
   const chunk = randomBytes(64 * MIB);
   for (let i = 0; i < mib / 64; i++) writeFileSync(path, chunk.subarray(0, Math.min(64, mib - i * 64) * MIB), { flag: 'a' });
   const bytes = mib * MIB;
-  const modes = {
-    'multipart, MD5 per part': { threshold: 64 * MIB, config: {} },
-    'multipart, no checksums': { threshold: 64 * MIB, config: { checksums: false } },
-    'single POST': { threshold: bytes, config: {} },
+  const page = config => stack => viaPage(stack, paths, config);
+  let modes = {
+    'multipart, MD5 per part': { threshold: 64 * MIB, run: page({}) },
+    'multipart, no checksums': { threshold: 64 * MIB, run: page({ checksums: false }) },
+    'single POST': { threshold: bytes, run: page({}) },
+    'Uppy 6.3 single POST (README glue, MD5)': { threshold: bytes, run: stack => viaUppy(stack, paths) },
+    'Uppy 6.3 single POST, no MD5': { threshold: bytes, run: stack => viaUppy(stack, paths, { md5: false }) },
   };
+  if (process.env.BENCH_MODES) {
+    const wanted = process.env.BENCH_MODES.split(';');
+    modes = Object.fromEntries(Object.entries(modes).filter(([label]) => wanted.includes(label)));
+  }
   const results = Object.fromEntries([...Object.keys(modes), 'curl'].map(k => [k, []]));
-  const memory = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const [label, mode] of Object.entries(modes)) {
-      stack.pageConfig = mode.config;
       if (stack.multipartThreshold !== mode.threshold) {
         stack.multipartThreshold = mode.threshold;
         await stack.stopSigner();
         await stack.startSigner();
       }
-      const run = await viaPage(stack, paths);
+      results[label].push(await mode.run(stack));
       await stack.deleteAll();
-      results[label].push(run.ms);
-      memory[label] = { idle: Math.max(memory[label]?.idle ?? 0, run.idle), peak: Math.max(memory[label]?.peak ?? 0, run.peak) };
     }
-    results.curl.push((await viaCurl(stack, paths, 1)).ms);
+    results.curl.push(await viaCurl(stack, paths, 1));
     await stack.deleteAll();
   }
   stack.pageConfig = PAGE_CONFIG;
   const rate = ms => bytes / MIB / (ms / 1000);
-  const best = rate(Math.min(...results.curl));
-  console.log(`one file of ${mib} MiB (median of ${ROUNDS} rounds, alternating; curl: one POST, its best round ${best.toFixed(1)} MiB/s):`);
-  for (const [label, times] of Object.entries(results)) {
-    const mem = memory[label] ? `, Chromium ${(memory[label].idle / MIB).toFixed(0)} MiB idle, peak ${(memory[label].peak / MIB).toFixed(0)} MiB` : '';
-    console.log(`  ${label}: ${rate(median(times)).toFixed(1)} MiB/s (${(rate(median(times)) / best).toFixed(2)} of curl's best)${mem}`);
+  const best = rate(Math.min(...results.curl.map(r => r.ms)));
+  const fixed = (n, digits = 1) => (n === null || n === undefined ? '-' : n.toFixed(digits));
+  console.log(`one file of ${mib} MiB (median of ${ROUNDS} rounds, alternating; curl: one POST, its best round ${best.toFixed(1)} MiB/s);`);
+  console.log('CPU: the machine\'s busy CPU seconds during the upload (median), then by process group (median of each)');
+  const uppyCpu = results['Uppy 6.3 single POST (README glue, MD5)']?.length ? median(results['Uppy 6.3 single POST (README glue, MD5)'].map(r => r.cpu.machine)) : null;
+  for (const [label, runs] of Object.entries(results)) {
+    const speed = rate(median(runs.map(r => r.ms)));
+    const machine = median(runs.map(r => r.cpu.machine ?? 0));
+    const groups = [...new Set(runs.flatMap(r => Object.keys(r.cpu.groups)))].sort()
+      .map(g => `${g} ${fixed(median(runs.map(r => r.cpu.groups[g] ?? 0)))}`).join(', ');
+    const mem = runs[0].peak !== undefined
+      ? `; Chromium ${(Math.max(...runs.map(r => r.idle)) / MIB).toFixed(0)} MiB idle, peak ${(Math.max(...runs.map(r => r.peak)) / MIB).toFixed(0)} MiB; ` +
+        `tasks over 50 ms: ${runs.map(r => (r.longest.count ? `${r.longest.count}, longest ${r.longest.duration.toFixed(0)} ms at ${(r.longest.at / 1000).toFixed(1)} s` : 'none')).join(' / ')}`
+      : '';
+    const vsUppy = uppyCpu ? ` (${(machine / uppyCpu).toFixed(2)}x Uppy's POST)` : '';
+    console.log(`  ${label}: ${speed.toFixed(1)} MiB/s (${(speed / best).toFixed(2)} of curl's best); CPU ${fixed(machine)} s${vsUppy} [${groups}]${mem}`);
   }
 }
 

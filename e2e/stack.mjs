@@ -627,16 +627,20 @@ export async function asleep(page, ms, bytesPerSecond = -1) {
 /// The README's Uppy glue, the js block of its section "Using the signer from an Uppy page", as it
 /// stands there (its imports: @uppy/core, @uppy/aws-s3 and spark-md5 from npm) but for `SIGNER`,
 /// which it reads from `window.SIGNER_URL`: one script, bundled by esbuild, that sets
-/// `window.uppy`. The e2e suite and the bench run it.
-export async function uppyWithReadmeGlue() {
+/// `window.uppy`. The e2e suite and the bench run it. `md5: false` (the bench only) leaves out the
+/// file's MD5, to measure what it costs.
+export async function uppyWithReadmeGlue({ md5 = true } = {}) {
   const { build } = await import('esbuild');
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## Using the signer from an Uppy page'));
   const glue = section.match(/```js\n([\s\S]*?)```/)[1];
   const signer = /^const SIGNER = .*$/m;
   if (!signer.test(glue)) throw new Error('the README\'s Uppy glue no longer sets SIGNER');
+  const md5Line = /^\s*contentMd5: await md5\(file\.data\),\n/m;
+  if (!md5 && !md5Line.test(glue)) throw new Error('the README\'s Uppy glue no longer sends contentMd5');
+  const source = (md5 ? glue : glue.replace(md5Line, '')).replace(signer, 'const SIGNER = window.SIGNER_URL');
   const bundle = await build({
-    stdin: { contents: `${glue.replace(signer, 'const SIGNER = window.SIGNER_URL')}\nwindow.uppy = uppy\n`, resolveDir: new URL('.', import.meta.url).pathname },
+    stdin: { contents: `${source}\nwindow.uppy = uppy\n`, resolveDir: new URL('.', import.meta.url).pathname },
     bundle: true, format: 'iife', minify: true, write: false, logLevel: 'silent',
   });
   return bundle.outputFiles[0].text;
