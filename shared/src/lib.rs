@@ -15,7 +15,8 @@ pub use multipart::{
     SignParts, SignedPart, SignedParts, UploadToken,
 };
 pub use parts::{
-    DEFAULT_PART_BYTES, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, PartPlan,
+    DEFAULT_PART_BYTES, LARGEST_PLANNED_PART, MAX_OBJECT_BYTES, MAX_PART_BYTES, MAX_PARTS,
+    MIN_PART_BYTES, PLANNED_PARTS, PartPlan,
 };
 pub use rules::{
     ContentTypePattern, MAX_FILENAME_BYTES, Refusal, SignIn, UploadRules, check_filename,

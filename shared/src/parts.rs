@@ -15,9 +15,15 @@ pub const MAX_PART_BYTES: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u64 = 10_000;
 /// The largest object S3 stores.
 pub const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * MIB;
-/// The part size when the file is small enough for it: a few seconds of a laptop's upload, so a
-/// failed part costs little, and few enough requests that signing them is cheap.
+/// The smallest part a plan makes: a few seconds of a laptop's upload, so a failed part costs
+/// little.
 pub const DEFAULT_PART_BYTES: u64 = 8 * MIB;
+/// A bigger file gets bigger parts, so that it is cut into about this many: each part costs a
+/// request, a signature and the store's bookkeeping, which fewer, larger parts pay less often.
+pub const PLANNED_PARTS: u64 = 64;
+/// ... but no part larger than this until S3's 10,000 parts need it: what a reload or a dropped
+/// connection loses of each part in flight.
+pub const LARGEST_PLANNED_PART: u64 = 64 * MIB;
 
 /// How one file is cut into parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,27 +38,41 @@ pub struct PartPlan {
 }
 
 impl PartPlan {
-    /// The plan for `size` bytes: parts of [`DEFAULT_PART_BYTES`], or larger (a whole number of
-    /// MiB) when the file would otherwise need more than 10,000. `None` for 0 bytes or more than
-    /// S3's largest object.
+    /// The plan for `size` bytes: about [`PLANNED_PARTS`] parts of a whole number of MiB, from
+    /// [`DEFAULT_PART_BYTES`] to [`LARGEST_PLANNED_PART`], and larger only when the file would
+    /// otherwise need more than 10,000. `None` for 0 bytes or more than S3's largest object.
     pub fn for_size(size: u64) -> Option<PartPlan> {
         if size == 0 || size > MAX_OBJECT_BYTES {
             return None;
         }
+        let wanted = size
+            .div_ceil(PLANNED_PARTS)
+            .div_ceil(MIB)
+            .saturating_mul(MIB)
+            .clamp(DEFAULT_PART_BYTES, LARGEST_PLANNED_PART);
         let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
-        let part_size = needed.max(DEFAULT_PART_BYTES);
-        let parts = size.div_ceil(part_size);
-        Some(PartPlan {
+        PartPlan::with_part_size(size, wanted.max(needed))
+    }
+
+    /// `size` cut into parts of `part_size`, if S3 accepts that: a whole number of MiB from 5 MiB
+    /// to 5 GiB, at most 10,000 parts, 1 byte to 5 TiB. The signer plans with [`PartPlan::for_size`];
+    /// a plan stated in a token or an answer is checked by this, so plans made by an earlier
+    /// version of the rule (8 MiB parts, say) still resume.
+    pub fn with_part_size(size: u64, part_size: u64) -> Option<PartPlan> {
+        let fits = (1..=MAX_OBJECT_BYTES).contains(&size)
+            && (MIN_PART_BYTES..=MAX_PART_BYTES).contains(&part_size)
+            && part_size.is_multiple_of(MIB);
+        let parts = size.div_ceil(part_size.max(1));
+        (fits && parts <= MAX_PARTS).then_some(PartPlan {
             size,
             part_size,
-            parts: u32::try_from(parts).ok()?,
+            parts: parts as u32,
         })
     }
 
-    /// Whether a plan (from a token, say) is one S3 accepts for its size and [`PartPlan::for_size`]
-    /// would make.
+    /// Whether a plan (from a token, say) is one S3 accepts, with the part count its sizes give.
     pub fn is_valid(&self) -> bool {
-        PartPlan::for_size(self.size) == Some(*self)
+        PartPlan::with_part_size(self.size, self.part_size) == Some(*self)
     }
 
     /// Part `number` (1-based) as `(offset, length)` in the file; `None` outside the plan.
@@ -116,7 +136,7 @@ mod tests {
         fn every_size_gets_a_plan_s3_accepts(size in prop_oneof![
             1u64..=64 * MIB,
             1u64..=MAX_OBJECT_BYTES,
-            (MAX_PARTS * DEFAULT_PART_BYTES - 4096)..=(MAX_PARTS * DEFAULT_PART_BYTES + 4096),
+            (MAX_PARTS * LARGEST_PLANNED_PART - 4096)..=(MAX_PARTS * LARGEST_PLANNED_PART + 4096),
             (MAX_OBJECT_BYTES - 4096)..=MAX_OBJECT_BYTES,
         ]) {
             let plan = PartPlan::for_size(size).unwrap();
@@ -139,7 +159,6 @@ mod tests {
             })
         );
         let gib = PartPlan::for_size(1024 * MIB).unwrap();
-        assert_eq!((gib.part_size, gib.parts), (DEFAULT_PART_BYTES, 128));
         let largest = PartPlan::for_size(MAX_OBJECT_BYTES).unwrap();
         assert!(
             largest.parts <= 10_000 && largest.parts > 9_900,
@@ -152,9 +171,53 @@ mod tests {
             ..gib
         };
         assert!(!tampered.is_valid());
+        let miscounted = PartPlan {
+            parts: gib.parts + 1,
+            ..gib
+        };
+        assert!(!miscounted.is_valid());
         assert_eq!(
-            gib.part(128),
-            Some((127 * DEFAULT_PART_BYTES, DEFAULT_PART_BYTES))
+            gib.part(gib.parts),
+            Some((gib.size - gib.part_size, gib.part_size))
+        );
+    }
+
+    #[test]
+    fn bigger_files_get_bigger_parts() {
+        let plan = |size: u64| {
+            let plan = PartPlan::for_size(size).unwrap();
+            (plan.part_size / MIB, plan.parts)
+        };
+        // Up to 512 MiB: 8 MiB parts.
+        assert_eq!(plan(100 * MIB), (8, 13));
+        assert_eq!(plan(512 * MIB), (8, 64));
+        // Then about 64 parts, a whole number of MiB each, up to 64 MiB.
+        assert_eq!(plan(512 * MIB + 1), (9, 57));
+        assert_eq!(plan(1024 * MIB), (16, 64));
+        assert_eq!(plan(4096 * MIB), (64, 64));
+        assert_eq!(plan(100 * 1024 * MIB), (64, 1600));
+        // Past 625 GiB, 64 MiB parts would be more than 10,000.
+        assert_eq!(plan(1024 * 1024 * MIB), (105, 9987));
+    }
+
+    #[test]
+    fn plans_of_an_earlier_rule_still_hold() {
+        // 8 MiB parts for every file up to 78 GiB, as tokens issued before bigger parts state.
+        let earlier = PartPlan::with_part_size(1024 * MIB, 8 * MIB).unwrap();
+        assert_eq!(earlier.parts, 128);
+        assert!(earlier.is_valid());
+        // What S3 would refuse is no plan.
+        assert_eq!(PartPlan::with_part_size(1024 * MIB, 4 * MIB), None);
+        assert_eq!(PartPlan::with_part_size(1024 * MIB, 8 * MIB + 1), None);
+        assert_eq!(
+            PartPlan::with_part_size(MAX_PART_BYTES * 3, MAX_PART_BYTES + MIB),
+            None
+        );
+        assert_eq!(PartPlan::with_part_size(100_000 * MIB, 5 * MIB), None);
+        assert_eq!(PartPlan::with_part_size(0, 8 * MIB), None);
+        assert_eq!(
+            PartPlan::with_part_size(MAX_OBJECT_BYTES + 1, 1024 * MIB),
+            None
         );
     }
 

@@ -384,9 +384,12 @@ impl Signer {
                     "This upload token was issued to another user.".into(),
                 ),
             })?;
-        // The plan is the one `create` made for this size: the token states its part size.
-        let plan = PartPlan::for_size(claims.size)
-            .filter(|p| claims.is_multipart() && claims.part_size == Some(p.part_size));
+        // The plan is the one `create` made: the token states its part size (which an earlier
+        // version of the planning rule may have chosen, so any plan S3 accepts is taken).
+        let plan = claims
+            .part_size
+            .filter(|_| claims.is_multipart())
+            .and_then(|part_size| PartPlan::with_part_size(claims.size, part_size));
         match plan {
             Some(plan) => Ok((claims, plan)),
             None => Err(error(

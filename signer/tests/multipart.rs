@@ -264,7 +264,14 @@ fn forged_parts_and_calls_are_refused() {
 
 #[test]
 fn create_checks_the_rules_and_sign_refuses_what_is_too_big_for_one_post() {
-    let stack = Stack::start("mp-rules", &[("MAX_UPLOAD_BYTES", "10737418240")]);
+    const SECRET: &str = "the multipart tests' token secret, 32+ bytes";
+    let stack = Stack::start(
+        "mp-rules",
+        &[
+            ("MAX_UPLOAD_BYTES", "10737418240"),
+            ("UPLOAD_TOKEN_SECRET", SECRET),
+        ],
+    );
     let (status, body) = call(
         &stack,
         "create",
@@ -296,8 +303,52 @@ fn create_checks_the_rules_and_sign_refuses_what_is_too_big_for_one_post() {
     );
     assert_eq!(response.status, 400, "{}", response.text());
     assert!(response.text().contains("multipart"));
+    // Planned as 96 parts of 64 MiB (`PartPlan::for_size`).
     let upload = create(&stack, "huge.iso", size as usize);
-    assert_eq!(upload.parts, 768);
+    assert_eq!((upload.part_size, upload.parts), (64 * MIB as u64, 96));
+    let (status, body) = sign(&stack, &upload, json!([{"number": 96}]));
+    assert_eq!(status, 200, "{body}");
+    // A token from before bigger parts (8 MiB parts for every size, 768 here) still signs its
+    // plan, so an upload started then resumes; a plan S3 would refuse is no token's.
+    let token = |part_size: u64| {
+        let claims = shared::UploadClaims {
+            upload_id: Some(upload.upload_id.clone()),
+            part_size: Some(part_size),
+            ..shared::UploadClaims::single(
+                upload.key.clone(),
+                "application/octet-stream".into(),
+                size,
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 3600,
+            )
+        };
+        signer::token::TokenSecret::new(SECRET.as_bytes())
+            .unwrap()
+            .issue(&claims)
+    };
+    let earlier = MultipartUpload {
+        token: token(8 * MIB as u64),
+        ..upload.clone()
+    };
+    let (status, body) = sign(&stack, &earlier, json!([{"number": 768}]));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = sign(&stack, &earlier, json!([{"number": 769}]));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("PartNotInPlan"))
+    );
+    let refused = MultipartUpload {
+        token: token(4 * MIB as u64),
+        ..upload.clone()
+    };
+    let (status, body) = sign(&stack, &refused, json!([{"number": 1}]));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("InvalidToken"))
+    );
     let (status, _) = call(&stack, "abort", json!({"token": upload.token}));
     assert_eq!(status, 204);
     // The threshold is published with the rules.

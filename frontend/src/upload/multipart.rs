@@ -167,8 +167,8 @@ impl Multipart {
         Some(multipart)
     }
 
-    /// `create` answered with the signer's plan; false when it is not the plan
-    /// `PartPlan::for_size` makes for `size` (the page cuts the file by the same numbers).
+    /// `create` answered with the signer's plan; false when it is not a plan S3 accepts for
+    /// `size` (`PartPlan::is_valid`: the page cuts the file by the same numbers).
     pub fn created(&mut self, upload: MultipartUpload, size: u64) -> bool {
         let plan = PartPlan {
             size,
