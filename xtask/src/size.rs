@@ -6,10 +6,10 @@ use std::path::Path;
 
 /// What the page may weigh, gzip, in kilobytes (1000 bytes) — the goal and the hard limit.
 /// Under Uppy's core + aws-s3 + Dashboard (93,684 bytes gzip -9, measured with esbuild --minify).
-pub const GOAL_GZIP_KB: f64 = 93.6;
+pub const GOAL_GZIP_KB: f64 = 93.7;
 /// A ratchet: what the page weighs now, plus a little; lowered as the page shrinks. Raised from
 /// 114 to 140 by the multipart uploads (113.5 -> 137.8 KB: the parts' state machine, resume
-/// records in IndexedDB, MD5 in WASM, the multipart calls), which Uppy's 93.6 KB includes too,
+/// records in IndexedDB, MD5 in WASM, the multipart calls), which Uppy's 93.7 KB includes too,
 /// and image thumbnails with focus kept on the row (139.5 KB). Then 142: signing users in
 /// (sign-in.js, the sign-in bar, words in both languages: +4.6 KB, of which 2.5 KB came back by
 /// minifying wasm-bindgen's glue, which trunk's minifier had left whole): 141.3 KB. Then 145:
