@@ -15,7 +15,7 @@ use web_sys::Blob;
 /// md5`: MD5 alone 639 MB/s, read and hashed 1 MiB at a time 302 MB/s), and each read costs a
 /// promise and a copy out of JavaScript, so much smaller reads spend their time waiting rather
 /// than hashing. Larger ones were measured on a 1 GiB upload to radosgw and not kept: 4 MiB
-/// reads cost about the same CPU (17.3 s against 16.7, medians of 3) with more main-thread
+/// reads cost about the same CPU (17.3 s against 15.8-16.7, medians of 3) with more main-thread
 /// tasks over 50 ms (8-11 an upload against 1-5), and hold more memory.
 pub const CHUNK_BYTES: u64 = 1024 * 1024;
 
