@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROWSER, Stack, rows, uppyWithReadmeGlue } from './stack.mjs';
+import { BROWSER, Stack, rows, uppyLoader, uppyWithReadmeGlue } from './stack.mjs';
 import { chromiumResident, cpuSince, cpuSnapshot } from './cpu.mjs';
 
 const MIB = 1024 * 1024;
@@ -131,18 +131,12 @@ async function viaBare(stack, paths) {
 
 /// Uppy 6.3 with the README's glue (`uppyWithReadmeGlue`), as the e2e suite runs it: the uploader
 /// people would pick instead, on the same signer.
-/// `uppy-bench.html?nomd5` runs the glue without the file's MD5.
+/// `uppy-bench-nomd5.html` runs the glue without the file's MD5.
 async function uppyPage(stack) {
   if (stack.extraPages['uppy-bench.html']) return;
   stack.extraPages['uppy.js'] = await uppyWithReadmeGlue();
   stack.extraPages['uppy-nomd5.js'] = await uppyWithReadmeGlue({ md5: false });
-  stack.extraPages['uppy-bench.html'] = `<!doctype html><meta charset="utf-8"><input type="file" multiple>
-<script type="module">
-window.SIGNER_URL = (await (await fetch('config.json')).json()).signerUrl;
-const script = document.createElement('script');
-script.src = location.search === '?nomd5' ? 'uppy-nomd5.js' : 'uppy.js';
-document.head.append(script);
-</script>
+  const page = script => `<!doctype html><meta charset="utf-8"><input type="file" multiple>${uppyLoader(script)}
 <script type="module">
 document.querySelector('input').onchange = async (e) => {
   window.started = performance.now();
@@ -152,13 +146,15 @@ document.querySelector('input').onchange = async (e) => {
   window.finished = performance.now();
 };
 </script>`;
+  stack.extraPages['uppy-bench.html'] = page('uppy.js');
+  stack.extraPages['uppy-bench-nomd5.html'] = page('uppy-nomd5.js');
 }
 
 async function viaUppy(stack, paths, { md5 = true } = {}) {
   await uppyPage(stack);
   const context = await stack.browser.newContext();
   const page = await context.newPage();
-  await page.goto(stack.pageUrl + (md5 ? 'uppy-bench.html' : 'uppy-bench.html?nomd5'));
+  await page.goto(stack.pageUrl + (md5 ? 'uppy-bench.html' : 'uppy-bench-nomd5.html'));
   await page.waitForFunction(() => window.uppy);
   const cpu = cpuSnapshot();
   await page.setInputFiles('input[type=file]', paths);
@@ -299,11 +295,12 @@ async function multipart(stack, mib) {
   for (let i = 0; i < mib / 64; i++) writeFileSync(path, chunk.subarray(0, Math.min(64, mib - i * 64) * MIB), { flag: 'a' });
   const bytes = mib * MIB;
   const page = config => stack => viaPage(stack, paths, config);
+  const UPPY = 'Uppy 6.3 single POST (README glue, MD5)'; // what the CPU is compared with
   let modes = {
     'multipart, MD5 per part': { threshold: 64 * MIB, run: page({}) },
     'multipart, no checksums': { threshold: 64 * MIB, run: page({ checksums: false }) },
     'single POST': { threshold: bytes, run: page({}) },
-    'Uppy 6.3 single POST (README glue, MD5)': { threshold: bytes, run: stack => viaUppy(stack, paths) },
+    [UPPY]: { threshold: bytes, run: stack => viaUppy(stack, paths) },
     'Uppy 6.3 single POST, no MD5': { threshold: bytes, run: stack => viaUppy(stack, paths, { md5: false }) },
   };
   if (process.env.BENCH_MODES) {
@@ -330,7 +327,7 @@ async function multipart(stack, mib) {
   const fixed = (n, digits = 1) => (n === null || n === undefined ? '-' : n.toFixed(digits));
   console.log(`one file of ${mib} MiB (median of ${ROUNDS} rounds, alternating; curl: one POST, its best round ${best.toFixed(1)} MiB/s);`);
   console.log('CPU: the machine\'s busy CPU seconds during the upload (median), then by process group (median of each)');
-  const uppyCpu = results['Uppy 6.3 single POST (README glue, MD5)']?.length ? median(results['Uppy 6.3 single POST (README glue, MD5)'].map(r => r.cpu.machine)) : null;
+  const uppyCpu = results[UPPY]?.length ? median(results[UPPY].map(r => r.cpu.machine)) : null;
   for (const [label, runs] of Object.entries(results)) {
     const speed = rate(median(runs.map(r => r.ms)));
     const machine = median(runs.map(r => r.cpu.machine ?? 0));

@@ -12,13 +12,24 @@ function read(path) {
   try { return readFileSync(path, 'utf8'); } catch { return null; }
 }
 
-/// What a process is, from its command line; null for processes the benchmark does not own.
-function group(pid) {
+/// Every running process's pid.
+function pids() {
+  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).map(Number);
+}
+
+/// A process's arguments and program name; null once it has ended. Chromium rewrites its
+/// children's command lines into one string, so spaces split too.
+function command(pid) {
   const cmdline = read(`/proc/${pid}/cmdline`);
   if (!cmdline) return null;
-  // Chromium rewrites its children's command lines into one string: split on spaces too.
   const args = cmdline.split(/[\0 ]/);
-  const exe = args[0].split('/').at(-1);
+  return { args, exe: args[0].split('/').at(-1) };
+}
+
+/// What a process is, from its command line; null for processes the benchmark does not own.
+function group(pid) {
+  const { args, exe } = command(pid) ?? {};
+  if (!exe) return null;
   if (exe.startsWith('chrom')) {
     const type = args.find(a => a.startsWith('--type='))?.slice(7);
     if (!type) return 'browser';
@@ -34,9 +45,7 @@ function group(pid) {
 /// Every owned process's ticks: its own, or for this process its reaped children's (curl).
 function processes() {
   const out = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
+  for (const pid of pids()) {
     const stat = read(`/proc/${pid}/stat`);
     if (!stat) continue;
     const which = group(pid);
@@ -80,11 +89,9 @@ export function cpuSince(before) {
 export function chromiumResident() {
   if (process.platform !== 'linux') return 0;
   let total = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = read(`/proc/${name}/cmdline`);
-    if (!cmdline || !cmdline.split(/[\0 ]/)[0].split('/').at(-1).startsWith('chrom')) continue;
-    const statm = read(`/proc/${name}/statm`);
+  for (const pid of pids()) {
+    if (!command(pid)?.exe.startsWith('chrom')) continue;
+    const statm = read(`/proc/${pid}/statm`);
     if (statm) total += Number(statm.split(' ')[1]) * 4096;
   }
   return total;

@@ -646,14 +646,15 @@ export async function uppyWithReadmeGlue({ md5 = true } = {}) {
   return bundle.outputFiles[0].text;
 }
 
-/// Loads `uppy.js` (`uppyWithReadmeGlue`) with `SIGNER` set to config.json's signer; `window.uppy`
-/// once it ran.
-export const UPPY_LOADER = `<script type="module">
+/// Loads `script` (a bundle of `uppyWithReadmeGlue`) with `SIGNER` set to config.json's signer;
+/// `window.uppy` once it ran.
+export const uppyLoader = (script = 'uppy.js') => `<script type="module">
 window.SIGNER_URL = (await (await fetch('config.json')).json()).signerUrl;
 const script = document.createElement('script');
-script.src = 'uppy.js';
+script.src = '${script}';
 document.head.append(script);
 </script>`;
+export const UPPY_LOADER = uppyLoader();
 
 /// What the page keeps in this browser: its files' upload tokens (`localStorage`) and the number
 /// of resume records (IndexedDB).

@@ -45,13 +45,10 @@ impl PartPlan {
         if size == 0 || size > MAX_OBJECT_BYTES {
             return None;
         }
-        let wanted = size
-            .div_ceil(PLANNED_PARTS)
-            .div_ceil(MIB)
-            .saturating_mul(MIB)
-            .clamp(DEFAULT_PART_BYTES, LARGEST_PLANNED_PART);
-        let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
-        PartPlan::with_part_size(size, wanted.max(needed))
+        // `size` cut into `parts` parts, each rounded up to a whole MiB.
+        let each = |parts: u64| size.div_ceil(parts).div_ceil(MIB) * MIB;
+        let wanted = each(PLANNED_PARTS).clamp(DEFAULT_PART_BYTES, LARGEST_PLANNED_PART);
+        PartPlan::with_part_size(size, wanted.max(each(MAX_PARTS)))
     }
 
     /// `size` cut into parts of `part_size`, if S3 accepts that: a whole number of MiB from 5 MiB
@@ -62,8 +59,11 @@ impl PartPlan {
         let fits = (1..=MAX_OBJECT_BYTES).contains(&size)
             && (MIN_PART_BYTES..=MAX_PART_BYTES).contains(&part_size)
             && part_size.is_multiple_of(MIB);
-        let parts = size.div_ceil(part_size.max(1));
-        (fits && parts <= MAX_PARTS).then_some(PartPlan {
+        if !fits {
+            return None;
+        }
+        let parts = size.div_ceil(part_size);
+        (parts <= MAX_PARTS).then_some(PartPlan {
             size,
             part_size,
             parts: parts as u32,

@@ -193,24 +193,21 @@ fn each_multipart_command_asks_its_route_and_reads_its_answer() {
         token: "v2.abcd1234.e30.AA".into(),
         expires_at: "2026-12-05T10:00:00Z".into(),
     };
-    let call = signer_call(Command::CreateMultipart {
-        id: 7,
-        attempt: 2,
-        request: request.clone(),
-    })
-    .unwrap();
-    assert_eq!(call.path, "/multipart/create");
-    assert_eq!(
-        serde_json::from_str::<SignRequest>(&call.body).unwrap(),
-        request
-    );
-    assert_eq!(
-        (call.read)(7, 2, &serde_json::to_string(&upload).unwrap()),
-        Some(Event::Created {
+    let call = asks_and_reads(
+        Command::CreateMultipart {
             id: 7,
             attempt: 2,
-            upload: upload.clone()
-        })
+            request: request.clone(),
+        },
+        "/multipart/create",
+        &request,
+        2,
+        &upload,
+        Event::Created {
+            id: 7,
+            attempt: 2,
+            upload: upload.clone(),
+        },
     );
     assert_eq!((call.read)(7, 2, "{}"), None, "not an upload");
 
@@ -224,48 +221,42 @@ fn each_multipart_command_asks_its_route_and_reads_its_answer() {
             etag: "\"abc\"".into(),
         }],
     };
-    let call = signer_call(Command::ListParts {
-        id: 7,
-        attempt: 3,
-        token: token.token.clone(),
-    })
-    .unwrap();
-    assert_eq!(call.path, "/multipart/list");
-    assert_eq!(
-        serde_json::from_str::<UploadToken>(&call.body).unwrap(),
-        token
-    );
-    assert_eq!(
-        (call.read)(7, 3, &serde_json::to_string(&listed).unwrap()),
-        Some(Event::Listed {
+    asks_and_reads(
+        Command::ListParts {
             id: 7,
             attempt: 3,
-            parts: listed
-        })
+            token: token.token.clone(),
+        },
+        "/multipart/list",
+        &token,
+        3,
+        &listed,
+        Event::Listed {
+            id: 7,
+            attempt: 3,
+            parts: listed.clone(),
+        },
     );
 
     let completed = CompletedUpload {
         key: upload.key.clone(),
         etag: "\"abc-128\"".into(),
     };
-    let call = signer_call(Command::CompleteMultipart {
-        id: 7,
-        attempt: 4,
-        token: token.token.clone(),
-    })
-    .unwrap();
-    assert_eq!(call.path, "/multipart/complete");
-    assert_eq!(
-        serde_json::from_str::<UploadToken>(&call.body).unwrap(),
-        token
-    );
-    assert_eq!(
-        (call.read)(7, 4, &serde_json::to_string(&completed).unwrap()),
-        Some(Event::Completed {
+    asks_and_reads(
+        Command::CompleteMultipart {
             id: 7,
             attempt: 4,
-            upload: completed
-        })
+            token: token.token.clone(),
+        },
+        "/multipart/complete",
+        &token,
+        4,
+        &completed,
+        Event::Completed {
+            id: 7,
+            attempt: 4,
+            upload: completed.clone(),
+        },
     );
 
     let parts = SignParts {
@@ -283,24 +274,21 @@ fn each_multipart_command_asks_its_route_and_reads_its_answer() {
         }],
         expires_at: "2026-12-04T10:15:00Z".into(),
     };
-    let call = signer_call(Command::Part {
-        id: 7,
-        attempt: 4,
-        command: PartCommand::Sign(parts.clone()),
-    })
-    .unwrap();
-    assert_eq!(call.path, "/multipart/sign-parts");
-    assert_eq!(
-        serde_json::from_str::<SignParts>(&call.body).unwrap(),
-        parts
-    );
-    assert_eq!(
-        (call.read)(7, 4, &serde_json::to_string(&signed).unwrap()),
-        Some(Event::PartsSigned {
+    asks_and_reads(
+        Command::Part {
             id: 7,
             attempt: 4,
-            parts: signed
-        })
+            command: PartCommand::Sign(parts.clone()),
+        },
+        "/multipart/sign-parts",
+        &parts,
+        4,
+        &signed,
+        Event::PartsSigned {
+            id: 7,
+            attempt: 4,
+            parts: signed.clone(),
+        },
     );
 
     // Every other command is no call of this kind (signing goes in batches; abort alone).
@@ -312,4 +300,28 @@ fn each_multipart_command_asks_its_route_and_reads_its_answer() {
         })
         .is_none()
     );
+}
+
+/// `command`'s call to the signer asks `path` with `body`, and reads `answer` (as the signer
+/// writes it) into `event` for file 7 at `attempt`; the call, for more checks.
+fn asks_and_reads<B, A>(
+    command: frontend::upload::queue::Command,
+    path: &str,
+    body: &B,
+    attempt: u32,
+    answer: &A,
+    event: frontend::upload::queue::Event,
+) -> frontend::app::effects::SignerCall
+where
+    B: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    A: serde::Serialize,
+{
+    let call = frontend::app::effects::signer_call(command).unwrap();
+    assert_eq!(call.path, path);
+    assert_eq!(&serde_json::from_str::<B>(&call.body).unwrap(), body);
+    assert_eq!(
+        (call.read)(7, attempt, &serde_json::to_string(answer).unwrap()),
+        Some(event)
+    );
+    call
 }
