@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use frontend::browser::hash::{self, CHUNK_BYTES};
+use frontend::browser::hash::{self, CHUNK_BYTES, WHOLE_READ_BYTES};
 use frontend::browser::records;
 use frontend::browser::xhr::{self, Upload, XhrEvent};
 use frontend::upload::digest;
@@ -24,6 +24,7 @@ use frontend::upload::form::form_parts;
 use frontend::upload::queue::FileInfo;
 use frontend::upload::resume::ResumeRecord;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use md5::{Digest, Md5};
 use serde_json::Value;
 use shared::FormFields;
 use wasm_bindgen::{JsCast, JsValue};
@@ -423,11 +424,16 @@ async fn resume_records_are_saved_read_back_replaced_and_removed() {
     assert_eq!(stored(&ids).await, []);
 }
 
-/// The MD5 of a range of a file, in hex as `md5sum` writes it.
+/// The MD5 of a range of a file, in hex as `md5sum` writes it: the same whether the range is
+/// read in one piece (as `md5_of` reads a part) or a chunk at a time.
 async fn md5_hex(file: &File, offset: u64, length: u64) -> String {
-    let digest = hash::md5_of(file, offset, length, false)
+    let digest = hash::md5_of(file, offset, length, false, WHOLE_READ_BYTES)
         .await
         .unwrap_or_else(|e| panic!("{length} bytes at {offset}: {e}"));
+    let in_chunks = hash::md5_of(file, offset, length, false, 0)
+        .await
+        .unwrap_or_else(|e| panic!("{length} bytes at {offset}, in chunks: {e}"));
+    assert_eq!(digest, in_chunks, "{length} bytes at {offset}");
     digest::hex(&digest)
 }
 
@@ -441,16 +447,18 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
     );
     // Read whole (no slice): the same digest; a file that is not the length the page knew (it
     // changed since it was picked) is an error either way.
-    let whole = hash::md5_of(&abc, 0, 3, true).await.expect("read whole");
+    let whole = hash::md5_of(&abc, 0, 3, true, WHOLE_READ_BYTES)
+        .await
+        .expect("read whole");
     assert_eq!(digest::hex(&whole), "900150983cd24fb0d6963f7d28e17f72");
     for length in [2, 4] {
-        let changed = hash::md5_of(&abc, 0, length, true).await;
+        let changed = hash::md5_of(&abc, 0, length, true, WHOLE_READ_BYTES).await;
         assert!(changed.is_err(), "3 bytes read as {length}: {changed:?}");
     }
 
     // The expected digests are Python's hashlib over the same `test_bytes`.
     let size = 3 * MIB + 12_345;
-    let file = file(&test_bytes(size), "parts.bin");
+    let parts = file(&test_bytes(size), "parts.bin");
     let (size, chunk) = (size as u64, CHUNK_BYTES);
     assert_eq!(
         chunk, MIB as u64,
@@ -490,15 +498,42 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
         ),
     ] {
         assert_eq!(
-            md5_hex(&file, offset, length).await,
+            md5_hex(&parts, offset, length).await,
             expected,
             "{what}: {length} bytes at {offset}"
         );
     }
 
     // `Blob.slice` stops at the end without an error: a range past it must not hash fewer bytes.
-    let past = hash::md5_of(&file, size - 10, 20, false).await;
+    let past = hash::md5_of(&parts, size - 10, 20, false, WHOLE_READ_BYTES).await;
     assert!(past.is_err(), "a range past the end: {past:?}");
+    let past = hash::md5_of(&parts, size - chunk, 2 * chunk, false, WHOLE_READ_BYTES).await;
+    assert!(
+        past.is_err(),
+        "a range past the end, read in one piece: {past:?}"
+    );
+
+    // A range read in one piece is hashed a few MiB at a time: across those steps, and a range
+    // longer than one piece read a chunk at a time, the MD5 of the bytes.
+    let size = 9 * MIB + 777;
+    let bytes = test_bytes(size);
+    let big = file(&bytes, "steps.bin");
+    for (offset, length) in [(0, size), (333, 8 * MIB + 1), (MIB + 5, 4 * MIB)] {
+        let expected = digest::hex(&Md5::digest(&bytes[offset..offset + length]));
+        assert_eq!(
+            md5_hex(&big, offset as u64, length as u64).await,
+            expected,
+            "{length} bytes at {offset}"
+        );
+        let in_two = hash::md5_of(&big, offset as u64, length as u64, false, 2 * MIB as u64)
+            .await
+            .expect("read a chunk at a time");
+        assert_eq!(
+            digest::hex(&in_two),
+            expected,
+            "{length} bytes at {offset}, longer than a piece"
+        );
+    }
 }
 
 // The JSON edge's readers and writers against `shared`'s serde types (`browser/wire.rs`),

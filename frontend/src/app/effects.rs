@@ -252,7 +252,15 @@ impl App {
                 length,
             } => spawn_local(async move {
                 // Part 0 is a whole file sent in one POST.
-                let event = match hash::md5_of(&file, offset, length, number == WHOLE_FILE).await {
+                let event = match hash::md5_of(
+                    &file,
+                    offset,
+                    length,
+                    number == WHOLE_FILE,
+                    hash::WHOLE_READ_BYTES,
+                )
+                .await
+                {
                     Ok(md5) => Event::PartHashed { id, number, md5 },
                     Err(message) => Event::HashFailed {
                         id,
