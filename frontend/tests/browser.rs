@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use frontend::browser::hash::{self, CHUNK_BYTES, WHOLE_READ_BYTES};
+use frontend::browser::hash::{self, PIECE_BYTES};
 use frontend::browser::records;
 use frontend::browser::xhr::{self, Upload, XhrEvent};
 use frontend::upload::digest;
@@ -425,15 +425,15 @@ async fn resume_records_are_saved_read_back_replaced_and_removed() {
 }
 
 /// The MD5 of a range of a file, in hex as `md5sum` writes it: the same whether the range is
-/// read in one piece (as `md5_of` reads a part) or a chunk at a time.
+/// read in pieces of `PIECE_BYTES` (as a part is) or of 1 MiB.
 async fn md5_hex(file: &File, offset: u64, length: u64) -> String {
-    let digest = hash::md5_of(file, offset, length, false, WHOLE_READ_BYTES)
+    let digest = hash::md5_of(file, offset, length, false, PIECE_BYTES)
         .await
         .unwrap_or_else(|e| panic!("{length} bytes at {offset}: {e}"));
-    let in_chunks = hash::md5_of(file, offset, length, false, 0)
+    let in_mibs = hash::md5_of(file, offset, length, false, MIB as u64)
         .await
-        .unwrap_or_else(|e| panic!("{length} bytes at {offset}, in chunks: {e}"));
-    assert_eq!(digest, in_chunks, "{length} bytes at {offset}");
+        .unwrap_or_else(|e| panic!("{length} bytes at {offset}, 1 MiB at a time: {e}"));
+    assert_eq!(digest, in_mibs, "{length} bytes at {offset}");
     digest::hex(&digest)
 }
 
@@ -447,23 +447,20 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
     );
     // Read whole (no slice): the same digest; a file that is not the length the page knew (it
     // changed since it was picked) is an error either way.
-    let whole = hash::md5_of(&abc, 0, 3, true, WHOLE_READ_BYTES)
+    let whole = hash::md5_of(&abc, 0, 3, true, PIECE_BYTES)
         .await
         .expect("read whole");
     assert_eq!(digest::hex(&whole), "900150983cd24fb0d6963f7d28e17f72");
     for length in [2, 4] {
-        let changed = hash::md5_of(&abc, 0, length, true, WHOLE_READ_BYTES).await;
+        let changed = hash::md5_of(&abc, 0, length, true, PIECE_BYTES).await;
         assert!(changed.is_err(), "3 bytes read as {length}: {changed:?}");
     }
 
     // The expected digests are Python's hashlib over the same `test_bytes`.
     let size = 3 * MIB + 12_345;
     let parts = file(&test_bytes(size), "parts.bin");
-    let (size, chunk) = (size as u64, CHUNK_BYTES);
-    assert_eq!(
-        chunk, MIB as u64,
-        "the ranges below are laid out for 1 MiB reads"
-    );
+    // Laid out for 1 MiB pieces (`md5_hex` reads each range in those too).
+    let (size, chunk) = (size as u64, MIB as u64);
     for (what, offset, length, expected) in [
         (
             "the whole file",
@@ -505,16 +502,21 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
     }
 
     // `Blob.slice` stops at the end without an error: a range past it must not hash fewer bytes.
-    let past = hash::md5_of(&parts, size - 10, 20, false, WHOLE_READ_BYTES).await;
+    let past = hash::md5_of(&parts, size - 10, 20, false, PIECE_BYTES).await;
     assert!(past.is_err(), "a range past the end: {past:?}");
-    let past = hash::md5_of(&parts, size - chunk, 2 * chunk, false, WHOLE_READ_BYTES).await;
+    let past = hash::md5_of(&parts, size - chunk, 2 * chunk, false, PIECE_BYTES).await;
     assert!(
         past.is_err(),
-        "a range past the end, read in one piece: {past:?}"
+        "a range past the end, in one piece: {past:?}"
+    );
+    let past = hash::md5_of(&parts, size - chunk, 2 * chunk, false, MIB as u64).await;
+    assert!(
+        past.is_err(),
+        "a range past the end, its last piece short: {past:?}"
     );
 
-    // A range read in one piece is hashed a few MiB at a time: across those steps, and a range
-    // longer than one piece read a chunk at a time, the MD5 of the bytes.
+    // A piece is hashed 4 MiB a task: across those steps, and across pieces of 2 MiB, the MD5 of
+    // the bytes.
     let size = 9 * MIB + 777;
     let bytes = test_bytes(size);
     let big = file(&bytes, "steps.bin");
@@ -527,11 +529,11 @@ async fn md5_of_a_range_is_md5sum_of_those_bytes() {
         );
         let in_two = hash::md5_of(&big, offset as u64, length as u64, false, 2 * MIB as u64)
             .await
-            .expect("read a chunk at a time");
+            .expect("read 2 MiB at a time");
         assert_eq!(
             digest::hex(&in_two),
             expected,
-            "{length} bytes at {offset}, longer than a piece"
+            "{length} bytes at {offset}, 2 MiB at a time"
         );
     }
 }

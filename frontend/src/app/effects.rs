@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::{App, Msg, StorageRequest};
 use crate::browser::xhr::{self, XhrEvent};
-use crate::browser::{hash, host, json, records, sent, signer};
+use crate::browser::{hash, host, json, records, sent, signer, sleep};
 use crate::upload::form::form_parts;
 use crate::upload::multipart::{PartCommand, WHOLE_FILE};
 use crate::upload::queue::{
@@ -257,7 +257,7 @@ impl App {
                     offset,
                     length,
                     number == WHOLE_FILE,
-                    hash::WHOLE_READ_BYTES,
+                    hash::PIECE_BYTES,
                 )
                 .await
                 {
@@ -331,16 +331,6 @@ impl App {
             }
         }
     }
-}
-
-/// Waits `ms` (a `setTimeout` as a future).
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// What a request to the signer was for: one file's call (its answer read by `read`), or files
