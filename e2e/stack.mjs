@@ -439,12 +439,22 @@ export async function waitForStatus(page, names, statuses, timeout = 60000) {
 /// before the page's scripts (`stack.open({ init: BACKGROUND_TAB })`), then `window.__hide()` and
 /// `window.__show()`. While hidden: `document.visibilityState` is 'hidden' (with a
 /// `visibilitychange` event), no `requestAnimationFrame` callback runs (they run once shown
-/// again), and interval timers fire at most once every 10 seconds.
+/// again), interval timers fire at most once every 10 seconds, and a `setTimeout` runs at the
+/// next whole second at the earliest, as Chromium, Firefox and Safari align a hidden page's
+/// timers (`window.__hiddenTimeouts()`: the delays of those set while hidden).
 export const BACKGROUND_TAB = `(() => {
   let hidden = false;
+  const hiddenTimeouts = [];
   const held = [];
   const raf = window.requestAnimationFrame.bind(window);
   const interval = window.setInterval.bind(window);
+  const timeout = window.setTimeout.bind(window);
+  window.setTimeout = (fn, ms, ...args) => {
+    if (!hidden) return timeout(fn, ms, ...args);
+    hiddenTimeouts.push(Number(ms) || 0);
+    const now = performance.now();
+    return timeout(fn, Math.ceil((now + Math.max(0, Number(ms) || 0)) / 1000) * 1000 - now, ...args);
+  };
   Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
   Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
   window.requestAnimationFrame = cb => { if (hidden) { held.push(cb); return held.length; } return raf(cb); };
@@ -464,6 +474,7 @@ export const BACKGROUND_TAB = `(() => {
     for (const cb of held.splice(0)) raf(cb);
   };
   window.__heldFrames = () => held.length;
+  window.__hiddenTimeouts = () => hiddenTimeouts.slice();
 })();`;
 
 /// Slows the page's uploads down (bytes per second), or back to normal with -1; `offline`: no
