@@ -1,5 +1,5 @@
 //! A benchmark, not a test: how fast the page hashes in the browser, as `browser::hash::md5_of`
-//! reads a file for a part's (or a small file's) `Content-MD5`, `PIECE_BYTES` at a time. Run it with
+//! reads a file for a part's (or a small file's) `Content-MD5` (streamed, as the page does). Run it with
 //! `cargo xtask bench md5` (a release build in headless Chromium): it prints MB/s for a few sizes,
 //! the median of three rounds each, and the hash alone on bytes in memory (what reading costs is
 //! the difference), and checks only that each digest is right. A speed is no pass
@@ -37,7 +37,7 @@ async fn median_speed(size: usize) -> (f64, [u8; 16]) {
     let mut last = [0; 16];
     for _ in 0..3 {
         let started = js_sys::Date::now();
-        last = hash::md5_of(&file, 0, size as u64, true, hash::PIECE_BYTES)
+        last = hash::md5_of(&file, 0, size as u64, true, hash::Reader::Lent)
             .await
             .expect("the file reads");
         let seconds = ((js_sys::Date::now() - started) / 1000.0).max(0.001);

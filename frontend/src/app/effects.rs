@@ -257,7 +257,7 @@ impl App {
                     offset,
                     length,
                     number == WHOLE_FILE,
-                    hash::PIECE_BYTES,
+                    hash::Reader::Lent,
                 )
                 .await
                 {

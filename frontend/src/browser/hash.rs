@@ -1,94 +1,160 @@
 //! The only module that reads a file's bytes: the MD5 of a byte range of a `Blob` (one part of
-//! the user's file), which a multipart part's `Content-MD5` needs. The range is read a piece of
-//! up to [`PIECE_BYTES`] at a time, so a part of up to 5 GiB never sits in memory whole. The
-//! part's `PUT` sends a `Blob.slice` of the file, which the browser reads again (why, in
-//! docs/benchmarks.md: sending the bytes read here instead saved no CPU and cost memory, long
-//! tasks and weight).
+//! the user's file, or a small file whole), which the `Content-MD5` of a part or a form needs. A
+//! range of up to [`STEP_BYTES`] is read in one `arrayBuffer()`; a longer one is streamed, into
+//! one buffer of [`STEP_BYTES`] where the browser's blob streams are byte streams (a "bring
+//! your own buffer" reader: Chromium, Firefox), else in the chunks the stream gives (Safari's
+//! engine), so a part of up to 5 GiB never sits in memory whole. The part's `PUT` sends a
+//! `Blob.slice` of the file, which the browser reads again (why, in docs/benchmarks.md: sending
+//! the bytes read here instead saved no CPU and cost memory, long tasks and weight).
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use md5::{Digest, Md5};
-use wasm_bindgen::JsValue;
-use web_sys::Blob;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, ReadableStreamByobReader, ReadableStreamDefaultReader};
 
 use super::sleep;
 
-/// How much is read at a time: Chromium's browser process serves one 16 MiB read for much less
-/// CPU than sixteen of 1 MiB (1 GiB in 16 MiB parts to radosgw with MD5s: 13.7 CPU seconds
-/// against 15.8, `BENCH_CASES=multipart cargo xtask bench radosgw`). At most two pieces a range
-/// are held: the next is asked for while this one is hashed.
-pub const PIECE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// How much of a piece is hashed in one task of the page's: a few milliseconds' work (hashing
-/// runs at about 640 MB/s), so no task is long and the page answers meanwhile. (4 MiB reads each
-/// hashed in one task were measured before: more main-thread tasks over 50 ms, 8-11 an upload
-/// against 1-5.)
+/// How much is hashed in one task of the page's: a few milliseconds' work (hashing runs at about
+/// 640 MB/s), so no task is long and the page answers meanwhile. (4 MiB reads each hashed in one
+/// task were measured before: more main-thread tasks over 50 ms, 8-11 an upload against 1-5.)
+/// Also the stream's buffer, and the longest range read in one `arrayBuffer()`.
 const STEP_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The MD5 of `length` bytes of `blob` from `offset`, read `piece_bytes` at a time
-/// ([`PIECE_BYTES`] but in tests). An error if the blob cannot be read (the user's file changed
-/// or was removed since it was picked: the browser's `NotReadableError`, whose message this
-/// returns) or is shorter than the range.
-/// `whole`: the range is all of the blob (a file sent in one POST), so a file that fits in one
-/// piece is read without a `slice` (measured: about a millisecond of the page's main thread per
-/// slice of a picked file in Chromium, a third of the time of 100 small files' checksums).
+/// Which reader streams a range longer than [`STEP_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// One buffer lent to each read where the blob's stream is a byte stream, else as
+    /// [`Reader::Chunks`]: what the page does. Measured against reading 16 MiB pieces with
+    /// `arrayBuffer()` (the page's way before): about 0.7 CPU seconds a GiB less for the
+    /// machine, and Chromium's memory flat (docs/benchmarks.md).
+    Lent,
+    /// The chunks the stream's default reader gives, each a new array: Safari's engine's way,
+    /// whose blob streams are no byte streams; in tests the others' too.
+    Chunks,
+}
+
+/// The MD5 of `length` bytes of `blob` from `offset`. An error if the blob cannot be read (the
+/// user's file changed or was removed since it was picked: the browser's `NotReadableError`,
+/// whose message this returns) or is not as long as the range.
+/// `whole`: the range is all of the blob (a file sent in one POST), so it is read without a
+/// `slice` (measured: about a millisecond of the page's main thread per slice of a picked file
+/// in Chromium, a third of the time of 100 small files' checksums).
 pub async fn md5_of(
     blob: &Blob,
     offset: u64,
     length: u64,
     whole: bool,
-    piece_bytes: u64,
+    reader: Reader,
 ) -> Result<[u8; 16], String> {
     let end = offset
         .checked_add(length)
         .ok_or("the range ends past 2^64 bytes")?;
-    let read = |start: u64| -> Result<(u64, u64, wasm_bindgen_futures::JsFuture), String> {
-        let stop = end.min(start.saturating_add(piece_bytes.max(1)));
-        // Offsets are exact in f64 up to 2^53 bytes, far past any file a browser can hold.
-        let promise = if whole && start == offset && stop == end {
-            blob.array_buffer()
-        } else {
-            blob.slice_with_f64_and_f64(start as f64, stop as f64)
-                .map_err(message)?
-                .array_buffer()
-        };
-        Ok((start, stop, promise.into()))
+    // Offsets are exact in f64 up to 2^53 bytes, far past any file a browser can hold.
+    let range = if whole {
+        blob.clone()
+    } else {
+        blob.slice_with_f64_and_f64(offset as f64, end as f64)
+            .map_err(message)?
     };
-    let mut hasher = Md5::new();
-    let mut buffer = vec![0; STEP_BYTES.min(length) as usize];
-    let mut next = (offset < end).then(|| read(offset)).transpose()?;
-    while let Some((start, stop, piece)) = next.take() {
-        // The next piece is asked for before this one is hashed: the browser reads it from disk
-        // meanwhile (measured: reading and hashing one after the other left each idle half
-        // the time).
-        if stop < end {
-            next = Some(read(stop)?);
-        }
-        let piece = Uint8Array::new(&piece.await.map_err(message)?);
-        let wanted = stop - start;
+    let mut hashing = Hashing::new(length);
+    let mut read = 0;
+    if length <= STEP_BYTES {
+        let bytes = JsFuture::from(range.array_buffer())
+            .await
+            .map_err(message)?;
+        let bytes = Uint8Array::new(&bytes);
+        read = bytes.length() as u64;
         // `slice` clamps to the blob's end without an error, so a short read means a short blob
         // (and a whole blob of another length, a file changed since it was picked).
-        if piece.length() as u64 != wanted {
-            return Err(format!(
-                "the file is shorter than the part: {} bytes at {start}, {wanted} expected",
-                piece.length()
-            ));
+        if read == length {
+            hashing.absorb(&bytes).await;
         }
-        let mut at = 0;
-        while at < wanted {
-            // Each step of a piece in a task of its own while the page is seen. Not in a
-            // background tab: browsers run its timers at most once a second there, so a wait
-            // would slow its uploads to a few MiB/s, and nobody waits for it to answer.
-            if at > 0 && !hidden() {
-                sleep(0).await;
+    } else {
+        let stream = range.stream();
+        // A blob stream that is not a byte stream takes no BYOB reader (a `TypeError`).
+        let lent = match reader {
+            Reader::Lent => ReadableStreamByobReader::new(&stream).ok(),
+            Reader::Chunks => None,
+        };
+        let source = match lent {
+            Some(lent) => Source::Lent(lent),
+            None => Source::Chunks(ReadableStreamDefaultReader::new(&stream).map_err(message)?),
+        };
+        let mut into = ArrayBuffer::new(STEP_BYTES as u32);
+        while read <= length {
+            let next = match &source {
+                Source::Lent(lent) => lent.read_with_array_buffer_view(&Uint8Array::new(&into)),
+                Source::Chunks(chunks) => chunks.read(),
+            };
+            let result = JsFuture::from(next).await.map_err(message)?;
+            let field = |name: &str| Reflect::get(&result, &JsValue::from_str(name));
+            if field("done").ok().and_then(|done| done.as_bool()) != Some(false) {
+                break;
             }
-            let to = wanted.min(at + STEP_BYTES);
-            let into = &mut buffer[..(to - at) as usize];
-            piece.subarray(at as u32, to as u32).copy_to(into);
-            hasher.update(into);
+            // A read not done gives bytes, a view on a buffer.
+            let chunk: Uint8Array = field("value").map_err(message)?.unchecked_into();
+            read += chunk.length() as u64;
+            if read <= length {
+                hashing.absorb(&chunk).await;
+            }
+            // The buffer lent comes back with the bytes.
+            into = chunk.buffer();
+        }
+    }
+    if read != length {
+        return Err(format!(
+            "the file is not as long as the part: {read} bytes at {offset}, {length} expected"
+        ));
+    }
+    Ok(hashing.hasher.finalize().into())
+}
+
+/// The reader a range is streamed with.
+enum Source {
+    Lent(ReadableStreamByobReader),
+    Chunks(ReadableStreamDefaultReader),
+}
+
+/// An MD5 being computed from bytes read into JavaScript: copied into WASM [`STEP_BYTES`] at a
+/// time and hashed, each step in a task of its own while the page is seen. Not in a background
+/// tab: browsers run its timers at most once a second there, so a wait would slow its uploads
+/// to a few MiB/s, and nobody waits for it to answer.
+struct Hashing {
+    hasher: Md5,
+    buffer: Vec<u8>,
+    /// Bytes hashed since the last wait.
+    since_wait: u64,
+}
+
+impl Hashing {
+    fn new(length: u64) -> Self {
+        Hashing {
+            hasher: Md5::new(),
+            buffer: vec![0; STEP_BYTES.min(length) as usize],
+            since_wait: 0,
+        }
+    }
+
+    async fn absorb(&mut self, bytes: &Uint8Array) {
+        let length = bytes.length();
+        let mut at = 0;
+        while at < length {
+            // Reads of bytes a stream holds already resolve without a task of their own.
+            if self.since_wait >= STEP_BYTES {
+                if !hidden() {
+                    sleep(0).await;
+                }
+                self.since_wait = 0;
+            }
+            let to = length.min(at + (STEP_BYTES - self.since_wait) as u32);
+            let into = &mut self.buffer[..(to - at) as usize];
+            bytes.subarray(at, to).copy_to(into);
+            self.hasher.update(into);
+            self.since_wait += u64::from(to - at);
             at = to;
         }
     }
-    Ok(hasher.finalize().into())
 }
 
 /// Whether the page is hidden (a background tab, a minimised window).
