@@ -41,8 +41,8 @@ pub const GOAL_GZIP_KB: f64 = 93.7;
 /// Reading 16 MiB at a time for MD5s (a verified 1 GiB upload 13.4-14.2 CPU seconds instead
 /// of 15.8-16.7): 148.9 KB. Raised to 149.5: a range streamed for its MD5 (`Blob.stream()`,
 /// a BYOB reader or the stream's chunks) instead: Chromium's peak memory in a verified 1 GiB
-/// upload about 1,030 MiB instead of 1,208-1,437 (940 idle), 13.0-13.4 CPU seconds (+0.6 KB):
-/// 149.5 KB.
+/// upload about 1,030-1,040 MiB instead of 1,208-1,437 (940 idle), for about the same CPU
+/// (+0.6 KB): 149.5 KB.
 pub const LIMIT_GZIP_KB: f64 = 149.5;
 
 pub struct Sizes {

@@ -26,8 +26,8 @@ const STEP_BYTES: u64 = 4 * 1024 * 1024;
 pub enum Reader {
     /// One buffer lent to each read where the blob's stream is a byte stream, else as
     /// [`Reader::Chunks`]: what the page does. Measured against reading 16 MiB pieces with
-    /// `arrayBuffer()` (the page's way before): about 0.7 CPU seconds a GiB less for the
-    /// machine, and Chromium's memory flat (docs/benchmarks.md).
+    /// `arrayBuffer()` (the page's way before): Chromium's memory flat for about the same CPU
+    /// in the page (in a bare probe, 0.5-1 CPU second a GiB less; docs/benchmarks.md).
     Lent,
     /// The chunks the stream's default reader gives, each a new array: Safari's engine's way,
     /// whose blob streams are no byte streams; in tests the others' too.
