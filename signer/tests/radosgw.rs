@@ -562,6 +562,68 @@ fn issue_11_radosgw_stores_other_bytes_under_a_pinned_md5(w: &World) {
     }
 }
 
+/// Issue #22: which checksums radosgw 16 verifies, the fact the page's choice of `Content-MD5`
+/// rests on. A wrong `Content-MD5` is refused (`400 BadDigest`) on a PutObject and an
+/// UploadPart; a wrong `x-amz-checksum-crc32c` or `-sha256`, signed like any header, is stored
+/// as if right: radosgw 16 checks none of S3's newer checksums (Ceph added them in 19), so a
+/// cheaper checksum would be checked by nobody here.
+fn issue_22_radosgw_verifies_content_md5_and_no_other_checksum(w: &World) {
+    let s3 = &w.credentials;
+    let data = content(64 * 1024, 33);
+    let wrong_md5 = md5_base64(b"other bytes");
+    let (wrong_crc32c, wrong_sha256) = ("AAAAAA==", STANDARD.encode([0u8; 32]));
+    // A key of each run's own (the suite runs once with each kind of credentials).
+    let key = format!("checksums/{}/put.bin", s3.access_key);
+    let path = format!("/{BUCKET}/{key}");
+    let put = |headers: &[(&str, &str)]| s3.send("s3", "PUT", &path, &[], headers, &data);
+
+    let refused = put(&[("Content-MD5", &wrong_md5)]).expect("PutObject");
+    assert_refused(&refused, 400, "BadDigest");
+    assert!(
+        w.rgw.object(&key).unwrap().is_none(),
+        "stored after a BadDigest"
+    );
+    for header in [
+        ("x-amz-checksum-crc32c", wrong_crc32c),
+        ("x-amz-checksum-sha256", wrong_sha256.as_str()),
+    ] {
+        let stored = put(&[header]).expect("PutObject");
+        assert_eq!(stored.status, 200, "{header:?}: {}", stored.text());
+        assert!(
+            w.rgw.object(&key).unwrap().as_deref() == Some(&data[..]),
+            "{header:?}: not stored as sent"
+        );
+    }
+
+    // The same for a part of a multipart upload.
+    let key = format!("checksums/{}/parts.bin", s3.access_key);
+    let path = format!("/{BUCKET}/{key}");
+    let created = s3
+        .send("s3", "POST", &path, &[("uploads", "")], &[], b"")
+        .expect("CreateMultipartUpload");
+    let upload_id = created.xml("UploadId").expect("an UploadId");
+    let query = [("partNumber", "1"), ("uploadId", upload_id.as_str())];
+    let part = |headers: &[(&str, &str)]| s3.send("s3", "PUT", &path, &query, headers, &data);
+    assert_refused(
+        &part(&[("Content-MD5", &wrong_md5)]).expect("UploadPart"),
+        400,
+        "BadDigest",
+    );
+    let stored = part(&[("x-amz-checksum-crc32c", wrong_crc32c)]).expect("UploadPart");
+    assert_eq!(stored.status, 200, "{}", stored.text());
+    let aborted = s3
+        .send(
+            "s3",
+            "DELETE",
+            &path,
+            &[("uploadId", upload_id.as_str())],
+            &[],
+            b"",
+        )
+        .expect("AbortMultipartUpload");
+    assert_eq!(aborted.status, 204, "{}", aborted.text());
+}
+
 type Case = fn(&World);
 
 const CASES: &[(&str, Case)] = &[
@@ -600,6 +662,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "issue 11: radosgw stores other bytes under a pinned MD5 (it does not check it)",
         issue_11_radosgw_stores_other_bytes_under_a_pinned_md5,
+    ),
+    (
+        "issue 22: radosgw verifies Content-MD5 and no other checksum",
+        issue_22_radosgw_verifies_content_md5_and_no_other_checksum,
     ),
 ];
 
