@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKGROUND_TAB, BROWSER, CLOCK_NINE_HOURS_AHEAD, Stack, needs, asleep, rows, throttleUploads, waitForProgress, waitForStatus, test } from '../stack.mjs';
@@ -236,6 +236,60 @@ test('M13. files picked while the tab is in the background: their MD5s wait on n
     assert.ok(bytes.equals(await stack.object(done.key)));
   }
   assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('M14. a file changed or deleted on disk mid-upload: stored as picked or failed at once with why, never other bytes; Remove leaves no upload behind', async (t) => {
+  const page = await stack.open();
+  await throttleUploads(page, 2 * MIB);
+  const outcomes = {};
+  for (const how of ['rewritten', 'removed', 'appended']) {
+    const name = `m14-${how}.bin`;
+    const path = join(dir, name);
+    // Six parts: four in flight at first, two read after the change.
+    const bytes = randomBytes(48 * MIB);
+    writeFileSync(path, bytes);
+    await page.setInputFiles('input[type=file]', [path]);
+    await waitForProgress(page, name, 5);
+    if (how === 'rewritten') writeFileSync(path, randomBytes(48 * MIB));
+    if (how === 'removed') rmSync(path);
+    if (how === 'appended') appendFileSync(path, 'more');
+    // Not retried for minutes as a network or CORS failure.
+    await waitForStatus(page, [name], ['failed', 'done'], 60000).catch(async e => {
+      throw new Error(`${how}: ${JSON.stringify(await row(page, name))}: ${e.message}`);
+    });
+    const ended = await row(page, name);
+    outcomes[how] = `${ended.status} ${ended.error}`;
+    if (ended.status === 'done') {
+      // What the browser still reads as picked (WebKit reads on from a deleted file it holds
+      // open, Firefox and WebKit a grown file up to its picked size): the bytes picked.
+      assert.ok(bytes.equals(await stack.object(ended.key)), `${how}: not the bytes picked`);
+      continue;
+    }
+    // Chromium refuses every read of a file changed since it was picked; Firefox and WebKit
+    // read a rewritten file's new bytes, which S3 refuses under the MD5 in the part's URL.
+    assert.equal(ended.status, 'failed');
+    const reason = await page.textContent(`[data-file-name="${name}"] .reason`);
+    if (ended.error === 'BadDigest') assert.match(reason, /changed after it was chosen/);
+    else {
+      assert.equal(ended.error, 'FileUnreadable', `${how}: ${reason}`);
+      assert.match(reason, /can no longer be read/);
+    }
+    assert.equal(await stack.object(ended.key), null);
+    await page.click(`[data-file-name="${name}"] button:text-is("Remove")`);
+  }
+  t.diagnostic(`${BROWSER}: ${JSON.stringify(outcomes)}`);
+  // Every browser fails a deleted file (before, its parts were retried for five minutes as a
+  // refused CORS rule, or stalled and were sent again); Chromium also a grown one, whose reads it
+  // refuses from then on (a rewritten one ends as either, by when the parts were read).
+  assert.equal(outcomes.removed, 'failed FileUnreadable');
+  if (BROWSER === 'chromium') assert.equal(outcomes.appended, 'failed FileUnreadable');
+  await throttleUploads(page, -1);
+  // Each failed upload's parts went with its row (aborted, as a cancel is).
+  await waitFor(async () => (await stack.unfinishedUploads()).length === 0, 20000, 'no unfinished upload left');
+  // Firefox logs a cross-origin request it could not send as blocked: the browser's words about
+  // its own request, not an error of the page.
+  assert.deepEqual(page.errors.filter(e => !e.startsWith('Cross-Origin Request Blocked')), []);
   await page.context().close();
 });
 

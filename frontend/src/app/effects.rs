@@ -84,6 +84,17 @@ impl App {
                 Command::AbortPart { id, number } => {
                     self.parts.remove(&(id, number));
                 }
+                Command::CheckFile { id } => {
+                    if let Some(file) = self.files.get(&id).cloned() {
+                        let link = ctx.link().clone();
+                        spawn_local(async move {
+                            if !hash::readable(&file).await {
+                                let event = Event::FileUnreadable { id };
+                                link.send_message(Msg::Queue(event));
+                            }
+                        });
+                    }
+                }
                 Command::RetryAfter {
                     id,
                     attempt,

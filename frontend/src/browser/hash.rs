@@ -110,6 +110,15 @@ pub async fn md5_of(
     Ok(hashing.hasher.finalize().into())
 }
 
+/// Whether the browser can still read `file`: not once it was changed, moved or deleted on disk
+/// since it was picked (Chromium refuses every read then, Firefox and WebKit once it is gone,
+/// with `NotReadableError`). Its first byte is read, as a hash (a reader of its own would weigh
+/// more for nothing).
+pub async fn readable(file: &Blob) -> bool {
+    let first = (file.size() as u64).min(1);
+    md5_of(file, 0, first, false, Reader::Lent).await.is_ok()
+}
+
 /// The reader a range is streamed with.
 enum Source {
     Lent(ReadableStreamByobReader),

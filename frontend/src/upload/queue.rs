@@ -265,6 +265,7 @@ impl Queue {
                 number: WHOLE_FILE,
                 message,
             } => self.file_unreadable(id, message),
+            Event::FileUnreadable { id } => self.file_gone(id, c),
             // A multipart file (multipart_files.rs)
             Event::Created {
                 id,
@@ -1432,6 +1433,39 @@ mod tests {
     }
 
     #[test]
+    fn a_form_whose_file_can_no_longer_be_read_fails_at_once_and_retry_hashes_it_again() {
+        let mut j = Journey::new(4);
+        j.add(&[file("a", 10, "text/plain")]);
+        j.send(Event::Signed {
+            id: 1,
+            attempt: 1,
+            response: signed("k"),
+        });
+        // Deleted on disk: the browser reports the form's POST failed as any network error.
+        let commands = j.send(Event::TransportFailed {
+            id: 1,
+            attempt: 1,
+            cause: TransportCause::Dropped,
+        });
+        assert!(
+            commands.contains(&Command::CheckFile { id: 1 }),
+            "{commands:?}"
+        );
+        assert_eq!(j.status(1), Status::Retrying);
+        // The file read again: it cannot be. No retry then (its timer changes nothing).
+        j.send(Event::FileUnreadable { id: 1 });
+        assert!(j.send(Event::RetryDue { id: 1, attempt: 1 }).is_empty());
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(
+            j.code(1).as_deref(),
+            Some(PageCode::FileUnreadable.as_str())
+        );
+        // Retry reads the file again (it may have been put back); that read says why if not.
+        let entry = j.queue.entry(1).unwrap();
+        assert_eq!((&entry.md5, &entry.token), (&None, &None));
+    }
+
+    #[test]
     fn a_throttled_signer_is_waited_out_quietly() {
         let mut j = Journey::new(4);
         j.add(&[file("a", 10, "text/plain"), file("b", 11, "text/plain")]);
@@ -2053,7 +2087,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stalled_upload_times_out_and_is_retried() {
+    fn a_stalled_upload_times_out_and_is_retried_unless_its_file_can_no_longer_be_read() {
         let mut j = Journey::new(4);
         j.add(&[file("a.bin", 100, "")]);
         j.at(
@@ -2074,13 +2108,42 @@ mod tests {
         );
         assert!(j.at(30_000.0, Event::Tick).is_empty());
         let commands = j.at(31_001.0, Event::Tick);
-        assert_eq!(commands[0], Command::StopRequests { id: 1 });
+        // The edge reads the file again (a file deleted mid-upload hangs its request in some
+        // browsers), and the request stops.
+        assert_eq!(
+            commands[..2],
+            [
+                Command::CheckFile { id: 1 },
+                Command::StopRequests { id: 1 }
+            ]
+        );
         assert_eq!(j.status(1), Status::Retrying);
         assert_eq!(j.code(1).as_deref(), Some(PageCode::Timeout.as_str()));
-        // A signer that never answers times out the same way.
+        // A signer that never answers times out the same way, with no file to check.
         j.add(&[file("b.bin", 100, "")]);
-        j.at(0.0 + 31_001.0 + STALL_MS + 1.0, Event::Tick {});
+        let commands = j.at(0.0 + 31_001.0 + STALL_MS + 1.0, Event::Tick {});
+        assert!(
+            !commands.contains(&Command::CheckFile { id: 2 }),
+            "{commands:?}"
+        );
         assert_eq!(j.status(2), Status::Retrying);
+        // The first file's check answers: it can no longer be read. It fails at once, and the
+        // retry timer set at the stall changes nothing.
+        assert_eq!(
+            j.send(Event::FileUnreadable { id: 1 }),
+            [Command::StopRequests { id: 1 }]
+        );
+        assert_eq!(j.status(1), Status::Failed);
+        assert_eq!(
+            j.code(1).as_deref(),
+            Some(PageCode::FileUnreadable.as_str())
+        );
+        assert!(j.send(Event::RetryDue { id: 1, attempt: 1 }).is_empty());
+        assert_eq!(j.status(1), Status::Failed);
+        // A late answer for a file that ended changes nothing.
+        j.send(Event::Cancel(2));
+        assert!(j.send(Event::FileUnreadable { id: 2 }).is_empty());
+        assert_eq!(j.status(2), Status::Cancelled);
     }
 
     #[test]

@@ -33,7 +33,8 @@ impl Queue {
         }
     }
 
-    /// A part's request failed without an answer: that part alone waits and goes again.
+    /// A part's request failed without an answer: that part alone waits and goes again, and the
+    /// edge reads the file again (`FileUnreadable` fails the file if it cannot).
     pub(super) fn part_failed(
         &mut self,
         id: FileId,
@@ -47,6 +48,7 @@ impl Queue {
             .get(&id)
             .is_some_and(|m| m.is_current(number, try_))
         {
+            commands.push(Command::CheckFile { id });
             self.part_retry(id, number, transport_failure(cause), 0, commands);
         }
     }
@@ -180,6 +182,9 @@ impl Queue {
                 .get(&id)
                 .map(|m| m.stalled(before_ms))
                 .unwrap_or_default();
+            if !stalled.is_empty() {
+                commands.push(Command::CheckFile { id });
+            }
             for number in stalled {
                 commands.push(Command::AbortPart { id, number });
                 let failure = Failure::page(PageCode::Timeout);
@@ -602,7 +607,12 @@ impl Queue {
     }
 
     /// The file fails (Retry goes on with the same upload): everything in flight stops.
-    fn fail_multipart(&mut self, id: FileId, failure: Failure, commands: &mut Vec<Command>) {
+    pub(super) fn fail_multipart(
+        &mut self,
+        id: FileId,
+        failure: Failure,
+        commands: &mut Vec<Command>,
+    ) {
         commands.push(Command::StopRequests { id });
         if let Some(multipart) = self.multiparts.get_mut(&id) {
             multipart.stop();
@@ -1121,6 +1131,85 @@ mod tests {
         // The part was hashed again (the file may have changed), the same upload completed.
         assert_eq!(j.hashed.iter().filter(|&&n| n == 4).count(), 2);
         assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 1);
+    }
+
+    #[test]
+    fn a_part_whose_file_can_no_longer_be_read_fails_the_file_at_once_keeping_the_parts_stored() {
+        let mut j = Journey::multipart(true, 1);
+        let commands = added(&mut j.queue, 1.0, 1);
+        let mut unreadable = |command: &Command| match command {
+            Command::Part {
+                id,
+                command:
+                    PartCommand::Send {
+                        number: 4, try_, ..
+                    },
+                ..
+            } => Some(vec![Event::PartFailed {
+                id: *id,
+                number: 4,
+                try_: *try_,
+                cause: TransportCause::Dropped,
+            }]),
+            // The file read again after the failure: the browser can no longer read it.
+            Command::CheckFile { id } => Some(vec![Event::FileUnreadable { id: *id }]),
+            _ => None,
+        };
+        j.drive(2.0, commands, &mut unreadable);
+        let entry = j.queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::FileUnreadable)
+        );
+        assert_eq!(j.sends[&4], 1, "not sent again");
+        // Its retry timer, set before the check answered, changes nothing.
+        let attempt = j.queue.entry(1).unwrap().attempt;
+        let commands = j.queue.update(4.0, Event::RetryDue { id: 1, attempt });
+        assert!(commands.is_empty(), "{commands:?}");
+        assert!(
+            !j.seen
+                .iter()
+                .any(|c| matches!(c, Command::AbortMultipart { .. }))
+        );
+        // The file put back as it was: Retry sends only what is missing, into the same upload.
+        let commands = j.queue.update(3.0, Event::Retry(1));
+        j.drive(3.0, commands, &mut no_fault);
+        assert_eq!(j.queue.entry(1).unwrap().status, Status::Done);
+        assert_eq!(j.count(|c| matches!(c, Command::CreateMultipart { .. })), 1);
+    }
+
+    #[test]
+    fn a_stalled_part_has_the_file_read_again_and_an_unreadable_file_fails_at_once() {
+        let mut j = Journey::multipart(false, 1);
+        let commands = added(&mut j.queue, 0.0, 1);
+        // Every part's request hangs (as Firefox and WebKit let one of a deleted file hang).
+        j.drive(0.0, commands, &mut |command| match command {
+            Command::Part {
+                command: PartCommand::Send { .. },
+                ..
+            } => Some(vec![]),
+            _ => None,
+        });
+        let commands = j.queue.update(STALL_MS + 1_000.0, Event::Tick);
+        assert_eq!(
+            commands
+                .iter()
+                .filter(|c| matches!(c, Command::CheckFile { id: 1 }))
+                .count(),
+            1,
+            "one check for the file, however many parts stalled: {commands:?}"
+        );
+        let commands = j
+            .queue
+            .update(STALL_MS + 1_100.0, Event::FileUnreadable { id: 1 });
+        assert!(commands.contains(&Command::StopRequests { id: 1 }));
+        let entry = j.queue.entry(1).unwrap();
+        assert_eq!(entry.status, Status::Failed);
+        assert_eq!(
+            entry.failure.as_ref().unwrap().code,
+            FailureCode::Page(PageCode::FileUnreadable)
+        );
     }
 
     #[test]

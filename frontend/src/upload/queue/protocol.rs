@@ -116,6 +116,11 @@ pub enum Event {
         number: u32,
         md5: [u8; 16],
     },
+    /// The browser can no longer read the file (`CheckFile`): changed, moved or deleted on disk
+    /// since it was picked.
+    FileUnreadable {
+        id: FileId,
+    },
     /// Multipart: the file could not be read for hashing.
     HashFailed {
         id: FileId,
@@ -211,6 +216,9 @@ pub enum Command {
     },
     /// Stop one part's request.
     AbortPart { id: FileId, number: u32 },
+    /// A request of the file stalled: read the file again, and answer `FileUnreadable` if the
+    /// browser no longer can (some browsers let such a request hang rather than fail).
+    CheckFile { id: FileId },
     /// `POST /multipart/complete`; answers `Completed` or `SignFailed`.
     CompleteMultipart {
         id: FileId,

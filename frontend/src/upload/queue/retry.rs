@@ -44,7 +44,9 @@ pub enum TransportCause {
 /// Why a request to storage failed, from what the page can see: whether storage answers at all
 /// (probed after the failure) and whether any of the request went out (`Queue::nothing_sent`):
 /// nothing at storage's address is unreachable; reachable with nothing sent is a refused CORS
-/// preflight; anything else a dropped connection.
+/// preflight; anything else a dropped connection. (A file changed or deleted on disk fails its
+/// request alike: every failed or stalled request has the edge read the file again,
+/// `Command::CheckFile`.)
 pub fn transport_cause(reachable: bool, nothing_sent: bool) -> TransportCause {
     match (reachable, nothing_sent) {
         (false, _) => TransportCause::Unreachable,
@@ -140,6 +142,12 @@ impl Queue {
             }
         });
         for id in stalled {
+            if self
+                .entry(id)
+                .is_some_and(|e| e.status == Status::Uploading)
+            {
+                commands.push(Command::CheckFile { id });
+            }
             commands.push(Command::StopRequests { id });
             self.retry_or_fail(id, Failure::page(PageCode::Timeout), commands);
         }

@@ -130,7 +130,8 @@ impl Queue {
         }
     }
 
-    /// The form's POST failed without an answer: transient, retried.
+    /// The form's POST failed without an answer: transient, retried, and the edge reads the file
+    /// again (`FileUnreadable` fails the file if it cannot).
     pub(super) fn transport_failed(
         &mut self,
         id: FileId,
@@ -140,9 +141,37 @@ impl Queue {
     ) {
         if self
             .current(id, attempt, &[Status::Uploading, Status::Finalizing])
-            .is_some()
+            .is_none()
         {
-            self.retry_or_fail(id, transport_failure(cause), commands);
+            return;
+        }
+        commands.push(Command::CheckFile { id });
+        self.retry_or_fail(id, transport_failure(cause), commands);
+    }
+
+    /// The browser can no longer read the file (changed, moved or deleted on disk since it was
+    /// picked: `FileUnreadable`, the answer to a `CheckFile` after a request failed or stalled):
+    /// the file fails at once with why, its requests stopped, rather than be tried again for
+    /// minutes as a network failure. Its stored parts stay
+    /// for a Retry, which reads it again (a single POST's under a new key: the token states the
+    /// old MD5).
+    pub(super) fn file_gone(&mut self, id: FileId, commands: &mut Vec<Command>) {
+        let failure = Failure::page(PageCode::FileUnreadable);
+        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
+            return;
+        };
+        if entry.multipart {
+            if entry.status == Status::Uploading {
+                self.fail_multipart(id, failure, commands);
+            }
+        } else if matches!(
+            entry.status,
+            Status::Uploading | Status::Finalizing | Status::Retrying
+        ) {
+            entry.md5 = None;
+            entry.token = None;
+            commands.push(Command::StopRequests { id });
+            self.fail(id, failure);
         }
     }
 
