@@ -113,10 +113,19 @@ pub async fn md5_of(
 /// Whether the browser can still read `file`: not once it was changed, moved or deleted on disk
 /// since it was picked (Chromium refuses every read then, Firefox and WebKit once it is gone,
 /// with `NotReadableError`). Its first byte is read, as a hash (a reader of its own would weigh
-/// more for nothing).
+/// more for nothing), and once more a second later if that fails: WebKit fails the reads of a
+/// page going into its back-forward cache, a file that is fine once the page is shown again.
 pub async fn readable(file: &Blob) -> bool {
     let first = (file.size() as u64).min(1);
-    md5_of(file, 0, first, false, Reader::Lent).await.is_ok()
+    for again in [false, true] {
+        if again {
+            sleep(1_000).await;
+        }
+        if md5_of(file, 0, first, false, Reader::Lent).await.is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// The reader a range is streamed with.
