@@ -77,14 +77,15 @@ pub async fn md5_of(
             Reader::Lent => ReadableStreamByobReader::new(&stream).ok(),
             Reader::Chunks => None,
         };
-        let source = match lent {
-            Some(lent) => Source::Lent(lent),
+        let mut source = match lent {
+            Some(lent) => Source::Lent(lent, ArrayBuffer::new(STEP_BYTES as u32)),
             None => Source::Chunks(ReadableStreamDefaultReader::new(&stream).map_err(message)?),
         };
-        let mut into = ArrayBuffer::new(STEP_BYTES as u32);
         while read <= length {
             let next = match &source {
-                Source::Lent(lent) => lent.read_with_array_buffer_view(&Uint8Array::new(&into)),
+                Source::Lent(lent, into) => {
+                    lent.read_with_array_buffer_view(&Uint8Array::new(into))
+                }
                 Source::Chunks(chunks) => chunks.read(),
             };
             let result = JsFuture::from(next).await.map_err(message)?;
@@ -99,7 +100,9 @@ pub async fn md5_of(
                 hashing.absorb(&chunk).await;
             }
             // The buffer lent comes back with the bytes.
-            into = chunk.buffer();
+            if let Source::Lent(_, into) = &mut source {
+                *into = chunk.buffer();
+            }
         }
     }
     if read != length {
@@ -128,9 +131,9 @@ pub async fn readable(file: &Blob) -> bool {
     false
 }
 
-/// The reader a range is streamed with.
+/// The reader a range is streamed with (a BYOB reader with the buffer it lends each read).
 enum Source {
-    Lent(ReadableStreamByobReader),
+    Lent(ReadableStreamByobReader, ArrayBuffer),
     Chunks(ReadableStreamDefaultReader),
 }
 

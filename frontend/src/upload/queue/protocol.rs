@@ -216,8 +216,9 @@ pub enum Command {
     },
     /// Stop one part's request.
     AbortPart { id: FileId, number: u32 },
-    /// A request of the file stalled: read the file again, and answer `FileUnreadable` if the
-    /// browser no longer can (some browsers let such a request hang rather than fail).
+    /// A request of the file failed or stalled: read the file again, and answer
+    /// `FileUnreadable` if the browser no longer can (browsers report a request of a file
+    /// deleted on disk as a network failure, or let it hang).
     CheckFile { id: FileId },
     /// `POST /multipart/complete`; answers `Completed` or `SignFailed`.
     CompleteMultipart {

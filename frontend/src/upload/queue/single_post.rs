@@ -149,32 +149,6 @@ impl Queue {
         self.retry_or_fail(id, transport_failure(cause), commands);
     }
 
-    /// The browser can no longer read the file (changed, moved or deleted on disk since it was
-    /// picked: `FileUnreadable`, the answer to a `CheckFile` after a request failed or stalled):
-    /// the file fails at once with why, its requests stopped, rather than be tried again for
-    /// minutes as a network failure. Its stored parts stay
-    /// for a Retry, which reads it again (a single POST's under a new key: the token states the
-    /// old MD5).
-    pub(super) fn file_gone(&mut self, id: FileId, commands: &mut Vec<Command>) {
-        let failure = Failure::page(PageCode::FileUnreadable);
-        let Some(entry) = entry_at(&mut self.entries, &self.index, id) else {
-            return;
-        };
-        if entry.multipart {
-            if entry.status == Status::Uploading {
-                self.fail_multipart(id, failure, commands);
-            }
-        } else if matches!(
-            entry.status,
-            Status::Uploading | Status::Finalizing | Status::Retrying
-        ) {
-            entry.md5 = None;
-            entry.token = None;
-            commands.push(Command::StopRequests { id });
-            self.fail(id, failure);
-        }
-    }
-
     /// The file could not be read for its MD5: it fails with why (Retry reads it again).
     pub(super) fn file_unreadable(&mut self, id: FileId, message: String) {
         if let Some(entry) = entry_at(&mut self.entries, &self.index, id) {
